@@ -1,0 +1,192 @@
+/**
+ * The wire vocabulary shared by the relay and its clients: opcodes, packet
+ * shapes, close codes and error codes. Everything else switches on these.
+ * See docs/protocol.md for the prose description of each packet.
+ */
+
+/** WebSocket subprotocol that selects protocol v2 (pipelined, with outcomes). */
+export const SUBPROTOCOL_V2 = 'websock.v2';
+
+/** Text frames that frame a chunked long message (protocol v1 and v2). */
+export const BUFFER_ON = 'bufferON';
+export const BUFFER_OFF = 'bufferOFF';
+
+/** Private handshake headers the original PHP clients send. */
+export const HEADER_CLIENT_TYPE = 'client-type';
+export const HEADER_IDENT = 'ident';
+export const CLIENT_TYPE_BACKEND = 'php';
+
+/** Opcodes a client may send. */
+export const ClientOpcode = {
+  Feedback: 'feedback',
+  Echo: 'echo',
+  Broadcast: 'broadcast',
+  Quit: 'quit',
+  Uuid: 'uuid',
+  /** v2: resume an earlier session after a reconnect. */
+  Resume: 'resume',
+} as const;
+export type ClientOpcode = (typeof ClientOpcode)[keyof typeof ClientOpcode];
+
+/** Opcodes the relay sends. */
+export const ServerOpcode = {
+  Ready: 'ready',
+  Next: 'next',
+  Close: 'close',
+  /** v2: the fate of a request that carried an `id`. */
+  Outcome: 'outcome',
+  /** v2: a recoverable or fatal error, with a code from ErrorCode. */
+  Error: 'error',
+  /** v2: answer to `resume`. */
+  Resumed: 'resumed',
+} as const;
+export type ServerOpcode = (typeof ServerOpcode)[keyof typeof ServerOpcode];
+
+/** The payload the original puts in its keepalive pings. */
+export const PING_PAYLOAD = '{"opcode":"PING"}';
+
+/** Structured progress a feedback may carry; the browser client renders it. */
+export interface Progress {
+  /** Identifies the job, so a page can show one bar per job. */
+  job?: string;
+  done?: number;
+  total?: number;
+  /** 0..100; derived from done/total when absent. */
+  percent?: number;
+  /** A short human status line. */
+  status?: string;
+  /** Final state; absent while the job runs. */
+  state?: 'running' | 'done' | 'failed';
+}
+
+export interface FeedbackPacket {
+  opcode: 'feedback';
+  /** Recipient page's uuid (signed or bare). */
+  uuid?: string;
+  /** Recipient script's Ident; wins over uuid when non-empty. */
+  ident?: string;
+  message?: unknown;
+  progress?: Progress;
+  /** v2: ask for an outcome. */
+  id?: string | number;
+  /** Sequence number, added by the relay on messages to resumable pages. */
+  seq?: number;
+  [extra: string]: unknown;
+}
+
+export interface EchoPacket {
+  opcode: 'echo';
+  message?: unknown;
+  id?: string | number;
+  [extra: string]: unknown;
+}
+
+export interface BroadcastPacket {
+  opcode: 'broadcast';
+  message?: unknown;
+  id?: string | number;
+  [extra: string]: unknown;
+}
+
+export interface QuitPacket {
+  opcode: 'quit';
+  [extra: string]: unknown;
+}
+
+export interface UuidPacket {
+  opcode: 'uuid';
+  message: string;
+  [extra: string]: unknown;
+}
+
+export interface ResumePacket {
+  opcode: 'resume';
+  uuid: string;
+  /** The last sequence number the page saw (0 when none). */
+  lastSeq: number;
+  id?: string | number;
+}
+
+export type ClientPacket = FeedbackPacket | EchoPacket | BroadcastPacket | QuitPacket | UuidPacket | ResumePacket;
+
+export interface ReadyPacket {
+  opcode: 'ready';
+  uuid: string;
+  /** v2 only: the negotiated protocol version. */
+  protocol?: 1 | 2;
+}
+
+export interface NextPacket {
+  opcode: 'next';
+  fyi: string;
+}
+
+export interface ClosePacket {
+  opcode: 'close';
+  error?: string;
+}
+
+/** What became of a published message. */
+export const Outcome = {
+  /** Written to the recipient's socket. */
+  Delivered: 'delivered',
+  /** Recipient offline but resumable: kept and replayed on resume. */
+  Held: 'held',
+  /** No such recipient. */
+  Unknown: 'unknown',
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+export interface OutcomePacket {
+  opcode: 'outcome';
+  id: string | number;
+  outcome: Outcome;
+  /** For broadcast: how many recipients got it. */
+  count?: number;
+}
+
+export interface ErrorPacket {
+  opcode: 'error';
+  id?: string | number;
+  code: ErrorCode;
+  error: string;
+}
+
+/** RFC 6455 close codes the relay uses. */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  ProtocolError: 1002,
+  InvalidPayload: 1007,
+  PolicyViolation: 1008,
+  MessageTooBig: 1009,
+  InternalError: 1011,
+  TryAgainLater: 1013,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/**
+ * Stable error codes. `close` is the RFC 6455 code the connection is closed
+ * with, or null when the error is recoverable and the connection stays open.
+ */
+export const ErrorCodes = {
+  BAD_JSON: { close: CloseCode.InvalidPayload, text: 'the message is not valid JSON' },
+  NOT_AN_OBJECT: { close: null, text: 'the message must be a JSON object with an opcode' },
+  UNKNOWN_OPCODE: { close: null, text: 'unknown opcode' },
+  BAD_PACKET: { close: null, text: 'a field of the packet is missing or has the wrong type' },
+  UNKNOWN_RECIPIENT: { close: null, text: 'no client has this uuid or ident' },
+  TOO_LARGE: { close: CloseCode.MessageTooBig, text: 'the message exceeds the maximum message size' },
+  TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
+  BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
+  RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
+  RATE_LIMITED: { close: null, text: 'too many messages; slow down' },
+  OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },
+  FORBIDDEN: { close: CloseCode.PolicyViolation, text: 'not allowed' },
+  SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },
+} as const satisfies Record<string, { close: CloseCode | null; text: string }>;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Is this a JSON object packet with a string opcode? */
+export function isPacket(value: unknown): value is { opcode: string; [k: string]: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { opcode?: unknown }).opcode === 'string';
+}

@@ -1,0 +1,104 @@
+import type { RelayAddress } from '../../include/address.js';
+import { parseAddress } from '../../include/address.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * The validated configuration the relay runs with. Built from the embedded
+ * defaults, then websock.ini, then the command line (see load-config.ts).
+ * Durations are in milliseconds here; websock.ini states them in seconds.
+ */
+export interface RelayConfig {
+  /** Where to listen; its resource part is ignored. */
+  address: RelayAddress;
+  /** Log file path, or null for none. */
+  logfile: string | null;
+  /** Log to the console too. */
+  console: boolean;
+  logLevel: LogLevel;
+  /** Rotate the log file when it passes this size. */
+  logMaxBytes: number;
+  /** How many rotated log files to keep. */
+  logKeep: number;
+  /** TLS certificate and key (PEM), required for wss:// and ssl://. */
+  certFile: string | null;
+  pkFile: string | null;
+  /** HMAC secret that signs uuids; null means a random one per start. */
+  secret: string | null;
+  /** Keepalive ping period for browsers; 0 disables. */
+  pingIntervalMs: number;
+  /** IPs (or CIDR ranges) backends may connect from; 'self' means this host's addresses. */
+  allowedIP: string[];
+  /** Browser Origins allowed; empty means any. */
+  allowedOrigins: string[];
+  /** Most connections in total, 0 = no limit. */
+  maxClients: number;
+  /** Most connections from one IP, 0 = no limit. */
+  maxPerIP: number;
+  /** Largest message in bytes (one frame, a fragmented message, or a chunked one). */
+  maxMessageBytes: number;
+  /** Most chunks between bufferON and bufferOFF. */
+  maxChunks: number;
+  /** A client must finish its handshake within this time. */
+  handshakeTimeoutMs: number;
+  /** Largest handshake request head in bytes. */
+  maxHeaderBytes: number;
+  /** Proxies whose X-Forwarded-For is believed. */
+  trustedProxies: string[];
+  /** Delay of `ready` after the 101 to a v1 backend (its reader needs them apart). */
+  backendReadyDelayMs: number;
+  /** Minimum gap between frames to a v1 backend (it decodes one frame per read). */
+  backendFrameGapMs: number;
+  /** On shutdown, how long pending sends may drain. */
+  shutdownGraceMs: number;
+  /** Per-recipient retention for resumable pages. */
+  retentionCount: number;
+  retentionBytes: number;
+  retentionAgeMs: number;
+  /** Bytes a connection may have queued before it counts as stalled. */
+  maxBufferedBytes: number;
+  /** How long a connection may stay above maxBufferedBytes before it is closed with 1013. */
+  stallTimeoutMs: number;
+  /** Bearer secret for the HTTP publish API; null: only allowedIP may publish. */
+  publishSecret: string | null;
+  /** HTTP publish requests per second per IP, 0 = no limit. */
+  publishRateLimit: number;
+  /** Serve the demo page and demo job endpoint. */
+  demo: boolean;
+}
+
+/** The embedded defaults: a relay on loopback that anyone can try at once. */
+export function defaultConfig(): RelayConfig {
+  return {
+    address: parseAddress('ws://127.0.0.1:8080'),
+    logfile: null,
+    console: false,
+    logLevel: 'info',
+    logMaxBytes: 10 * 1024 * 1024,
+    logKeep: 5,
+    certFile: null,
+    pkFile: null,
+    secret: null,
+    pingIntervalMs: 30_000,
+    allowedIP: ['self'],
+    allowedOrigins: [],
+    maxClients: 0,
+    maxPerIP: 0,
+    maxMessageBytes: 16 * 1024 * 1024,
+    maxChunks: 10_000,
+    handshakeTimeoutMs: 5_000,
+    maxHeaderBytes: 16 * 1024,
+    trustedProxies: [],
+    backendReadyDelayMs: 10,
+    backendFrameGapMs: 5,
+    shutdownGraceMs: 5_000,
+    retentionCount: 1000,
+    retentionBytes: 1024 * 1024,
+    retentionAgeMs: 5 * 60_000,
+    maxBufferedBytes: 8 * 1024 * 1024,
+    stallTimeoutMs: 30_000,
+    publishSecret: null,
+    publishRateLimit: 0,
+    demo: true,
+  };
+}
