@@ -1,0 +1,1 @@
+// Placeholder: the browser client build is filled in by the clients work.
