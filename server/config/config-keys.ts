@@ -1,0 +1,117 @@
+/**
+ * Every websock.ini key: its name as written in the file (camelCase, like
+ * the original), the RelayConfig field it sets, and how its value is read.
+ * docs/configuration.md and websock.ini document the same list; a test keeps
+ * them in step.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { RelayConfig } from './relay-config.js';
+import * as parse from './value-parsers.js';
+import type { RawValue } from './value-parsers.js';
+
+export interface KeyContext {
+  /** Folder that relative paths resolve against: the ini file's, or the cwd for flags. */
+  baseDir: string;
+}
+
+export interface KeySpec {
+  /** The key as documented. */
+  name: string;
+  /** Other accepted spellings (the original's `adress` has `address`). */
+  aliases: readonly string[];
+  field: keyof RelayConfig;
+  /** Parse and store; throws InvalidValue. */
+  apply(config: RelayConfig, raw: RawValue, context: KeyContext): void;
+}
+
+function key<F extends keyof RelayConfig>(
+  name: string,
+  field: F,
+  read: (raw: RawValue, context: KeyContext) => RelayConfig[F],
+  aliases: readonly string[] = [],
+): KeySpec {
+  return {
+    name,
+    aliases,
+    field,
+    apply(config, raw, context) {
+      config[field] = read(raw, context);
+    },
+  };
+}
+
+/** A file path, or null when empty; relative paths are taken from the ini file's folder. */
+function path(raw: RawValue, context: KeyContext): string | null {
+  const value = parse.optionalText(raw);
+  if (value === null) return null;
+  return isAbsolute(value) ? value : resolve(context.baseDir, value);
+}
+
+const noLimit = { min: 0, note: '0 = no limit' };
+
+export const CONFIG_KEYS: readonly KeySpec[] = [
+  key('adress', 'address', (raw) => parse.address(raw), ['address']),
+  key('logfile', 'logfile', path),
+  key('console', 'console', (raw) => parse.bool(raw)),
+  key('logLevel', 'logLevel', (raw) => parse.logLevel(raw)),
+  key('logMaxSize', 'logMaxBytes', (raw) => parse.byteSize(raw, { min: 0, note: '0 = never rotate' })),
+  key('logKeep', 'logKeep', (raw) => parse.wholeNumber(raw, { min: 0, note: 'rotated files to keep' })),
+  key('certFile', 'certFile', path),
+  key('pkFile', 'pkFile', path),
+  key('secret', 'secret', (raw) => parse.optionalText(raw)),
+  key('pingInterval', 'pingIntervalMs', (raw) => parse.seconds(raw, { positive: false, note: '0 = no pings' })),
+  key('allowedIP', 'allowedIP', (raw) => parse.ipList(raw, { allowSelf: true })),
+  key('allowedOrigins', 'allowedOrigins', (raw) => parse.originList(raw)),
+  key('trustedProxies', 'trustedProxies', (raw) => parse.ipList(raw, { allowSelf: false })),
+  key('maxClients', 'maxClients', (raw) => parse.wholeNumber(raw, noLimit)),
+  key('maxPerIP', 'maxPerIP', (raw) => parse.wholeNumber(raw, noLimit)),
+  key('maxMessageSize', 'maxMessageBytes', (raw) => parse.byteSize(raw, { min: 1024 })),
+  key('maxChunks', 'maxChunks', (raw) => parse.wholeNumber(raw, { min: 1 })),
+  key('handshakeTimeout', 'handshakeTimeoutMs', (raw) => parse.seconds(raw, { positive: true })),
+  key('maxHeaderSize', 'maxHeaderBytes', (raw) => parse.byteSize(raw, { min: 1024 })),
+  key('backendReadyDelay', 'backendReadyDelayMs', (raw) => parse.wholeNumber(raw, { min: 0, note: 'milliseconds' })),
+  key('backendFrameGap', 'backendFrameGapMs', (raw) => parse.wholeNumber(raw, { min: 0, note: 'milliseconds' })),
+  key('shutdownGrace', 'shutdownGraceMs', (raw) => parse.seconds(raw, { positive: false })),
+  key('retentionCount', 'retentionCount', (raw) => parse.wholeNumber(raw, { min: 0, note: '0 = keep nothing' })),
+  key('retentionSize', 'retentionBytes', (raw) => parse.byteSize(raw, { min: 0, note: '0 = keep nothing' })),
+  key('retentionAge', 'retentionAgeMs', (raw) => parse.seconds(raw, { positive: false, note: '0 = keep nothing' })),
+  key('maxBuffered', 'maxBufferedBytes', (raw) => parse.byteSize(raw, { min: 1024 })),
+  key('stallTimeout', 'stallTimeoutMs', (raw) => parse.seconds(raw, { positive: true })),
+  key('publishSecret', 'publishSecret', (raw) => parse.optionalText(raw)),
+  key('publishRateLimit', 'publishRateLimit', (raw) => parse.wholeNumber(raw, { min: 0, note: 'requests per second per IP; 0 = no limit' })),
+  key('demo', 'demo', (raw) => parse.bool(raw)),
+];
+
+const BY_NAME = new Map<string, KeySpec>();
+for (const spec of CONFIG_KEYS) {
+  for (const name of [spec.name, ...spec.aliases]) BY_NAME.set(name.toLowerCase(), spec);
+}
+
+/** The spec for a key; names match case-insensitively (PHP users write `maxclients` too). */
+export function findKey(name: string): KeySpec | undefined {
+  return BY_NAME.get(name.trim().toLowerCase());
+}
+
+/** The documented key closest to a misspelt one, for "did you mean". */
+export function suggestKey(name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  let best: { name: string; distance: number } | undefined;
+  for (const spec of CONFIG_KEYS) {
+    const distance = editDistance(wanted, spec.name.toLowerCase());
+    if (!best || distance < best.distance) best = { name: spec.name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(wanted.length / 4)) ? best.name : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
