@@ -1,0 +1,119 @@
+import { createReadStream, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+export interface HttpContext {
+  /** The client's IP (X-Forwarded-For only from trusted proxies). */
+  clientIp: string;
+  /** The request path without the query string. */
+  path: string;
+}
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse, ctx: HttpContext) => void | Promise<void>;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** Write a JSON body with the right headers. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+/**
+ * Plain HTTP on the relay's port: exact routes by method and path, then
+ * static folders by prefix, else 404. Handlers' errors become a 500 answer.
+ */
+export class HttpRouter {
+  readonly #routes = new Map<string, HttpHandler>();
+  readonly #statics: { prefix: string; dir: string }[] = [];
+
+  add(method: string, path: string, handler: HttpHandler): void {
+    this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** Serve files below `dir` under the URL prefix (`/` maps to index.html). */
+  addStatic(prefix: string, dir: string): void {
+    const normalized = prefix.endsWith('/') ? prefix : `${prefix}/`;
+    this.#statics.push({ prefix: normalized, dir: resolve(dir) });
+    // Longest prefix first, so /client/ wins over /.
+    this.#statics.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, clientIp: string): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const ctx: HttpContext = { clientIp, path };
+    const handler = this.#routes.get(`${req.method ?? 'GET'} ${path}`);
+    try {
+      if (handler) {
+        await handler(req, res, ctx);
+        return;
+      }
+      if ((req.method === 'GET' || req.method === 'HEAD') && this.#serveStatic(req, res, path)) return;
+      if (this.#pathKnown(path)) {
+        sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}` });
+        return;
+      }
+      if (path === '/') {
+        const text = 'websock-relay: connect with a WebSocket client to /web (pages) or /php (backends).\n';
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        res.end(req.method === 'HEAD' ? undefined : text);
+        return;
+      }
+      sendJson(res, 404, { error: `nothing at ${path}` });
+    } catch (error) {
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+      throw error;
+    }
+  }
+
+  #pathKnown(path: string): boolean {
+    for (const key of this.#routes.keys()) if (key.endsWith(` ${path}`)) return true;
+    return false;
+  }
+
+  #serveStatic(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    for (const { prefix, dir } of this.#statics) {
+      if (!(path + '/').startsWith(prefix) && !path.startsWith(prefix)) continue;
+      let relative: string;
+      try {
+        relative = decodeURIComponent(path.slice(prefix.length - 1));
+      } catch {
+        return false;
+      }
+      if (relative === '' || relative.endsWith('/')) relative += 'index.html';
+      const file = normalize(join(dir, relative));
+      // Never leave the folder (../ tricks).
+      if (file !== dir && !file.startsWith(dir + sep)) return false;
+      let size: number;
+      try {
+        const stat = statSync(file);
+        if (!stat.isFile()) continue;
+        size = stat.size;
+      } catch {
+        continue;
+      }
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': size,
+        'cache-control': 'no-cache',
+      });
+      if (req.method === 'HEAD') res.end();
+      else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,33 @@
+import type { Outcome } from '../../include/protocol.js';
+
+/** Why a message was not written to a recipient. */
+export type DropReason = 'slow_consumer' | 'closed';
+
+/**
+ * Plain counters the hot path bumps (a property increment, nothing more);
+ * the metrics endpoint reads them when scraped.
+ */
+export class RelayStats {
+  messagesIn = 0;
+  bytesIn = 0;
+  messagesOut = 0;
+  bytesOut = 0;
+  readonly outcomes: Record<Outcome, number> = { delivered: 0, held: 0, unknown: 0 };
+  readonly drops: Record<DropReason, number> = { slow_consumer: 0, closed: 0 };
+  /** Rejected handshakes by reason prefix. */
+  readonly rejections = new Map<string, number>();
+  /** Connections closed for protocol errors, by error code. */
+  readonly protocolErrors = new Map<string, number>();
+  evictions = 0;
+  resumes = 0;
+  resumesFailed = 0;
+  replayed = 0;
+
+  countRejection(kind: string): void {
+    this.rejections.set(kind, (this.rejections.get(kind) ?? 0) + 1);
+  }
+
+  countProtocolError(code: string): void {
+    this.protocolErrors.set(code, (this.protocolErrors.get(code) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Encodes an unmasked RFC 6455 text frame (server to client). Used to build a
+ * broadcast frame once and write the same bytes to every page.
+ */
+export function encodeServerTextFrame(payload: Buffer): Buffer[] {
+  const length = payload.length;
+  let header: Buffer;
+  if (length < 126) {
+    header = Buffer.allocUnsafe(2);
+    header[1] = length;
+  } else if (length < 65_536) {
+    header = Buffer.allocUnsafe(4);
+    header[1] = 126;
+    header.writeUInt16BE(length, 2);
+  } else {
+    header = Buffer.allocUnsafe(10);
+    header[1] = 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  header[0] = 0x81; // FIN + text
+  return [header, payload];
+}

@@ -1,0 +1,95 @@
+import { ErrorCodes, isPacket } from '../../include/protocol.js';
+import type { Logger } from '../logger/logger.js';
+import type { RelayStats } from '../metrics/relay-stats.js';
+import type { Resource, ResourceContext } from '../resources/resource.js';
+import type { Connection } from '../transport/connection.js';
+
+/** The v1 acknowledgement, sent before a data message is handled (as the original does). */
+export const NEXT_FRAME = '{"opcode":"next","fyi":""}';
+
+export interface PipelineDeps {
+  ctx: ResourceContext;
+  stats: RelayStats;
+  logger: Logger;
+  /** Core opcodes handled before the resource (v2 resume); true when consumed. */
+  intercept?: (conn: Connection, packet: { opcode: string; [field: string]: unknown }) => boolean;
+}
+
+/**
+ * Bytes in, resource calls out: joins v1 chunks, parses JSON once,
+ * acknowledges v1 messages with `next`, and turns bad input into the
+ * documented error. Never throws on client input.
+ */
+export function handleFrame(conn: Connection, data: Buffer, resource: Resource, deps: PipelineDeps): void {
+  deps.stats.messagesIn++;
+  deps.stats.bytesIn += data.length;
+  // Chunk markers are short: only decode to text what could be one, or what a joiner collects.
+  const maybeMarker = data.length <= 9;
+  if (maybeMarker || conn.joiner.active) {
+    const step = conn.joiner.push(data.toString('utf8'));
+    switch (step.kind) {
+      case 'pending':
+        ack(conn);
+        return;
+      case 'too-many-chunks':
+        deps.ctx.error(conn, 'TOO_MANY_CHUNKS');
+        return;
+      case 'too-large':
+        deps.ctx.error(conn, 'TOO_LARGE');
+        return;
+      case 'joined':
+        handleMessage(conn, step.text, resource, deps);
+        return;
+      case 'message':
+        break;
+    }
+  }
+  handleMessage(conn, data, resource, deps);
+}
+
+function handleMessage(conn: Connection, raw: Buffer | string, resource: Resource, deps: PipelineDeps): void {
+  let packet: unknown;
+  try {
+    packet = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+  } catch {
+    deps.logger.info('invalid JSON: closing', { client: conn.id, ip: conn.ip, bytes: raw.length });
+    deps.ctx.error(conn, 'BAD_JSON');
+    return;
+  }
+  ack(conn);
+  if (!isPacket(packet)) {
+    deps.logger.debug('message without an opcode ignored', { client: conn.id });
+    deps.ctx.error(conn, 'NOT_AN_OBJECT', idOf(packet));
+    return;
+  }
+  if (deps.logger.level === 'debug') {
+    deps.logger.debug('message', { client: conn.id, opcode: packet.opcode, payload: truncate(raw) });
+  }
+  if (deps.intercept?.(conn, packet)) return;
+  try {
+    resource.onMessage(conn, { packet, raw }, deps.ctx);
+  } catch (error) {
+    // A resource bug must not take the relay down; the client is told.
+    deps.logger.error('resource failed on a message', { client: conn.id, reason: (error as Error).message });
+    resource.onError?.(conn, error as Error, deps.ctx);
+  }
+}
+
+function ack(conn: Connection): void {
+  if (conn.protocol === 1) conn.reply(NEXT_FRAME);
+}
+
+function idOf(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? (value as { id?: unknown }).id : undefined;
+}
+
+function truncate(raw: Buffer | string): string {
+  const text = typeof raw === 'string' ? raw : raw.subarray(0, 500).toString('utf8');
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** Text of an error code, for packets and logs. */
+export function errorText(code: keyof typeof ErrorCodes, detail?: string): string {
+  const base = ErrorCodes[code].text;
+  return detail ? `${base}: ${detail}` : base;
+}

@@ -1,0 +1,48 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
+
+const SIGNATURE_HEX_LENGTH = 32;
+
+/**
+ * Issues connection ids of the form `<uuid>.<hmac>` and checks them. The
+ * signature lets a page claim an id again (the `uuid` opcode, resume) without
+ * anyone being able to forge another page's id.
+ */
+export class UuidSigner {
+  readonly #secret: Buffer;
+
+  /** @param secret HMAC key; a random one is made when null (ids then die with the process). */
+  constructor(secret: string | null) {
+    this.#secret = secret === null || secret === '' ? randomBytes(32) : Buffer.from(secret, 'utf8');
+  }
+
+  /** A new signed id. */
+  issue(): string {
+    return this.sign(uuidv4());
+  }
+
+  sign(bare: string): string {
+    return `${bare}.${this.#mac(bare)}`;
+  }
+
+  /** The bare uuid when `signed` carries a valid signature, else null. */
+  verify(signed: string): string | null {
+    const dot = signed.lastIndexOf('.');
+    if (dot <= 0) return null;
+    const bare = signed.slice(0, dot);
+    const given = Buffer.from(signed.slice(dot + 1), 'utf8');
+    const expected = Buffer.from(this.#mac(bare), 'utf8');
+    if (given.length !== expected.length) return null;
+    return timingSafeEqual(given, expected) ? bare : null;
+  }
+
+  #mac(bare: string): string {
+    return createHmac('sha256', this.#secret).update(bare).digest('hex').slice(0, SIGNATURE_HEX_LENGTH);
+  }
+}
+
+/** The routing key of a uuid as publishers write it: signed or bare, both route. */
+export function routingKey(uuid: string): string {
+  const dot = uuid.indexOf('.');
+  return dot === -1 ? uuid : uuid.slice(0, dot);
+}

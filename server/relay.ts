@@ -1,0 +1,267 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
+import { CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
+import type { RelayConfig } from './config/relay-config.js';
+import { HttpRouter } from './http/http-router.js';
+import { Keepalive } from './keepalive.js';
+import { silentLogger, type Logger } from './logger/logger.js';
+import { RelayStats } from './metrics/relay-stats.js';
+import { handleFrame, type PipelineDeps } from './protocol/message-pipeline.js';
+import { routingKey, UuidSigner } from './protocol/uuid-signer.js';
+import { RelayContext } from './resources/relay-context.js';
+import { RelayResource } from './resources/relay-resource.js';
+import type { Resource } from './resources/resource.js';
+import { Hub } from './routing/hub.js';
+import { Router } from './routing/router.js';
+import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
+import { clientIp } from './transport/client-ip.js';
+import { Connection } from './transport/connection.js';
+import { clearDeadline, createListener } from './transport/http-listener.js';
+import { IpMatcher } from './transport/ip-match.js';
+
+export interface RelayOptions {
+  logger?: Logger;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '']);
+
+/**
+ * The relay: one port for browsers, backends and plain HTTP. Wires the
+ * listener, the hub of connections, the router and the resources.
+ *
+ * @example
+ * const relay = new Relay({ ...defaultConfig(), address: parseAddress('ws://127.0.0.1:0') });
+ * await relay.start();
+ * console.log(relay.url('/web'));
+ * await relay.stop();
+ */
+export class Relay {
+  readonly config: RelayConfig;
+  readonly logger: Logger;
+  readonly stats = new RelayStats();
+  readonly hub = new Hub();
+  readonly http = new HttpRouter();
+  readonly signer: UuidSigner;
+  readonly router: Router;
+
+  readonly #resources = new Map<string, Resource>();
+  readonly #context: RelayContext;
+  readonly #pipeline: PipelineDeps;
+  readonly #rules: AdmissionRules;
+  readonly #trustedProxies: IpMatcher;
+  readonly #wss: WebSocketServer;
+  readonly #keepalive: Keepalive;
+  #server: Server | null = null;
+  #nextId = 1;
+  #shuttingDown = false;
+  readonly #pendingTimers = new Set<NodeJS.Timeout>();
+
+  constructor(config: RelayConfig, options: RelayOptions = {}) {
+    this.config = config;
+    this.logger = options.logger ?? silentLogger;
+    this.signer = new UuidSigner(config.secret);
+    this.router = new Router(this.hub, this.stats, this.logger, { maxBufferedBytes: config.maxBufferedBytes });
+    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats);
+    this.#pipeline = { ctx: this.#context, stats: this.stats, logger: this.logger };
+    this.#rules = {
+      allowedBackendIps: new IpMatcher(config.allowedIP),
+      allowedOrigins: new Set(config.allowedOrigins),
+      maxClients: config.maxClients,
+      maxPerIP: config.maxPerIP,
+    };
+    this.#trustedProxies = new IpMatcher(config.trustedProxies);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (offered) => (offered.has(SUBPROTOCOL_V2) ? SUBPROTOCOL_V2 : false),
+    });
+    this.#keepalive = new Keepalive(this.hub, this.stats, this.logger, {
+      pingIntervalMs: config.pingIntervalMs,
+      stallTimeoutMs: config.stallTimeoutMs,
+    });
+    const relayResource = new RelayResource();
+    for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
+  }
+
+  /** Serve an application at a request path (replaces an earlier one there). */
+  registerResource(path: string, resource: Resource): void {
+    this.#resources.set(path, resource);
+  }
+
+  get port(): number {
+    const address = this.#server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error('the relay is not listening');
+    return address.port;
+  }
+
+  /** The WebSocket URL of a resource on this relay. */
+  url(resource = '/'): string {
+    return toWebSocketUrl({ ...this.config.address, host: this.#displayHost(), port: this.port }, resource);
+  }
+
+  /** The HTTP URL of a path on this relay. */
+  httpUrl(path = '/'): string {
+    return toHttpUrl({ ...this.config.address, host: this.#displayHost(), port: this.port }, path);
+  }
+
+  async start(): Promise<void> {
+    const server = createListener(this.config, this.logger);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    server.on('request', (req, res) => {
+      clearDeadline(req.socket);
+      this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
+        this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
+      });
+    });
+    const host = WILDCARD_HOSTS.has(this.config.address.host) ? '::' : this.config.address.host;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: this.config.address.port, host, ipv6Only: false }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
+    this.#server = server;
+    this.#keepalive.start();
+    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
+  }
+
+  /**
+   * Stop accepting, close every client with 1001, let queued frames drain
+   * for at most `shutdownGraceMs`, then drop whatever is left.
+   */
+  async stop(): Promise<void> {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    this.#keepalive.stop();
+    for (const timer of this.#pendingTimers) clearTimeout(timer);
+    this.#pendingTimers.clear();
+    const server = this.#server;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
+    await this.#waitForClients(this.config.shutdownGraceMs);
+    for (const conn of this.hub.all()) conn.terminate();
+    server?.closeAllConnections();
+    await closed;
+    this.#wss.close();
+    this.logger.info('relay stopped');
+  }
+
+  #waitForClients(ms: number): Promise<void> {
+    if (this.hub.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const deadline = Date.now() + ms;
+      const check = setInterval(() => {
+        if (this.hub.size === 0 || Date.now() >= deadline) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+  }
+
+  #displayHost(): string {
+    const host = this.config.address.host;
+    return WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    clearDeadline(socket);
+    const applicant = readApplicant(req, clientIp(req, this.#trustedProxies));
+    const rejection = admit(applicant, this.#rules, {
+      hasResource: (path) => this.#resources.has(path),
+      total: this.hub.size,
+      fromIp: (ip) => this.hub.countFromIp(ip),
+      shuttingDown: this.#shuttingDown,
+    });
+    // Complete the handshake even to refuse: the client is then told why in a packet.
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      if (rejection) this.#reject(ws, applicant, rejection);
+      else this.#accept(ws, socket, applicant);
+    });
+  }
+
+  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection): void {
+    this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
+    this.logger.warn('client rejected', { reason: rejection.reason, ip: applicant.ip, path: applicant.path, kind: applicant.kind });
+    ws.on('error', () => {});
+    const tell = (): void => {
+      ws.send(JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason }));
+      ws.close(rejection.close, rejection.reason.slice(0, 120));
+    };
+    if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);
+    else tell();
+  }
+
+  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant): void {
+    const resource = this.#resources.get(applicant.path)!;
+    const uuid = this.signer.issue();
+    const conn = new Connection({
+      id: this.#nextId++,
+      ws,
+      socket,
+      kind: applicant.kind,
+      protocol: ws.protocol === SUBPROTOCOL_V2 ? 2 : 1,
+      resource: applicant.path,
+      ip: applicant.ip,
+      ident: applicant.ident,
+      origin: applicant.origin,
+      uuid,
+      key: routingKey(uuid),
+      maxChunks: this.config.maxChunks,
+      maxMessageBytes: this.config.maxMessageBytes,
+      frameGapMs: this.config.backendFrameGapMs,
+    });
+    const displaced = this.hub.add(conn);
+    if (displaced) {
+      this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
+    }
+    const ctx = this.#context;
+    const pipeline = this.#pipeline;
+    const hub = this.hub;
+    const logger = this.logger;
+    ws.on('message', function connectionOnMessage(data: Buffer) {
+      handleFrame(conn, data, resource, pipeline);
+    });
+    ws.on('pong', function connectionOnPong() {
+      conn.alive = true;
+    });
+    ws.on('error', function connectionOnError(error: Error) {
+      logger.info('connection error', { client: conn.id, ip: conn.ip, reason: error.message });
+      resource.onError?.(conn, error, ctx);
+    });
+    ws.on('close', function connectionOnClose(code: number) {
+      conn.dispose();
+      hub.remove(conn);
+      logger.info('client disconnected', { client: conn.id, code });
+      resource.onClose?.(conn, code, ctx);
+    });
+    logger.info('client connected', {
+      client: conn.id,
+      kind: conn.kind,
+      ip: conn.ip,
+      path: conn.resource,
+      ident: conn.ident,
+      protocol: conn.protocol,
+    });
+    if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
+    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid };
+    if (conn.protocol === 2) ready.protocol = 2;
+    conn.send(JSON.stringify(ready));
+    resource.onOpen?.(conn, ctx);
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.#pendingTimers.delete(timer);
+      fn();
+    }, ms);
+    this.#pendingTimers.add(timer);
+  }
+}

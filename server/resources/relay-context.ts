@@ -1,0 +1,87 @@
+import { ErrorCodes, ServerOpcode, type CloseCode, type ErrorCode, type Outcome } from '../../include/protocol.js';
+import type { Logger } from '../logger/logger.js';
+import type { RelayStats } from '../metrics/relay-stats.js';
+import { errorText } from '../protocol/message-pipeline.js';
+import type { UuidSigner } from '../protocol/uuid-signer.js';
+import { routingKey } from '../protocol/uuid-signer.js';
+import type { Hub } from '../routing/hub.js';
+import type { Router } from '../routing/router.js';
+import type { Connection } from '../transport/connection.js';
+import type { ResourceContext } from './resource.js';
+
+/** The capabilities the relay hands to resources. */
+export class RelayContext implements ResourceContext {
+  constructor(
+    readonly logger: Logger,
+    private readonly hub: Hub,
+    private readonly router: Router,
+    private readonly signer: UuidSigner,
+    private readonly stats: RelayStats,
+    /** Called when a connection moves to another uuid (sessions follow it). */
+    private readonly onRekey: (conn: Connection, previousKey: string) => void = () => {},
+  ) {}
+
+  send(to: Connection, message: object | string | Buffer): boolean {
+    const raw = typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message);
+    return this.router.write(to, raw);
+  }
+
+  deliverFeedback(_from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
+    return this.router.deliverFeedback(packet, raw);
+  }
+
+  broadcast(from: Connection | null, message: string | Buffer): number {
+    return this.router.broadcast(from, message);
+  }
+
+  findByUuid(uuid: string): Connection | undefined {
+    return this.hub.byKey(routingKey(uuid));
+  }
+
+  findByIdent(ident: string): Connection | undefined {
+    return this.hub.byIdent(ident);
+  }
+
+  adoptUuid(conn: Connection, signedUuid: string): boolean {
+    const key = this.signer.verify(signedUuid);
+    if (key === null) return false;
+    const holder = this.hub.byKey(key);
+    if (holder && holder !== conn && holder.open) return false;
+    const previous = conn.key;
+    this.hub.rekey(conn, key, signedUuid);
+    this.onRekey(conn, previous);
+    return true;
+  }
+
+  outcome(conn: Connection, id: unknown, outcome: Outcome, count?: number): void {
+    if (conn.protocol !== 2 || id === undefined) return;
+    const packet: { opcode: string; id: unknown; outcome: Outcome; count?: number } = { opcode: ServerOpcode.Outcome, id, outcome };
+    if (count !== undefined) packet.count = count;
+    conn.reply(JSON.stringify(packet));
+  }
+
+  error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
+    const spec = ErrorCodes[code];
+    const text = errorText(code, detail);
+    if (conn.protocol === 2) {
+      const packet: { opcode: string; id?: unknown; code: ErrorCode; error: string } = { opcode: ServerOpcode.Error, code, error: text };
+      if (id !== undefined) packet.id = id;
+      conn.reply(JSON.stringify(packet));
+    } else if (spec.close !== null) {
+      // v1 clients only understand the original's close packet.
+      conn.reply(JSON.stringify({ opcode: ServerOpcode.Close, error: text }));
+    } else {
+      this.logger.debug('v1 client error ignored', { client: conn.id, code, detail });
+      return;
+    }
+    if (spec.close !== null) {
+      this.stats.countProtocolError(code);
+      this.logger.info('closing a connection for a protocol error', { client: conn.id, ip: conn.ip, code });
+      this.close(conn, spec.close, text);
+    }
+  }
+
+  close(conn: Connection, code: CloseCode, reason?: string): void {
+    conn.close(code, reason);
+  }
+}

@@ -1,0 +1,48 @@
+import { ClientOpcode, CloseCode, Outcome } from '../../include/protocol.js';
+import type { InboundMessage, Resource, ResourceContext } from './resource.js';
+import type { Connection } from '../transport/connection.js';
+
+/**
+ * The relay application served on `/`, `/web` and `/php`: feedback by uuid or
+ * ident, echo, broadcast, quit and uuid, as the original server does.
+ */
+export class RelayResource implements Resource {
+  onMessage(conn: Connection, { packet, raw }: InboundMessage, ctx: ResourceContext): void {
+    switch (packet.opcode) {
+      case ClientOpcode.Feedback: {
+        const outcome = ctx.deliverFeedback(conn, packet, raw);
+        if (outcome === Outcome.Unknown) {
+          ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
+        }
+        if (packet.id !== undefined) {
+          if (outcome === Outcome.Unknown) ctx.error(conn, 'UNKNOWN_RECIPIENT', packet.id);
+          else ctx.outcome(conn, packet.id, outcome);
+        }
+        return;
+      }
+      case ClientOpcode.Echo:
+        ctx.send(conn, raw);
+        return;
+      case ClientOpcode.Broadcast: {
+        const count = ctx.broadcast(conn, raw);
+        if (packet.id !== undefined) ctx.outcome(conn, packet.id, Outcome.Delivered, count);
+        return;
+      }
+      case ClientOpcode.Quit:
+        ctx.close(conn, CloseCode.Normal, 'quit');
+        return;
+      case ClientOpcode.Uuid: {
+        const ok = typeof packet.message === 'string' && ctx.adoptUuid(conn, packet.message);
+        if (!ok) ctx.error(conn, 'BAD_UUID', packet.id);
+        else if (packet.id !== undefined) ctx.outcome(conn, packet.id, Outcome.Delivered);
+        return;
+      }
+      default:
+        ctx.error(conn, 'UNKNOWN_OPCODE', packet.id, packet.opcode);
+    }
+  }
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,55 @@
+import type { ErrorCode, Outcome } from '../../include/protocol.js';
+import type { CloseCode } from '../../include/protocol.js';
+import type { Logger } from '../logger/logger.js';
+import type { Connection } from '../transport/connection.js';
+
+/** A data message as a resource sees it: parsed once, raw bytes kept for forwarding. */
+export interface InboundMessage {
+  /** The packet, parsed once by the relay. */
+  packet: { opcode: string; [field: string]: unknown };
+  /** The message exactly as received, forwarded without re-serialising. */
+  raw: Buffer | string;
+}
+
+/**
+ * What the relay lets a resource do. Resources never touch sockets or the
+ * registry directly.
+ */
+export interface ResourceContext {
+  readonly logger: Logger;
+  /** Send an unsolicited message (object → JSON). */
+  send(to: Connection, message: object | string | Buffer): boolean;
+  /** Route a feedback packet to its uuid or ident; says what became of it. */
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome;
+  /** Send to every browser but `from`; returns how many got it. */
+  broadcast(from: Connection | null, message: string | Buffer): number;
+  /** The live connection with this uuid (signed or bare). */
+  findByUuid(uuid: string): Connection | undefined;
+  findByIdent(ident: string): Connection | undefined;
+  /** Take over a uuid this relay signed (the `uuid` opcode); false if invalid. */
+  adoptUuid(conn: Connection, signedUuid: string): boolean;
+  /** v2: answer a request that carried an id with its outcome. */
+  outcome(conn: Connection, id: unknown, outcome: Outcome, count?: number): void;
+  /** Report an error: v2 clients get an error packet, v1 clients are told only when fatal. */
+  error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void;
+  close(conn: Connection, code: CloseCode, reason?: string): void;
+}
+
+/**
+ * An application behind a request path (`/`, `/web`, `/php`, or your own).
+ * The relay has already sent `ready` before onOpen and, for v1 clients,
+ * `next` before onMessage.
+ *
+ * @example
+ * relay.registerResource('/upper', {
+ *   onMessage(conn, { packet }, ctx) {
+ *     ctx.send(conn, { opcode: 'upper', message: String(packet.message).toUpperCase() });
+ *   },
+ * });
+ */
+export interface Resource {
+  onOpen?(conn: Connection, ctx: ResourceContext): void;
+  onMessage(conn: Connection, message: InboundMessage, ctx: ResourceContext): void;
+  onClose?(conn: Connection, code: number, ctx: ResourceContext): void;
+  onError?(conn: Connection, error: Error, ctx: ResourceContext): void;
+}

@@ -1,0 +1,86 @@
+import { Outcome } from '../../include/protocol.js';
+import type { Logger } from '../logger/logger.js';
+import type { RelayStats } from '../metrics/relay-stats.js';
+import { routingKey } from '../protocol/uuid-signer.js';
+import { encodeTextFrame, type Connection } from '../transport/connection.js';
+import type { Hub } from './hub.js';
+
+export interface RouterOptions {
+  /** A recipient with more than this queued is skipped (counted as slow_consumer). */
+  maxBufferedBytes: number;
+}
+
+/**
+ * Delivery: finds the recipient of a feedback by Ident or uuid through the
+ * hub's maps, writes the bytes as received, and says what became of them.
+ */
+export class Router {
+  constructor(
+    private readonly hub: Hub,
+    private readonly stats: RelayStats,
+    private readonly logger: Logger,
+    private readonly options: RouterOptions,
+  ) {}
+
+  /** The recipient a feedback packet names: Ident first when non-empty, else uuid. */
+  recipientOf(packet: { [field: string]: unknown }): Connection | undefined {
+    const ident = packet.ident;
+    if (typeof ident === 'string' && ident !== '') return this.hub.byIdent(ident);
+    const uuid = packet.uuid;
+    if (typeof uuid === 'string' && uuid !== '') return this.hub.byKey(routingKey(uuid));
+    return undefined;
+  }
+
+  deliverFeedback(packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
+    const target = this.recipientOf(packet);
+    if (!target || !target.open) {
+      this.stats.outcomes.unknown++;
+      return Outcome.Unknown;
+    }
+    this.write(target, raw);
+    this.stats.outcomes.delivered++;
+    return Outcome.Delivered;
+  }
+
+  /** Every browser but `from` gets the same pre-encoded frame. */
+  broadcast(from: Connection | null, raw: Buffer | string): number {
+    const frame = encodeTextFrame(raw);
+    const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+    let count = 0;
+    for (const conn of this.hub.browsers()) {
+      if (conn === from) continue;
+      if (!this.#hasRoom(conn)) continue;
+      if (conn.sendFrame(frame)) {
+        count++;
+        this.stats.messagesOut++;
+        this.stats.bytesOut += size;
+      }
+    }
+    return count;
+  }
+
+  /** Write to one connection unless it is too far behind. */
+  write(conn: Connection, raw: Buffer | string): boolean {
+    if (!this.#hasRoom(conn)) return false;
+    if (!conn.send(raw)) {
+      this.stats.drops.closed++;
+      return false;
+    }
+    this.stats.messagesOut++;
+    this.stats.bytesOut += typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+    return true;
+  }
+
+  #hasRoom(conn: Connection): boolean {
+    if (conn.bufferedBytes <= this.options.maxBufferedBytes) {
+      conn.stalledSince = 0;
+      return true;
+    }
+    if (conn.stalledSince === 0) {
+      conn.stalledSince = Date.now();
+      this.logger.warn('recipient is not reading: dropping its messages', { client: conn.id, ip: conn.ip, buffered: conn.bufferedBytes });
+    }
+    this.stats.drops.slow_consumer++;
+    return false;
+  }
+}

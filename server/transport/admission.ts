@@ -1,0 +1,77 @@
+import type { IncomingMessage } from 'node:http';
+import { CLIENT_TYPE_BACKEND, CloseCode, HEADER_CLIENT_TYPE, HEADER_IDENT } from '../../include/protocol.js';
+import type { ClientKind } from './connection.js';
+import type { IpMatcher } from './ip-match.js';
+
+/** Who is knocking, read from the handshake request. */
+export interface Applicant {
+  path: string;
+  ip: string;
+  kind: ClientKind;
+  ident: string | null;
+  origin: string | null;
+}
+
+export interface AdmissionRules {
+  allowedBackendIps: IpMatcher;
+  allowedOrigins: ReadonlySet<string>;
+  maxClients: number;
+  maxPerIP: number;
+}
+
+export interface AdmissionState {
+  hasResource(path: string): boolean;
+  total: number;
+  fromIp(ip: string): number;
+  shuttingDown: boolean;
+}
+
+/** Why a client is turned away, and the close code that says so. */
+export interface Rejection {
+  reason: string;
+  close: CloseCode;
+}
+
+const IDENT_MAX = 256;
+
+export function readApplicant(req: IncomingMessage, ip: string): Applicant {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const type = header(req, HEADER_CLIENT_TYPE);
+  const ident = header(req, HEADER_IDENT)?.trim() ?? '';
+  // The PHP client sends `Ident: ` empty when it has none.
+  return {
+    path,
+    ip,
+    kind: type?.toLowerCase() === CLIENT_TYPE_BACKEND ? 'backend' : 'browser',
+    ident: ident === '' ? null : ident.slice(0, IDENT_MAX),
+    origin: header(req, 'origin') ?? null,
+  };
+}
+
+/** Null when the applicant may connect, else why not. */
+export function admit(applicant: Applicant, rules: AdmissionRules, state: AdmissionState): Rejection | null {
+  if (state.shuttingDown) return { reason: 'the relay is shutting down', close: CloseCode.GoingAway };
+  if (!state.hasResource(applicant.path)) {
+    return { reason: `no resource at ${applicant.path}`, close: CloseCode.PolicyViolation };
+  }
+  if (applicant.kind === 'backend' && !rules.allowedBackendIps.has(applicant.ip)) {
+    return { reason: `backends are not allowed from ${applicant.ip}`, close: CloseCode.PolicyViolation };
+  }
+  if (applicant.kind === 'browser' && rules.allowedOrigins.size > 0) {
+    if (applicant.origin === null || !rules.allowedOrigins.has(applicant.origin)) {
+      return { reason: `origin ${applicant.origin ?? '(none)'} is not allowed`, close: CloseCode.PolicyViolation };
+    }
+  }
+  if (rules.maxClients > 0 && state.total >= rules.maxClients) {
+    return { reason: `the relay is full (${rules.maxClients} clients)`, close: CloseCode.TryAgainLater };
+  }
+  if (rules.maxPerIP > 0 && state.fromIp(applicant.ip) >= rules.maxPerIP) {
+    return { reason: `too many connections from ${applicant.ip} (limit ${rules.maxPerIP})`, close: CloseCode.PolicyViolation };
+  }
+  return null;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

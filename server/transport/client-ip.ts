@@ -1,0 +1,22 @@
+import type { IncomingMessage } from 'node:http';
+import { IpMatcher, normalizeIp } from './ip-match.js';
+
+/**
+ * The client's IP: the socket's peer, or the nearest untrusted hop of
+ * X-Forwarded-For when the peer is a configured trusted proxy. Anyone else's
+ * X-Forwarded-For is ignored, since any client can write that header.
+ */
+export function clientIp(req: IncomingMessage, trustedProxies: IpMatcher): string {
+  const peer = normalizeIp(req.socket.remoteAddress ?? '');
+  if (trustedProxies.empty || !trustedProxies.has(peer)) return peer;
+  const header = req.headers['x-forwarded-for'];
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (!value) return peer;
+  const hops = value.split(',').map((hop) => normalizeIp(hop.trim())).filter(Boolean);
+  // Walk from the nearest hop back, skipping our own proxies.
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = hops[i]!;
+    if (!trustedProxies.has(hop)) return hop;
+  }
+  return hops[0] ?? peer;
+}

@@ -1,0 +1,231 @@
+import type { Duplex } from 'node:stream';
+import { WebSocket } from 'ws';
+import type { CloseCode } from '../../include/protocol.js';
+import { ChunkJoiner } from '../protocol/chunk-joiner.js';
+import { encodeServerTextFrame } from '../protocol/frame-encoder.js';
+
+/** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
+export type ClientKind = 'browser' | 'backend';
+
+export interface ConnectionInit {
+  id: number;
+  ws: WebSocket;
+  socket: Duplex;
+  kind: ClientKind;
+  protocol: 1 | 2;
+  resource: string;
+  ip: string;
+  ident: string | null;
+  origin: string | null;
+  uuid: string;
+  key: string;
+  maxChunks: number;
+  maxMessageBytes: number;
+  /** Gap enforced between unsolicited frames; 0 sends at once. */
+  frameGapMs: number;
+}
+
+/** A frame encoded once, written as the same bytes to many connections. */
+export type EncodedFrame = readonly Buffer[];
+
+/** Encode a text frame once so a broadcast writes the same bytes to every page. */
+export function encodeTextFrame(text: string | Buffer): EncodedFrame {
+  return encodeServerTextFrame(typeof text === 'string' ? Buffer.from(text) : text);
+}
+
+type Pending = string | Buffer | EncodedFrame;
+
+/**
+ * One client connection: its identity, its v1 chunk joiner and its outgoing
+ * path. v1 backends decode only the first frame of every read, so frames to
+ * them that nobody asked for are spaced `frameGapMs` apart.
+ */
+export class Connection {
+  readonly id: number;
+  readonly kind: ClientKind;
+  readonly protocol: 1 | 2;
+  readonly resource: string;
+  readonly ip: string;
+  readonly ident: string | null;
+  readonly origin: string | null;
+  readonly joiner: ChunkJoiner;
+  readonly connectedAt = Date.now();
+  /** The signed id the client was given. */
+  uuid: string;
+  /** Routing key: the bare uuid. */
+  key: string;
+  /** Cleared when a ping is sent, set again by the pong. */
+  alive = true;
+  /** Set once the connection is closing; nothing more is sent. */
+  closing = false;
+  /** Since when the outgoing buffer has been over its limit (0: it is not). */
+  stalledSince = 0;
+
+  readonly #ws: WebSocket;
+  readonly #socket: Duplex;
+  readonly #frameGapMs: number;
+  #queue: Pending[] = [];
+  #queuedBytes = 0;
+  #timer: NodeJS.Timeout | null = null;
+  #lastSentAt = 0;
+
+  constructor(init: ConnectionInit) {
+    this.id = init.id;
+    this.#ws = init.ws;
+    this.#socket = init.socket;
+    this.kind = init.kind;
+    this.protocol = init.protocol;
+    this.resource = init.resource;
+    this.ip = init.ip;
+    this.ident = init.ident;
+    this.origin = init.origin;
+    this.uuid = init.uuid;
+    this.key = init.key;
+    this.joiner = new ChunkJoiner(init.maxChunks, init.maxMessageBytes);
+    this.#frameGapMs = init.kind === 'backend' && init.protocol === 1 ? init.frameGapMs : 0;
+  }
+
+  get ws(): WebSocket {
+    return this.#ws;
+  }
+
+  get open(): boolean {
+    return !this.closing && this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes written but not yet on the wire, plus frames waiting for their gap. */
+  get bufferedBytes(): number {
+    return this.#ws.bufferedAmount + this.#queuedBytes;
+  }
+
+  /** Hold the first frames (v1 backends read the 101 and `ready` apart). */
+  holdFor(ms: number): void {
+    if (ms <= 0) return;
+    this.#lastSentAt = Date.now() + ms - this.#frameGapMs;
+    this.#schedule(ms);
+  }
+
+  /** Send an unsolicited text message (spaced for v1 backends). */
+  send(text: string | Buffer): boolean {
+    return this.#enqueue(text);
+  }
+
+  /** Send a pre-encoded frame (broadcast). */
+  sendFrame(frame: EncodedFrame): boolean {
+    return this.#enqueue(frame);
+  }
+
+  /**
+   * Send an answer the client is waiting for (`next`, an outcome): it goes
+   * ahead of unsolicited frames, since the client reads it as the reply.
+   */
+  reply(text: string): boolean {
+    if (!this.open) return false;
+    if (this.#frameGapMs > 0 && this.#timer !== null && this.#queue.length > 0) {
+      // `ready` is still held back: the reply must follow it.
+      this.#queue.unshift(text);
+      this.#queuedBytes += text.length;
+      return true;
+    }
+    this.#write(text);
+    return true;
+  }
+
+  ping(payload: string): void {
+    if (this.open) this.#ws.ping(payload);
+  }
+
+  /** Close with an RFC 6455 code; frames still queued are dropped. */
+  close(code: CloseCode, reason = ''): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.#clearQueue();
+    // The reason of a close frame is at most 123 bytes.
+    this.#ws.close(code, Buffer.from(reason).subarray(0, 123));
+  }
+
+  /** Flush what the gap holds back, then close (orderly shutdown). */
+  drainAndClose(code: CloseCode, reason = ''): void {
+    if (this.closing) return;
+    for (const item of this.#queue) this.#write(item);
+    this.#clearQueue();
+    this.close(code, reason);
+  }
+
+  /** Drop the socket without a close handshake (dead or hostile peers). */
+  terminate(): void {
+    this.closing = true;
+    this.#clearQueue();
+    this.#ws.terminate();
+  }
+
+  /** Called by the owner when the socket has closed: releases the timer. */
+  dispose(): void {
+    this.closing = true;
+    this.#clearQueue();
+  }
+
+  #enqueue(item: Pending): boolean {
+    if (!this.open) return false;
+    if (this.#frameGapMs === 0) {
+      this.#write(item);
+      return true;
+    }
+    this.#queue.push(item);
+    this.#queuedBytes += sizeOf(item);
+    if (this.#timer === null) this.#pump();
+    return true;
+  }
+
+  #pump(): void {
+    this.#timer = null;
+    if (!this.open) return;
+    const wait = this.#lastSentAt + this.#frameGapMs - Date.now();
+    if (wait > 0) {
+      this.#schedule(wait);
+      return;
+    }
+    const item = this.#queue.shift();
+    if (item === undefined) return;
+    this.#queuedBytes -= sizeOf(item);
+    this.#write(item);
+    if (this.#queue.length > 0) this.#schedule(this.#frameGapMs);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#pump(), ms);
+  }
+
+  #write(item: Pending): void {
+    this.#lastSentAt = Date.now();
+    if (typeof item === 'string' || Buffer.isBuffer(item)) {
+      this.#ws.send(item, { binary: false });
+      return;
+    }
+    // A pre-encoded frame goes straight to the socket; ws writes its own
+    // frames synchronously (no compression here), so order is kept.
+    if (item.length === 1) {
+      this.#socket.write(item[0]!);
+    } else {
+      this.#socket.cork();
+      for (const part of item) this.#socket.write(part);
+      this.#socket.uncork();
+    }
+  }
+
+  #clearQueue(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+  }
+}
+
+function sizeOf(item: Pending): number {
+  if (typeof item === 'string') return item.length;
+  if (Buffer.isBuffer(item)) return item.length;
+  let total = 0;
+  for (const part of item) total += part.length;
+  return total;
+}
