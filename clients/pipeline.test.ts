@@ -62,6 +62,13 @@ describe('Pipeline', () => {
     expect(strategy.idle).toBe(true);
   });
 
+  it('resolves an UNKNOWN_RECIPIENT error as the outcome unknown', () => {
+    const { strategy, results, enqueue } = setup();
+    enqueue('{"n":1}');
+    strategy.handle({ opcode: 'error', id: 1, code: 'UNKNOWN_RECIPIENT', error: 'no client has this uuid or ident' });
+    expect(results).toEqual(['{"n":1}:unknown']);
+  });
+
   it('turns other relay errors into RELAY_ERROR carrying the relay code', () => {
     const { strategy, results, relayCodes, enqueue } = setup();
     enqueue('{"n":1}');

@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../include/protocol.js';
-import { ServerOpcode } from '../include/protocol.js';
+import { Outcome, ServerOpcode } from '../include/protocol.js';
 import { ClientError, ClientErrorCode } from './client-error.js';
 import { framesFor } from './chunking.js';
 import type { FrameWriter, Outbound, OutboundRequest, OutboundSettings, RequestQueue, SendResult } from './outbound.js';
@@ -7,6 +7,7 @@ import type { ReceivedPacket } from './packets.js';
 
 // Relay error codes that mean "the message is too big" (the client's TOO_LARGE).
 const SIZE_CODES = new Set<string>(['TOO_LARGE', 'TOO_MANY_CHUNKS']);
+const UNKNOWN_RECIPIENT: ErrorCode = 'UNKNOWN_RECIPIENT';
 const OUTCOMES = new Set<string>(['delivered', 'held', 'unknown']);
 
 /** The error a v2 `{"opcode":"error"}` packet stands for. */
@@ -56,7 +57,10 @@ export class Pipeline implements Outbound {
     if (!entry) return false;
     this.#pending.delete(key);
     if (this.#pending.size === 0) this.#disarm();
-    if (packet.opcode === ServerOpcode.Error) {
+    if (packet.opcode === ServerOpcode.Error && packet.code === UNKNOWN_RECIPIENT) {
+      // Not a failure of the request: its answer is "nobody by that name" (PROTOCOL.md's outcome `unknown`).
+      entry.request.resolve(Outcome.Unknown);
+    } else if (packet.opcode === ServerOpcode.Error) {
       entry.request.reject(relayError(packet));
     } else if (typeof packet.outcome === 'string' && OUTCOMES.has(packet.outcome)) {
       entry.request.resolve(packet.outcome as SendResult);
