@@ -1,0 +1,70 @@
+/** The results as a markdown table: ours, reference, ratio and target per metric. */
+import type { BenchResults, ScenarioOutcome } from './results.js';
+
+function formatNumber(value: number | null, decimals: number): string {
+  if (value === null) return '–';
+  return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+}
+
+function verdict(met: boolean | null): string {
+  if (met === null) return '';
+  return met ? 'met' : '**MISSED**';
+}
+
+type Totals = { sent: number; delivered: number; duplicates: number };
+
+function deliveryRow(outcome: ScenarioOutcome): string {
+  const ran = (relay: 'ours' | 'reference'): boolean => outcome.runs[relay].length > 0;
+  const cell = (relay: 'ours' | 'reference'): string => {
+    if (!ran(relay)) return '–';
+    const totals: Totals = outcome.totals[relay];
+    return `${totals.delivered.toLocaleString('en-US')}/${totals.sent.toLocaleString('en-US')}${totals.duplicates > 0 ? ` (+${totals.duplicates} dup)` : ''}`;
+  };
+  const lossFree = (totals: Totals): boolean => totals.delivered === totals.sent && totals.duplicates === 0;
+  const ok = lossFree(outcome.totals.ours) && lossFree(outcome.totals.reference);
+  return `| ${outcome.title} | delivered/sent | ${cell('ours')} | ${cell('reference')} |  | no loss | ${ok ? 'met' : '**LOSS**'} |`;
+}
+
+export function renderMarkdown(results: BenchResults): string {
+  const lines: string[] = [];
+  lines.push(`# Benchmark results (${results.mode})`);
+  lines.push('');
+  lines.push(
+    `${results.date} · commit ${results.commit} · Node ${results.node} · ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryMiB} MiB · ` +
+      `median of ${results.repeat} run${results.repeat === 1 ? '' : 's'} per relay · ${Math.round(results.durationSeconds)} s`,
+  );
+  lines.push('');
+  lines.push('Ratio = ours / reference. The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.');
+  lines.push('');
+  lines.push('| Scenario | Metric | Ours | Reference | Ours/Ref | Target | |');
+  lines.push('|---|---|--:|--:|--:|---|---|');
+  for (const outcome of results.scenarios) {
+    if (outcome.status === 'skipped') {
+      lines.push(`| ${outcome.title} | *skipped* |  |  |  |  | ${outcome.notes.join('; ')} |`);
+      continue;
+    }
+    if (outcome.status === 'failed') {
+      lines.push(`| ${outcome.title} | ***FAILED*** |  |  |  |  | see notes |`);
+    }
+    lines.push(deliveryRow(outcome));
+    for (const metric of outcome.comparison) {
+      lines.push(
+        `| ${outcome.title} | ${metric.label} | ${formatNumber(metric.ours, metric.decimals)} | ${formatNumber(metric.reference, metric.decimals)} | ` +
+          `${formatNumber(metric.ratio, 2)} | ${metric.target ?? ''} | ${verdict(metric.met)} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('Loads:');
+  lines.push('');
+  for (const outcome of results.scenarios) lines.push(`- **${outcome.title}**: ${outcome.load}`);
+  const notes = results.scenarios.filter((outcome) => outcome.status !== 'skipped' && outcome.notes.length > 0);
+  if (notes.length > 0) {
+    lines.push('');
+    lines.push('Notes:');
+    lines.push('');
+    for (const outcome of notes) for (const note of outcome.notes) lines.push(`- ${outcome.title}: ${note.split('\n')[0]}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,76 @@
+/**
+ * A relay under test, running in its own process: ours or the reference.
+ * The runner reads its port from stdout and its CPU and memory over IPC.
+ */
+import { ChildHandle } from './child-handle.js';
+import { scripts } from './paths.js';
+import { isProcessStats, type ProcessStats } from './process-stats.js';
+import type { ServerProcessConfig } from '../servers/serve-bench.js';
+
+export type RelayKind = 'ours' | 'reference';
+
+export interface RelayProcessOptions {
+  maxMessageBytes?: number;
+  /** Write a CPU profile into this directory when the relay stops. */
+  cpuProfileDir?: string;
+  maxRunMs: number;
+}
+
+const START_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export class RelayProcess {
+  readonly kind: RelayKind;
+  readonly port: number;
+  readonly #child: ChildHandle;
+
+  private constructor(kind: RelayKind, child: ChildHandle, port: number) {
+    this.kind = kind;
+    this.#child = child;
+    this.port = port;
+  }
+
+  static async start(kind: RelayKind, options: RelayProcessOptions): Promise<RelayProcess> {
+    const nodeArgs = ['--expose-gc'];
+    if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+    const config: ServerProcessConfig = { maxRunMs: options.maxRunMs };
+    if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
+    const script = kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay;
+    const child = new ChildHandle(script, config, { label: `${kind} relay`, nodeArgs });
+    try {
+      const line = await child.firstJsonLine(START_TIMEOUT_MS);
+      if (typeof line.port !== 'number') throw new Error(`${kind} relay printed no port: ${JSON.stringify(line)}`);
+      return new RelayProcess(kind, child, line.port);
+    } catch (error) {
+      child.kill();
+      throw error;
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  url(path: string): string {
+    return `ws://127.0.0.1:${this.port}${path}`;
+  }
+
+  async stats(): Promise<ProcessStats> {
+    const reply = await this.#child.request({ type: 'stats' }, 'stats', REQUEST_TIMEOUT_MS);
+    if (!isProcessStats(reply.stats)) throw new Error(`${this.kind} relay sent malformed stats`);
+    return reply.stats;
+  }
+
+  /** Collect garbage in the relay, so a memory reading shows live data only. */
+  async gc(): Promise<void> {
+    await this.#child.request({ type: 'gc' }, 'gc-done', REQUEST_TIMEOUT_MS);
+  }
+
+  stop(): Promise<void> {
+    return this.#child.stop();
+  }
+
+  kill(): void {
+    this.#child.kill();
+  }
+}

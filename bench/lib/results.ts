@@ -1,0 +1,54 @@
+/** The results file: what ran, where, and how each relay did. */
+import { execFileSync } from 'node:child_process';
+import { cpus, release, totalmem } from 'node:os';
+import type { RunResult } from '../scenarios/scenario.js';
+import type { DeliveryTotals, MetricComparison } from './compare.js';
+
+export interface ScenarioOutcome {
+  name: string;
+  title: string;
+  load: string;
+  status: 'ok' | 'skipped' | 'failed';
+  /** Why it was skipped, or what went wrong. */
+  notes: string[];
+  runs: { ours: RunResult[]; reference: RunResult[] };
+  totals: { ours: DeliveryTotals; reference: DeliveryTotals };
+  comparison: MetricComparison[];
+}
+
+export interface Machine {
+  cpuModel: string;
+  cpus: number;
+  memoryMiB: number;
+  kernel: string;
+}
+
+export interface BenchResults {
+  mode: 'quick' | 'full';
+  date: string;
+  commit: string;
+  node: string;
+  machine: Machine;
+  repeat: number;
+  relays: string[];
+  durationSeconds: number;
+  /** No message lost or duplicated, no scenario failed. */
+  passed: boolean;
+  scenarios: ScenarioOutcome[];
+}
+
+export function machine(): Machine {
+  const list = cpus();
+  return { cpuModel: list[0]?.model.trim() ?? 'unknown', cpus: list.length, memoryMiB: Math.round(totalmem() / 2 ** 20), kernel: release() };
+}
+
+/** The commit the tree is at, with `+dirty` when it has uncommitted changes. */
+export function gitCommit(cwd: string): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}

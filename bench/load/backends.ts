@@ -1,0 +1,164 @@
+/**
+ * Load generator process: N backends (`Client-Type: php`) on /php. Connects
+ * them, waits for `go`, carries out the plan (stop-and-wait feedback or
+ * broadcasts, optionally paced; or one large message) and reports what it
+ * sent. Bounded by the plan's count and by the process time budget.
+ */
+import { WebSocket, type RawData } from 'ws';
+import { CLIENT_TYPE_BACKEND, ClientOpcode, ServerOpcode } from '../../include/protocol.js';
+import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.js';
+import { nowUs } from '../lib/clock.js';
+import { largeText, markedMessage, sha256 } from '../lib/payload.js';
+import type { BackendsConfig, BackendsReport } from './load-config.js';
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+const config = readConfig<BackendsConfig>();
+const plan = config.plan;
+const report: BackendsReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0 };
+let stopping = false;
+let finished = 0;
+let largePacket = '';
+
+/** One backend connection and its share of the plan. */
+class Backend {
+  readonly socket: WebSocket;
+  readonly index: number;
+  readonly ready: Promise<void>;
+  /** Messages this backend has sent. */
+  sent = 0;
+  readonly total: number;
+  #startUs = 0;
+  #pacingTimer: NodeJS.Timeout | null = null;
+
+  constructor(index: number) {
+    this.index = index;
+    this.total = plan.kind === 'large' ? (index === 0 ? 1 : 0) : plan.perBackend;
+    const headers = { 'Client-Type': CLIENT_TYPE_BACKEND, Ident: `${config.identPrefix}${index}` };
+    this.socket = new WebSocket(config.url, config.subprotocol ? [config.subprotocol] : [], { headers, perMessageDeflate: false, maxPayload: 0 });
+    this.ready = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`backend ${index} got no ready within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const onFirst = (data: RawData): void => {
+        const packet = JSON.parse(data.toString()) as { opcode?: string };
+        if (packet.opcode !== ServerOpcode.Ready) return;
+        clearTimeout(timer);
+        this.socket.off('message', onFirst);
+        this.socket.on('message', (message: RawData) => this.onMessage(message));
+        resolve();
+      };
+      this.socket.on('message', onFirst);
+      this.socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    this.socket.on('error', (error) => {
+      if (!stopping) fail(new Error(`backend ${index}: ${error.message}`));
+    });
+    this.socket.on('close', (code) => {
+      if (!stopping) fail(new Error(`backend ${index} closed by the relay (code ${code})`));
+    });
+  }
+
+  start(startUs: number): void {
+    this.#startUs = startUs;
+    if (this.total === 0) {
+      this.#finish();
+      return;
+    }
+    this.#sendWhenDue();
+  }
+
+  onMessage(data: RawData): void {
+    const packet = JSON.parse(data.toString()) as { opcode?: string };
+    if (packet.opcode !== ServerOpcode.Next) return;
+    report.nexts++;
+    if (this.sent >= this.total) this.#finish();
+    else this.#sendWhenDue();
+  }
+
+  /** Send now, or when the pacing schedule says the next message is due. */
+  #sendWhenDue(): void {
+    const rate = plan.kind === 'feedback' ? plan.ratePerBackend : undefined;
+    if (rate !== undefined && rate > 0) {
+      const intervalUs = 1e6 / rate;
+      // Stagger the backends across one interval so the total stream is even.
+      const dueUs = this.#startUs + (this.index / config.count) * intervalUs + this.sent * intervalUs;
+      const waitMs = (dueUs - nowUs()) / 1000;
+      if (waitMs >= 1) {
+        this.#pacingTimer = setTimeout(() => {
+          this.#pacingTimer = null;
+          this.#sendOne();
+        }, waitMs);
+        return;
+      }
+    }
+    this.#sendOne();
+  }
+
+  #sendOne(): void {
+    const sendUs = nowUs();
+    const k = this.sent++;
+    let text: string;
+    switch (plan.kind) {
+      case 'feedback': {
+        const index = this.index * plan.perBackend + k;
+        const uuid = plan.uuids[index % plan.uuids.length]!;
+        text = JSON.stringify({ opcode: ClientOpcode.Feedback, uuid, message: markedMessage(index, sendUs, plan.messageBytes) });
+        break;
+      }
+      case 'broadcast': {
+        const index = this.index * plan.perBackend + k;
+        text = JSON.stringify({ opcode: ClientOpcode.Broadcast, message: markedMessage(index, sendUs, plan.messageBytes) });
+        break;
+      }
+      case 'large':
+        text = largePacket;
+        break;
+    }
+    if (report.sent === 0) report.firstSendUs = sendUs;
+    report.sent++;
+    this.socket.send(text);
+    report.lastSendUs = sendUs;
+  }
+
+  #finish(): void {
+    finished++;
+    if (finished === backends.length) sendToRunner({ type: 'done', report });
+  }
+
+  stop(): void {
+    if (this.#pacingTimer) clearTimeout(this.#pacingTimer);
+    this.socket.terminate();
+  }
+}
+
+const backends: Backend[] = [];
+
+async function connectAll(): Promise<void> {
+  if (plan.kind === 'large') {
+    // Built before `connected` so the timed part is only the relaying.
+    const message = largeText(plan.bytes);
+    report.largeSha256 = sha256(message);
+    largePacket = JSON.stringify({ opcode: ClientOpcode.Feedback, uuid: plan.uuid, message });
+  }
+  for (let i = 0; i < config.count; i++) backends.push(new Backend(i));
+  await Promise.all(backends.map((backend) => backend.ready));
+  sendToRunner({ type: 'connected' });
+}
+
+serveRunner(config.maxRunMs, function onRunnerMessage(message) {
+  switch (message.type) {
+    case 'go': {
+      const startUs = nowUs();
+      for (const backend of backends) backend.start(startUs);
+      break;
+    }
+    case 'stop':
+      stopping = true;
+      for (const backend of backends) backend.stop();
+      process.exit(0);
+  }
+});
+
+connectAll().catch(fail);

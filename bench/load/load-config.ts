@@ -1,0 +1,72 @@
+/** Configuration of the load generator processes, as the runner passes it. */
+
+/** What the pages of one process expect to receive. */
+export type PageExpectation =
+  /** Nothing: the pages only stay connected (idle scenario). */
+  | { kind: 'none' }
+  /** Message indices 0..messages-1, each to exactly one page. */
+  | { kind: 'unicast'; messages: number }
+  /** Message indices 0..messages-1, each to every page. */
+  | { kind: 'broadcast'; messages: number }
+  /** One large feedback; the page hashes its `message`. */
+  | { kind: 'large' };
+
+export interface PagesConfig {
+  /** ws://host:port/web */
+  url: string;
+  count: number;
+  subprotocol?: string;
+  /** Handshakes in flight at once. */
+  connectConcurrency: number;
+  expect: PageExpectation;
+  /** Send the pages' uuids to the runner (backends address them). */
+  reportUuids: boolean;
+  maxRunMs: number;
+}
+
+/** What the backends of one process do after `go`. */
+export type BackendPlan =
+  /** Feedback k of backend b has index b*perBackend+k and goes to uuids[index % uuids.length]; stop and wait for `next`; optionally paced. */
+  | { kind: 'feedback'; perBackend: number; messageBytes: number; uuids: string[]; ratePerBackend?: number }
+  /** Broadcasts, stop and wait for `next`. */
+  | { kind: 'broadcast'; perBackend: number; messageBytes: number }
+  /** One feedback with a message of `bytes` characters to `uuid`. */
+  | { kind: 'large'; bytes: number; uuid: string };
+
+export interface BackendsConfig {
+  /** ws://host:port/php */
+  url: string;
+  count: number;
+  identPrefix: string;
+  subprotocol?: string;
+  plan: BackendPlan;
+  maxRunMs: number;
+}
+
+/** The pages' report to the runner. */
+export interface PagesReport {
+  /** Distinct expected messages received (per page for broadcast). */
+  unique: number;
+  /** The same message received again by the same page. */
+  duplicates: number;
+  /** Marked messages with an index outside the expected range. */
+  unexpected: number;
+  /** Encoded HDR histogram of end-to-end latency, µs. */
+  histogram: string;
+  firstReceiveUs: number;
+  lastReceiveUs: number;
+  /** Large: length and sha256 of the message received. */
+  largeBytes?: number;
+  largeSha256?: string;
+}
+
+/** The backends' report when their plan is done. */
+export interface BackendsReport {
+  sent: number;
+  firstSendUs: number;
+  lastSendUs: number;
+  /** `next` frames received (v1 acknowledges every message). */
+  nexts: number;
+  /** Large: sha256 of the message sent. */
+  largeSha256?: string;
+}

@@ -1,0 +1,83 @@
+/**
+ * The reference: the thinnest relay that can be written on `ws`. It speaks
+ * just enough of protocol v1 (ready, next, feedback by uuid or Ident, echo,
+ * broadcast to pages, quit) to carry the benchmark load, with no limits,
+ * logging, checks, signing or retention. It is the yardstick, not a product.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CLIENT_TYPE_BACKEND, ClientOpcode, HEADER_CLIENT_TYPE, HEADER_IDENT, ServerOpcode } from '../include/protocol.js';
+
+export interface ReferenceRelay {
+  port: number;
+  close(): Promise<void>;
+}
+
+const NEXT = JSON.stringify({ opcode: ServerOpcode.Next, fyi: '' });
+
+export async function startReferenceRelay(port = 0, host = '127.0.0.1'): Promise<ReferenceRelay> {
+  // maxPayload 0: no size limit, so the 64 MiB message passes.
+  const server = new WebSocketServer({ host, port, maxPayload: 0 });
+  const byUuid = new Map<string, WebSocket>();
+  const byIdent = new Map<string, WebSocket>();
+  const pages = new Set<WebSocket>();
+
+  server.on('connection', function onConnection(socket: WebSocket, request: IncomingMessage) {
+    const uuid = randomUUID();
+    const ident = request.headers[HEADER_IDENT];
+    const isBackend = request.headers[HEADER_CLIENT_TYPE] === CLIENT_TYPE_BACKEND;
+    byUuid.set(uuid, socket);
+    if (typeof ident === 'string' && ident !== '') byIdent.set(ident, socket);
+    if (!isBackend) pages.add(socket);
+    socket.send(JSON.stringify({ opcode: ServerOpcode.Ready, uuid }));
+
+    socket.on('message', function onMessage(data: RawData, isBinary: boolean) {
+      let packet: { opcode?: unknown; uuid?: unknown; ident?: unknown };
+      try {
+        packet = JSON.parse(data.toString()) as typeof packet;
+      } catch {
+        return;
+      }
+      // Forward the bytes received: the packet goes whole, never re-serialised.
+      switch (packet.opcode) {
+        case ClientOpcode.Feedback: {
+          const target = typeof packet.ident === 'string' && packet.ident !== '' ? byIdent.get(packet.ident) : byUuid.get(String(packet.uuid));
+          target?.send(data, { binary: isBinary });
+          break;
+        }
+        case ClientOpcode.Echo:
+          socket.send(data, { binary: isBinary });
+          break;
+        case ClientOpcode.Broadcast:
+          for (const page of pages) if (page !== socket) page.send(data, { binary: isBinary });
+          break;
+        case ClientOpcode.Quit:
+          socket.close();
+          return;
+      }
+      socket.send(NEXT);
+    });
+
+    socket.on('close', function onClose() {
+      byUuid.delete(uuid);
+      if (typeof ident === 'string' && byIdent.get(ident) === socket) byIdent.delete(ident);
+      pages.delete(socket);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+  return {
+    port: actualPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of server.clients) client.terminate();
+        server.close(() => resolve());
+      }),
+  };
+}

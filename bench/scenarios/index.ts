@@ -1,0 +1,22 @@
+/** Every scenario, in the order the runner runs them. */
+import { fanOut } from './fan-out.js';
+import { idle } from './idle.js';
+import { largeScenario } from './large.js';
+import { latency } from './latency.js';
+import { httpPublish, pipelined } from './pending.js';
+import type { Scenario } from './scenario.js';
+import { stopAndWait } from './stop-and-wait.js';
+
+export const scenarios: readonly Scenario[] = [
+  stopAndWait,
+  pipelined,
+  httpPublish,
+  largeScenario(1),
+  largeScenario(16),
+  largeScenario(64, { fullOnly: true }),
+  fanOut,
+  idle,
+  latency,
+];
+
+export type { Scenario } from './scenario.js';

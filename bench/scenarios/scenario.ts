@@ -1,0 +1,65 @@
+/**
+ * What a benchmark scenario is: a name, the metrics it reports (with the
+ * issue's targets), and a run against one relay. The runner runs each
+ * scenario against both relays, repeats it, and compares.
+ */
+import type { ChildHandle } from '../lib/child-handle.js';
+import type { RelayKind, RelayProcess } from '../lib/relay-process.js';
+import type { BackendsConfig, PagesConfig } from '../load/load-config.js';
+
+export interface RatioTarget {
+  op: '>=' | '<=';
+  /** Bound on ours/reference. */
+  value: number;
+}
+
+export interface AbsoluteTarget {
+  op: '>=' | '<=';
+  /** Bound on our value, in the metric's unit. */
+  value: number;
+  /** How the bound reads in the table, e.g. "≤ 3 × 64 MiB". */
+  label: string;
+}
+
+export interface MetricSpec {
+  key: string;
+  /** Label with unit, as in the table. */
+  label: string;
+  decimals: number;
+  ratioTarget?: RatioTarget;
+  absoluteTarget?: AbsoluteTarget;
+}
+
+/** One run of a scenario against one relay. */
+export interface RunResult {
+  /** Deliveries the load should have produced. */
+  sent: number;
+  /** Distinct deliveries that arrived (intact, for large). */
+  delivered: number;
+  duplicates: number;
+  metrics: Record<string, number>;
+}
+
+export interface RunContext {
+  relayKind: RelayKind;
+  quick: boolean;
+  /** Start the relay under test; the runner stops it after the run. */
+  startRelay(options?: { maxMessageBytes?: number }): Promise<RelayProcess>;
+  /** Start a load generator; the runner stops it after the run. */
+  spawnPages(config: Omit<PagesConfig, 'maxRunMs'>): ChildHandle;
+  spawnBackends(config: Omit<BackendsConfig, 'maxRunMs'>): ChildHandle;
+  log(text: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  title: string;
+  metrics: readonly MetricSpec[];
+  /** The load, for the results file and the table header. */
+  describe(quick: boolean): string;
+  /** Set when the scenario cannot run yet: the runner prints it and skips. */
+  pending?: string;
+  /** Leave out of --quick runs (the quick run keeps a smaller variant). */
+  fullOnly?: boolean;
+  run(context: RunContext): Promise<RunResult>;
+}

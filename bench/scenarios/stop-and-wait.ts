@@ -1,0 +1,26 @@
+/** v1 stop-and-wait: backends send feedback to pages, each waiting for `next` (the original clients' pattern). */
+import { runDeliveries } from './delivery-run.js';
+import { cpuPerDelivery, latencyMetrics, peakRss, throughput } from './metric-specs.js';
+import type { Scenario } from './scenario.js';
+
+const size = (quick: boolean) => ({ backends: 10, perBackend: quick ? 300 : 2000, pages: 50, bytes: 100 });
+
+export const stopAndWait: Scenario = {
+  name: 'v1-stop-and-wait',
+  title: 'v1 stop-and-wait',
+  metrics: [throughput('msg/s'), ...latencyMetrics(false), cpuPerDelivery(), peakRss],
+  describe(quick) {
+    const s = size(quick);
+    return `${s.backends} backends × ${s.perBackend} feedback of ${s.bytes} B to ${s.pages} pages, waiting for next`;
+  },
+  run(context) {
+    const s = size(context.quick);
+    return runDeliveries(context, {
+      pages: s.pages,
+      backends: s.backends,
+      broadcast: false,
+      sendTimeoutMs: 120_000,
+      plan: (uuids) => ({ kind: 'feedback', perBackend: s.perBackend, messageBytes: s.bytes, uuids }),
+    });
+  },
+};

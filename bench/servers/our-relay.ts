@@ -1,0 +1,17 @@
+/**
+ * Process entry: our relay, configured as a user would run it (defaults),
+ * on an ephemeral loopback port, without the demo and without logging.
+ */
+import { parseAddress } from '../../include/address.js';
+import { defaultConfig } from '../../server/config/relay-config.js';
+import { silentLogger } from '../../server/logger/logger.js';
+import { Relay } from '../../server/relay.js';
+import { serveBench } from './serve-bench.js';
+
+await serveBench(async function startOurRelay(options) {
+  const config = { ...defaultConfig(), address: parseAddress('ws://127.0.0.1:0'), demo: false };
+  if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
+  const relay = new Relay(config, { logger: silentLogger });
+  await relay.start();
+  return { port: relay.port, stop: () => relay.stop() };
+});

@@ -1,0 +1,48 @@
+/**
+ * What both relay processes share: print the port on stdout as JSON, then
+ * answer the runner's requests for CPU/memory figures and garbage
+ * collection, and stop the relay on request (so --cpu-prof can write).
+ */
+import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.js';
+import { processStats } from '../lib/process-stats.js';
+
+export interface BenchServer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** The config the runner passes to a relay process. */
+export interface ServerProcessConfig {
+  maxRunMs: number;
+  /** Largest message the relay must accept, bytes (large scenario). */
+  maxMessageBytes?: number;
+}
+
+export async function serveBench(start: (config: ServerProcessConfig) => Promise<BenchServer>): Promise<void> {
+  const config = readConfig<ServerProcessConfig>();
+  let server: BenchServer;
+  try {
+    server = await start(config);
+  } catch (error) {
+    fail(error);
+  }
+  serveRunner(config.maxRunMs, async function onRunnerMessage(message) {
+    switch (message.type) {
+      case 'stats':
+        sendToRunner({ type: 'stats', stats: processStats() });
+        break;
+      case 'gc': {
+        // Two passes: the first may only queue finalizers that free more.
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        gc?.();
+        sendToRunner({ type: 'gc-done', collected: gc !== undefined });
+        break;
+      }
+      case 'stop':
+        await server.stop();
+        process.exit(0);
+    }
+  });
+  process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
+}
