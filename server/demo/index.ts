@@ -1,6 +1,58 @@
+import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '../http/http-router.js';
 import type { Relay } from '../relay.js';
+import { DemoJobs } from './demo-jobs.js';
+import { demoPaths } from './demo-paths.js';
+import { parseJobRequest } from './job-request.js';
+import { BodyTooLargeError, readBody } from './read-body.js';
 
-/** Serves the demo page and its job endpoint on the relay's HTTP port. */
-export function installDemo(_relay: Relay): void {
-  // Filled in by the demo work.
+export interface DemoOptions {
+  /** Pause between the job's steps (default 250 ms: about 5 s for 20 steps). */
+  stepMs?: number;
+  /** Most demo jobs running at once (default 10). */
+  maxJobs?: number;
+}
+
+const MAX_BODY_BYTES = 4096;
+
+/**
+ * Serves the demo page and the built browser client at `/`, and
+ * `POST /demo/job` (`{"uuid": "...", "steps"?: n}`), which starts a separate
+ * backend process that reports progress to that page through the relay.
+ * @example installDemo(relay); // then open relay.httpUrl('/')
+ */
+export function installDemo(relay: Relay, options: DemoOptions = {}): void {
+  const paths = demoPaths();
+  if (!existsSync(paths.pageDir) || !existsSync(paths.jobScript)) {
+    relay.logger.warn('demo files are missing: run `npm run build`', { pages: paths.pageDir, job: paths.jobScript });
+  }
+  relay.http.addStatic('/', paths.pageDir);
+  const stepMs = options.stepMs ?? 250;
+  const jobs = new DemoJobs(
+    { script: paths.jobScript, maxJobs: options.maxJobs ?? 10, stepMs, timeoutMs: 60_000 + 100 * stepMs },
+    relay.logger,
+  );
+  relay.http.add('POST', '/demo/job', async function demoJobHandler(req: IncomingMessage, res: ServerResponse) {
+    if (jobs.full) {
+      sendJson(res, 429, { error: 'too many demo jobs are running; try again in a few seconds' }, { 'retry-after': '5' });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8'));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) sendJson(res, 413, { error: error.message });
+      else sendJson(res, 400, { error: 'the body is not valid JSON; send {"uuid": "<your page uuid>"}' });
+      return;
+    }
+    const request = parseJobRequest(body);
+    if (typeof request === 'string') {
+      sendJson(res, 400, { error: request });
+      return;
+    }
+    const tls = relay.config.address.tls;
+    jobs.start(request, relay.url('/php'), tls ? (relay.config.certFile ?? undefined) : undefined);
+    sendJson(res, 202, { job: request.job, steps: request.steps });
+  });
 }
