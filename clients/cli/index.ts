@@ -1,6 +1,8 @@
-import type { Command } from 'commander';
-
-/** Adds the client subcommands (send, listen) to the `websock` program. */
-export function registerClientCommands(_program: Command): void {
-  // Filled in by the clients work.
-}
+/** The `websock send` and `websock listen` commands (server/cli.ts adds them to the program). */
+export { registerClientCommands } from './register-client-commands.js';
+export { runSend, planSend } from './send-command.js';
+export type { SendFlags } from './send-command.js';
+export { runListen } from './listen-command.js';
+export type { ListenFlags } from './listen-command.js';
+export { ExitCode, exitCodeFor } from './exit-codes.js';
+export { resolveCliAddress } from './cli-address.js';

@@ -1,0 +1,188 @@
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import type { Progress } from '../../include/protocol.js';
+import { ClientError, ClientErrorCode } from '../client-error.js';
+import type { SendResult } from '../outbound.js';
+import { RelayClient } from '../relay-client.js';
+import type { CliIo } from './cli-io.js';
+import { processIo } from './cli-io.js';
+import type { ConnectionFlags } from './connection-options.js';
+import { addConnectionOptions, connectionSettings } from './connection-options.js';
+import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
+import { parseProgressArg } from './progress-arg.js';
+
+export interface SendFlags extends ConnectionFlags {
+  uuid?: string;
+  ident?: string;
+  stdin?: boolean;
+  progress?: string;
+  job?: string;
+  status?: string;
+  state?: 'running' | 'done' | 'failed';
+  json?: boolean;
+  from?: string;
+}
+
+/** What to send, checked: who to, and either one message or the lines of stdin. */
+interface SendPlan {
+  target: { uuid: string } | { ident: string };
+  message: unknown;
+  progress: Progress | undefined;
+  stdin: boolean;
+  json: boolean;
+}
+
+// Lines of stdin in flight at once: enough to keep a v2 pipeline full, bounded so a fast producer cannot fill memory.
+const STDIN_WINDOW = 256;
+
+const SEND_HELP = `
+Examples:
+  $ websock send --uuid "$PAGE_UUID" "import started"
+  $ websock send --uuid "$PAGE_UUID" --job import --progress 40/200 --status "importing rows"
+  $ websock send --uuid "$PAGE_UUID" --job import --progress 100 --state done "import finished"
+  $ long_job | websock send --uuid "$PAGE_UUID" --stdin        # one feedback per line, in order
+  $ websock send --ident receiver hello                         # to the script listening as "receiver"
+  $ websock send --ident receiver --json '{"rows":42}'
+  $ websock send --address ssl://relay.example.org/php --ca relay.pem --uuid "$U" done
+
+${EXIT_CODES_HELP}`;
+
+function usage(message: string): ClientError {
+  return new ClientError(ClientErrorCode.BadArgument, message);
+}
+
+function parseJson(text: string, where: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw usage(`${where} is not valid JSON (--json): ${(error as Error).message}`);
+  }
+}
+
+/** Check the flags and words; throws BAD_ARGUMENT with a line that says what is wrong. */
+export function planSend(words: string[], flags: SendFlags): SendPlan {
+  if ((flags.uuid === undefined) === (flags.ident === undefined)) throw usage('give exactly one recipient: --uuid UUID (a page) or --ident NAME (a script)');
+  if (flags.uuid === '' || flags.ident === '') throw usage('the recipient must not be empty');
+  const target = flags.uuid !== undefined ? { uuid: flags.uuid } : { ident: flags.ident! };
+  const hasProgress = flags.progress !== undefined || flags.job !== undefined || flags.status !== undefined || flags.state !== undefined;
+  const text = words.join(' ');
+  if (flags.stdin) {
+    if (words.length > 0) throw usage('give either MESSAGE or --stdin, not both');
+    if (hasProgress) throw usage('--stdin sends each line as a message; it cannot be combined with --progress, --job, --status or --state');
+    return { target, message: undefined, progress: undefined, stdin: true, json: flags.json === true };
+  }
+  let progress: Progress | undefined;
+  if (hasProgress) {
+    if (flags.uuid === undefined) throw usage('progress goes to a page: use --uuid');
+    progress = { ...(flags.progress !== undefined ? parseProgressArg(flags.progress) : {}) };
+    if (flags.job !== undefined) progress.job = flags.job;
+    if (flags.status !== undefined) progress.status = flags.status;
+    if (flags.state !== undefined) progress.state = flags.state;
+  }
+  if (words.length === 0 && !progress) throw usage('nothing to send: give MESSAGE, --progress/--status, or --stdin');
+  const message = words.length === 0 ? undefined : flags.json ? parseJson(text, 'MESSAGE') : text;
+  return { target, message, progress, stdin: false, json: flags.json === true };
+}
+
+function sendOne(client: RelayClient, plan: SendPlan, message: unknown): Promise<SendResult> {
+  if ('ident' in plan.target) return client.send(plan.target.ident, message);
+  if (plan.progress) return client.progress(plan.target.uuid, plan.progress, message === undefined ? {} : { message });
+  return client.feedback(plan.target.uuid, message);
+}
+
+function describeTarget(plan: SendPlan): string {
+  return 'ident' in plan.target ? `ident "${plan.target.ident}"` : `uuid ${plan.target.uuid}`;
+}
+
+/**
+ * `websock send`: returns the exit code. Prints nothing on success; one line
+ * on stderr saying why on failure.
+ */
+export async function runSend(words: string[], flags: SendFlags, io: CliIo): Promise<ExitCode> {
+  const fail = (code: ExitCode, message: string): ExitCode => {
+    io.stderr.write(`websock send: ${message}\n`);
+    return code;
+  };
+  let plan: SendPlan;
+  let client: RelayClient;
+  try {
+    plan = planSend(words, flags);
+    const { address, options } = connectionSettings(flags, io);
+    client = await RelayClient.connect(address, { ...options, ...(flags.from ? { ident: flags.from } : {}) });
+  } catch (error) {
+    const code = exitCodeFor(error);
+    return fail(code, `${(error as Error).message}${code === ExitCode.Usage ? ' (see websock send --help)' : ''}`);
+  }
+  try {
+    if (!plan.stdin) {
+      const result = await sendOne(client, plan, plan.message);
+      if (result === 'unknown') return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)}`);
+      return ExitCode.Ok;
+    }
+    return await sendLines(client, plan, io, fail);
+  } catch (error) {
+    return fail(exitCodeFor(error), (error as Error).message);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Each stdin line as one feedback, in order, with a bounded number in flight. */
+async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (code: ExitCode, message: string) => ExitCode): Promise<ExitCode> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+  const inFlight: Array<{ line: number; sending: Promise<SendResult> }> = [];
+  let lineNo = 0;
+  let failedLine = 0;
+  let unknownLine = 0;
+  let error: unknown;
+  const settleOldest = async (): Promise<void> => {
+    const { line, sending } = inFlight.shift()!;
+    failedLine = line;
+    const result = await sending;
+    if (result === 'unknown' && unknownLine === 0) unknownLine = line;
+  };
+  try {
+    for await (const text of lines) {
+      lineNo++;
+      failedLine = lineNo;
+      const message = plan.json ? parseJson(text, `line ${lineNo}`) : text;
+      const sending = sendOne(client, plan, message);
+      sending.catch(() => {}); // awaited below, in order; not unhandled meanwhile
+      inFlight.push({ line: lineNo, sending });
+      if (inFlight.length >= STDIN_WINDOW) await settleOldest();
+      if (unknownLine) break;
+    }
+    while (inFlight.length > 0 && !unknownLine) await settleOldest();
+  } catch (caught) {
+    error = caught;
+  } finally {
+    lines.close();
+  }
+  if (error !== undefined) return fail(exitCodeFor(error), `line ${failedLine}: ${(error as Error).message}`);
+  if (unknownLine) return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
+  return ExitCode.Ok;
+}
+
+/** Adds `websock send`. */
+export function registerSendCommand(program: Command, io: () => CliIo = processIo): Command {
+  const command = program
+    .command('send')
+    .description('send a feedback to a page (--uuid) or a script (--ident), or each line of stdin (--stdin)')
+    .argument('[message...]', 'the message (words are joined with spaces)')
+    .option('--uuid <uuid>', 'the page to send to (the uuid it got from the relay)')
+    .option('--ident <name>', 'the script to send to (its Ident)')
+    .option('--stdin', 'send each line of standard input as one feedback, in order')
+    .option('-p, --progress <n[/total]>', 'structured progress: done/total (40/200) or a percentage (40)')
+    .option('--job <id>', 'the job the progress belongs to (a page may show one bar per job)')
+    .option('--status <text>', 'the progress status line (also the message when none is given)')
+    .addOption(new Option('--state <state>', 'final state of the job').choices(['running', 'done', 'failed']))
+    .option('--json', 'MESSAGE (or each stdin line) is JSON, sent as a value rather than text')
+    .option('--from <name>', 'our own Ident, so the receiver can answer');
+  addConnectionOptions(command)
+    .addHelpText('after', SEND_HELP)
+    .action(async function sendAction(words: string[], flags: SendFlags) {
+      process.exitCode = await runSend(words, flags, io());
+    });
+  return command;
+}
