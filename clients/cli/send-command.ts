@@ -142,6 +142,13 @@ async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (
     const result = await sending;
     if (result === 'unknown' && unknownLine === 0) unknownLine = line;
   };
+  // If the connection is lost while stdin is quiet, stop waiting for lines nobody can send.
+  const onClose = (lost: ClientError | undefined): void => {
+    if (!lost) return;
+    error ??= lost;
+    lines.close();
+  };
+  client.once('close', onClose);
   try {
     for await (const text of lines) {
       lineNo++;
@@ -157,6 +164,7 @@ async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (
   } catch (caught) {
     error = caught;
   } finally {
+    client.off('close', onClose);
     lines.close();
   }
   if (error !== undefined) return fail(exitCodeFor(error), `line ${failedLine}: ${(error as Error).message}`);

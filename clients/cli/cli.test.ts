@@ -1,0 +1,245 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseAddress } from '../../include/address.js';
+import { Cleanup, PageClient, startRelay } from '../../test/helpers/relay-fixture.js';
+import { ExitCode } from './exit-codes.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cliPath = join(root, 'dist', 'server', 'cli.js');
+const cleanup = new Cleanup();
+let scratch = '';
+
+/** Newest modification time of the TypeScript sources under these folders. */
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const dir of dirs) walk(join(root, dir));
+  return newest;
+}
+
+beforeAll(() => {
+  // `npm test` builds first; build here only when dist is missing or older than the sources.
+  const stale = !existsSync(cliPath) || statSync(cliPath).mtimeMs < newestSource(['clients', 'include', 'server']);
+  if (stale) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  scratch = mkdtempSync(join(tmpdir(), 'websock-cli-test-'));
+}, 120_000);
+
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+afterEach(() => cleanup.run());
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  /** Resolves with the exit code (kills the process after `timeoutMs`). */
+  exit: Promise<number>;
+  /** Resolves once stderr contains `text`. */
+  stderrHas(text: string, timeoutMs?: number): Promise<void>;
+}
+
+function websock(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Run {
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: options.cwd ?? scratch,
+    env: { ...process.env, WEBSOCK_ADDRESS: '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const run: Run = {
+    child,
+    stdout: '',
+    stderr: '',
+    exit: new Promise<number>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve(code ?? (signal ? 128 : -1));
+      });
+    }),
+    stderrHas(text, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        if (run.stderr.includes(text)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`stderr never said "${text}"; it said: ${run.stderr}`)), timeoutMs);
+        const check = (): void => {
+          if (!run.stderr.includes(text)) return;
+          clearTimeout(timer);
+          child.stderr!.off('data', check);
+          resolve();
+        };
+        child.stderr!.on('data', check);
+      });
+    },
+  };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (run.stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (run.stderr += chunk));
+  cleanup.add(child, (c) => {
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  });
+  return run;
+}
+
+async function relayWithPage(overrides: Parameters<typeof startRelay>[0] = {}) {
+  const relay = cleanup.add(await startRelay(overrides), (r) => r.stop());
+  const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+  return { relay, page, address: `tcp://127.0.0.1:${relay.port}` };
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('websock send', () => {
+  it('sends one feedback to a page and exits 0', async () => {
+    const { page, address } = await relayWithPage();
+    const run = websock(['send', '--address', address, '--uuid', page.uuid, 'hello', 'page']);
+    expect(await run.exit).toBe(ExitCode.Ok);
+    expect(await page.nextPacket()).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
+    expect(run.stderr).toBe('');
+  });
+
+  it('sends structured progress', async () => {
+    const { page, address } = await relayWithPage();
+    const run = websock(['send', '-a', address, '--uuid', page.uuid, '--job', 'import', '--progress', '3/4', '--status', 'importing']);
+    expect(await run.exit).toBe(ExitCode.Ok);
+    expect(await page.nextPacket()).toMatchObject({ message: 'importing', progress: { job: 'import', done: 3, total: 4, percent: 75 } });
+  });
+
+  it.each(['v1', 'v2'])('--stdin delivers 1 000 lines complete and in order (protocol %s)', async (protocol) => {
+    const { page, address } = await relayWithPage();
+    const run = websock(['send', '--address', address, '--protocol', protocol, '--uuid', page.uuid, '--stdin'], { timeoutMs: 60_000 });
+    const lines = Array.from({ length: 1000 }, (_, i) => `line ${i} ${'·'.repeat(i % 7)}`);
+    run.child.stdin!.end(`${lines.join('\n')}\n`);
+    expect(await run.exit).toBe(ExitCode.Ok);
+    const received: unknown[] = [];
+    for (let i = 0; i < 1000; i++) received.push((await page.nextPacket()).message);
+    expect(received).toEqual(lines);
+    expect(page.received).toEqual([]); // nothing extra
+  });
+
+  it('reads the address from websock.ini in the current folder', async () => {
+    const { page, relay } = await relayWithPage();
+    const dir = mkdtempSync(join(scratch, 'ini-'));
+    writeFileSync(join(dir, 'websock.ini'), `adress = ws://0.0.0.0:${relay.port}\n`);
+    const run = websock(['send', '--uuid', page.uuid, 'from the ini'], { cwd: dir });
+    expect(await run.exit).toBe(ExitCode.Ok);
+    expect(await page.nextPacket()).toMatchObject({ message: 'from the ini' });
+  });
+
+  it('exits 1 on a bad address or bad usage', async () => {
+    const bad = websock(['send', '--address', 'http://x', '--uuid', 'u', 'm']);
+    expect(await bad.exit).toBe(ExitCode.Usage);
+    expect(bad.stderr).toMatch(/unknown scheme/);
+    const none = websock(['send', 'm']);
+    expect(await none.exit).toBe(ExitCode.Usage);
+    expect(none.stderr).toMatch(/exactly one recipient/);
+  });
+
+  it('exits 2 when nothing listens', async () => {
+    const run = websock(['send', '--address', `tcp://127.0.0.1:${await closedPort()}`, '--uuid', 'u', 'm']);
+    expect(await run.exit).toBe(ExitCode.CannotConnect);
+    expect(run.stderr).toMatch(/ECONNREFUSED/);
+  });
+
+  it('exits 3 with the relay’s reason when the handshake is refused', async () => {
+    const { relay } = await relayWithPage();
+    const run = websock(['send', '--address', `tcp://127.0.0.1:${relay.port}/nope`, '--uuid', 'u', 'm']);
+    expect(await run.exit).toBe(ExitCode.Refused);
+    expect(run.stderr).toMatch(/no resource at \/nope/);
+  });
+
+  it('exits 4 when a v2 relay knows no such recipient', async () => {
+    const { address } = await relayWithPage();
+    const run = websock(['send', '--address', address, '--ident', 'nobody', 'hello?']);
+    expect(await run.exit).toBe(ExitCode.UnknownRecipient);
+    expect(run.stderr).toMatch(/nobody is connected with ident "nobody"/);
+  });
+
+  it('exits 5 when the relay goes away mid-stream', async () => {
+    const { relay, page, address } = await relayWithPage({ shutdownGraceMs: 100 });
+    const run = websock(['send', '--address', address, '--uuid', page.uuid, '--stdin']);
+    run.child.stdin!.write('one\ntwo\n');
+    expect((await page.nextPacket()).message).toBe('one');
+    expect((await page.nextPacket()).message).toBe('two');
+    await relay.stop(); // stdin stays open: the command must notice by itself
+    expect(await run.exit).toBe(ExitCode.ConnectionLost);
+    expect(run.stderr).toMatch(/lost/);
+  });
+
+  it('exits 6 when the relay refuses a message as too large', async () => {
+    const { page, address } = await relayWithPage({ maxMessageBytes: 2048 });
+    const run = websock(['send', '--address', address, '--protocol', 'v1', '--uuid', page.uuid, 'x'.repeat(5000)]);
+    expect(await run.exit).toBe(ExitCode.Rejected);
+    expect(run.stderr).toMatch(/too large/);
+  });
+
+  it('--help lists the exit codes and examples', async () => {
+    const run = websock(['send', '--help']);
+    expect(await run.exit).toBe(0);
+    expect(run.stdout).toMatch(/Exit codes:[\s\S]*4 {2}unknown recipient/);
+    expect(run.stdout).toContain('websock send --uuid "$PAGE_UUID" --stdin');
+  });
+});
+
+describe('websock listen', () => {
+  it('prints what arrives for its ident: text by default, packets with --json', async () => {
+    const { address } = await relayWithPage();
+    const text = websock(['listen', '--address', address, '--ident', 'receiver', '--count', '2']);
+    await text.stderrHas('listening as "receiver"');
+    expect(await websock(['send', '--address', address, '--ident', 'receiver', 'hello']).exit).toBe(0);
+    expect(await websock(['send', '--address', address, '--ident', 'receiver', '--json', '{"n":2}']).exit).toBe(0);
+    expect(await text.exit).toBe(0);
+    expect(text.stdout).toBe('hello\n{"n":2}\n');
+
+    const json = websock(['listen', '--address', address, '--ident', 'receiver2', '--json', '--count', '1']);
+    await json.stderrHas('listening');
+    expect(await websock(['send', '--address', address, '--ident', 'receiver2', 'hi']).exit).toBe(0);
+    expect(await json.exit).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ opcode: 'feedback', ident: 'receiver2', message: 'hi' });
+  });
+
+  it('reconnects after the relay restarts on the same port', async () => {
+    const first = await startRelay({ shutdownGraceMs: 100 });
+    const port = first.port;
+    const address = `tcp://127.0.0.1:${port}`;
+    const listener = websock(['listen', '--address', address, '--ident', 'survivor', '--count', '1']);
+    await listener.stderrHas('listening');
+    await first.stop();
+    await listener.stderrHas('reconnecting');
+    cleanup.add(await startRelay({ address: { ...parseAddress(address), port } }), (r) => r.stop());
+    await listener.stderrHas('reconnected');
+    expect(await websock(['send', '--address', address, '--ident', 'survivor', 'still here']).exit).toBe(0);
+    expect(await listener.exit).toBe(0);
+    expect(listener.stdout).toBe('still here\n');
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    const { address } = await relayWithPage();
+    const listener = websock(['listen', '--address', address, '--ident', 'stopper']);
+    await listener.stderrHas('listening');
+    listener.child.kill('SIGTERM');
+    expect(await listener.exit).toBe(0);
+  });
+
+  it('exits 2 when the relay cannot be reached at start', async () => {
+    const run = websock(['listen', '--address', `tcp://127.0.0.1:${await closedPort()}`, '--ident', 'x']);
+    expect(await run.exit).toBe(ExitCode.CannotConnect);
+  });
+});
