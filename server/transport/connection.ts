@@ -141,7 +141,17 @@ export class Connection {
     this.closing = true;
     this.#clearQueue();
     // The reason of a close frame is at most 123 bytes.
-    this.#ws.close(code, Buffer.from(reason).subarray(0, 123));
+    const payload = Buffer.from(reason).subarray(0, 123);
+    // A v1 backend would lose a close frame that arrives with the previous frame.
+    const wait = this.#frameGapMs > 0 ? this.#lastSentAt + this.#frameGapMs - Date.now() : 0;
+    if (wait > 0) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#ws.close(code, payload);
+      }, wait);
+      return;
+    }
+    this.#ws.close(code, payload);
   }
 
   /** Flush what the gap holds back, then close (orderly shutdown). */

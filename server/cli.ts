@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * The `websock` command: `websock serve` runs the relay; the client
+ * commands (send, listen) come from clients/cli.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { registerClientCommands } from '../clients/cli/index.js';
+import { findPackageRoot } from './config/default-ini-file.js';
+import { rewriteLegacyFlags } from './config/legacy-flags.js';
+import { serve } from './serve-command.js';
+import type { ServeFlags } from './serve-command.js';
+
+const SERVE_EXAMPLES = `
+Examples:
+  $ websock serve                                  # websock.ini from this folder (or the package's), else defaults
+  $ websock serve -i /etc/websock-relay/websock.ini
+  $ websock serve --adress ws://0.0.0.0:8080 --console --log-level debug
+  $ websock serve --adress wss://0.0.0.0:443 -i prod.ini --logfile /var/log/websock.log
+  $ websock -i websock.ini -adress ws://127.0.0.1:8096 -console   # the PHP server's spelling works too
+
+Flags override websock.ini, which overrides the built-in defaults.
+Every websock.ini key is described in docs/configuration.md.
+Exit codes: 0 stopped cleanly, 1 cannot listen or failed, 2 bad configuration.`;
+
+function packageVersion(): string {
+  const root = findPackageRoot(import.meta.url);
+  if (root === undefined) return '0.0.0';
+  return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+const program = new Command();
+program
+  .name('websock')
+  .description('websock-relay: a WebSocket relay that lets backend jobs report progress to the browser page that started them')
+  .version(packageVersion());
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the relay (the default command)')
+  .option('-i, --ini <file>', 'websock.ini to read (default: ./websock.ini, else the one shipped with the package)')
+  .option('--adress <url>', 'where to listen: ws://, wss://, tcp:// or ssl://HOST:PORT (the original spelling)')
+  .option('--address <url>', 'same as --adress')
+  .option('--logfile <path>', 'write the log to this file (rotated by size)')
+  .option('--console [on|off]', 'log to the console too')
+  .option('--log-level <level>', 'debug, info, warn or error')
+  .addHelpText('after', SERVE_EXAMPLES)
+  .action(async function serveAction(flags: ServeFlags) {
+    await serve(flags);
+  });
+
+registerClientCommands(program);
+
+await program.parseAsync(rewriteLegacyFlags(process.argv.slice(2)), { from: 'user' });

@@ -1,0 +1,138 @@
+/**
+ * `websock serve`: turn websock.ini and the command line into a running,
+ * logged relay, and stop it cleanly on SIGINT/SIGTERM.
+ *
+ * Exit codes: 0 after a clean stop, 1 when the port cannot be opened or the
+ * relay fails, 2 for a bad configuration, 1 on a second signal during stop.
+ */
+import { ConfigError } from './config/config-error.js';
+import { defaultIniFile } from './config/default-ini-file.js';
+import { describeListenError } from './config/listen-error.js';
+import { loadConfig } from './config/load-config.js';
+import type { RelayConfig } from './config/relay-config.js';
+import { installDemo } from './demo/index.js';
+import { createLogger } from './logger/line-logger.js';
+import type { Logger } from './logger/logger.js';
+import { Relay } from './relay.js';
+
+/** The flags commander hands over (see cli.ts). */
+export interface ServeFlags {
+  ini?: string;
+  adress?: string;
+  address?: string;
+  logfile?: string;
+  /** `--console` alone is true; `--console off` passes the word. */
+  console?: boolean | string;
+  logLevel?: string;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_BAD_CONFIG = 2;
+
+/** Beyond shutdownGrace, how long stop() may take before the process just exits. */
+const STOP_MARGIN_MS = 5_000;
+
+/** Print one line for the user on stderr, prefixed like every CLI error. */
+function fail(message: string, code: number): never {
+  process.stderr.write(`websock: ${message}\n`);
+  process.exit(code);
+}
+
+/** Start the relay; resolves once it listens (the process then lives until a signal). */
+export async function serve(flags: ServeFlags): Promise<void> {
+  const warnings: string[] = [];
+  let config: RelayConfig;
+  try {
+    config = loadConfig({
+      iniFile: flags.ini ?? defaultIniFile(),
+      overrides: { address: flags.address ?? flags.adress, logfile: flags.logfile, console: flags.console, logLevel: flags.logLevel },
+      onWarning: (warning) => warnings.push(warning),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, EXIT_BAD_CONFIG);
+    throw error;
+  }
+
+  const logger = createLogger(config);
+  for (const warning of warnings) logger.warn(warning);
+  const relay = new Relay(config, { logger });
+  if (config.demo) installDemo(relay);
+  const lifecycle = new Lifecycle(relay, logger, config.shutdownGraceMs + STOP_MARGIN_MS);
+  lifecycle.install();
+
+  try {
+    await relay.start();
+  } catch (error) {
+    const line = describeListenError(config.address, error);
+    logger.error(line);
+    await logger.close();
+    fail(line, EXIT_FAILURE);
+  }
+  // Nobody reading stdout (a closed pipe) must not crash the relay: the lines are also in the log.
+  process.stdout.on('error', stdoutOnError);
+  // The actual port (the configured one may be 0): scripts and tests read it from here.
+  process.stdout.write(`websock: relay listening on ${relay.url('/')} (browsers: /web, backend scripts: /php)\n`);
+  if (config.demo) process.stdout.write(`Demo page: ${relay.httpUrl('/')}\n`);
+}
+
+function stdoutOnError(): void {
+  // Deliberately ignored; see serve().
+}
+
+/** Owns the signal and crash handlers of a running relay. */
+class Lifecycle {
+  #stopping = false;
+  readonly #relay: Relay;
+  readonly #logger: Logger;
+  readonly #stopLimitMs: number;
+
+  constructor(relay: Relay, logger: Logger, stopLimitMs: number) {
+    this.#relay = relay;
+    this.#logger = logger;
+    this.#stopLimitMs = stopLimitMs;
+  }
+
+  install(): void {
+    process.on('SIGINT', this.#onSignal);
+    process.on('SIGTERM', this.#onSignal);
+    process.on('uncaughtException', this.#onCrash);
+  }
+
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    if (this.#stopping) {
+      this.#logger.warn('second signal: exiting without waiting', { signal });
+      process.exit(EXIT_FAILURE);
+    }
+    this.#stopping = true;
+    this.#logger.info('shutting down: closing clients', { signal });
+    // A stop that hangs must not keep a service manager waiting for ever.
+    const limit = setTimeout(this.#onStopTimeout, this.#stopLimitMs);
+    limit.unref();
+    this.#relay.stop().then(
+      () => this.#exit(EXIT_OK),
+      (error: unknown) => {
+        this.#logger.error('stop failed', { reason: error instanceof Error ? error.message : String(error) });
+        void this.#exit(EXIT_FAILURE);
+      },
+    );
+  };
+
+  readonly #onStopTimeout = (): void => {
+    this.#logger.error('stop did not finish in time: exiting', { ms: this.#stopLimitMs });
+    process.exit(EXIT_FAILURE);
+  };
+
+  /** A bug somewhere: record it where the operator looks (the log), then let the service manager restart us. */
+  readonly #onCrash = (error: Error): void => {
+    this.#logger.error('uncaught exception: exiting', { reason: error.message, stack: error.stack ?? null });
+    process.stderr.write(`websock: internal error: ${error.message}\n`);
+    process.exit(EXIT_FAILURE);
+  };
+
+  async #exit(code: number): Promise<void> {
+    this.#logger.info('exiting', { code });
+    await this.#logger.close();
+    process.exit(code);
+  }
+}

@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PhpStyleClient } from '../helpers/php-style-client.js';
+import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+async function setup() {
+  const relay = cleanup.add(await startRelay(), (r) => r.stop());
+  const bystander = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+  const stillWorks = async () => {
+    bystander.send({ opcode: 'echo', message: 'ok' });
+    expect((await bystander.nextPacket()).opcode).toBe('next');
+    expect((await bystander.nextPacket()).message).toBe('ok');
+  };
+  return { relay, stillWorks };
+}
+
+describe('bad input never hurts', () => {
+  it('invalid JSON from a page: close packet with the reason, then 1007', async () => {
+    const { relay, stillWorks } = await setup();
+    const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    page.send('{"opcode": "feedback", oops');
+    const packet = await page.nextPacket();
+    expect(packet).toEqual({ opcode: 'close', error: 'the message is not valid JSON' });
+    expect(await page.closed()).toBe(1007);
+    await stillWorks();
+  });
+
+  it('invalid JSON from a PHP backend: the close packet is its answer', async () => {
+    const { relay, stillWorks } = await setup();
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    backend.send('not json at all');
+    expect((await backend.readPacket()).opcode).toBe('close');
+    expect(await backend.readPacket()).toEqual({ opcode: '<close-frame>', code: 1007 });
+    await stillWorks();
+  });
+
+  it('invalid UTF-8, reserved opcodes and unmasked frames close that client only', async () => {
+    const { relay, stillWorks } = await setup();
+    const cases: [number, Buffer][] = [
+      [1, Buffer.from([0xc3, 0x28, 0xa0, 0xa1])], // invalid UTF-8 in a text frame
+      [3, Buffer.from('reserved')], // reserved data opcode
+    ];
+    for (const [opcode, payload] of cases) {
+      const c = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (x) => x.destroy());
+      c.sendFrame(opcode, payload);
+      const frame = await c.readPacket();
+      expect(frame.opcode).toBe('<close-frame>');
+      expect([1002, 1007]).toContain(frame.code);
+    }
+    const unmasked = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (x) => x.destroy());
+    unmasked.socket.write(Buffer.from([0x81, 0x02, 0x7b, 0x7d]));
+    expect((await unmasked.readPacket()).code).toBe(1002);
+    await stillWorks();
+  });
+
+  it('a continuation frame with nothing to continue, and a flood of tiny frames', async () => {
+    const { relay, stillWorks } = await setup();
+    const c = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (x) => x.destroy());
+    c.sendFrame(0, Buffer.from('orphan'));
+    expect((await c.readPacket()).code).toBe(1002);
+    const flood = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    for (let i = 0; i < 5_000; i++) flood.send('{"opcode":"nothing"}');
+    await expect.poll(() => flood.received.length, { timeout: 10_000 }).toBe(5_000);
+    await stillWorks();
+  });
+
+  it('a peer that vanishes without a close frame is cleaned up', async () => {
+    const { relay, stillWorks } = await setup();
+    const c = await PhpStyleClient.connect({ port: relay.port, ident: 'ghost' });
+    expect(relay.hub.byIdent('ghost')).toBeDefined();
+    c.destroy();
+    await expect.poll(() => relay.hub.byIdent('ghost')).toBeUndefined();
+    await stillWorks();
+  });
+});

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PhpStyleClient } from '../helpers/php-style-client.js';
+import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+const FIVE_MIB = 5 * 1024 * 1024;
+
+function bigFeedback(uuid: string, size: number): string {
+  const filler = 'x'.repeat(size);
+  return JSON.stringify({ opcode: 'feedback', uuid, message: filler, fromUUID: 'big' });
+}
+
+describe('long messages', () => {
+  it('joins RFC 6455 fragments of a 5 MiB message', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    const text = Buffer.from(bigFeedback(page.uuid, FIVE_MIB));
+    const pieces = 7;
+    const step = Math.ceil(text.length / pieces);
+    for (let i = 0; i < pieces; i++) {
+      const part = text.subarray(i * step, (i + 1) * step);
+      backend.sendFrame(i === 0 ? 1 : 0, part, i === pieces - 1);
+    }
+    expect((await backend.readPacket()).opcode).toBe('next');
+    const got = await page.next(10_000);
+    expect(got.length).toBe(text.length);
+    expect(got).toBe(text.toString());
+  });
+
+  it('joins bufferON / chunks / bufferOFF into a 5 MiB message, acknowledging every chunk', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    const text = bigFeedback(page.uuid, FIVE_MIB);
+    const chunkSize = 64 * 1024;
+    await backend.talk('bufferON');
+    for (let i = 0; i < text.length; i += chunkSize) await backend.talk(text.slice(i, i + chunkSize));
+    await backend.talk('bufferOFF');
+    const got = await page.next(10_000);
+    expect(got).toBe(text);
+  });
+
+  it('closes with the invalid-JSON error when a chunked message arrives corrupt', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    // The original PHP client's chunk bug: overlapping chunks make the join invalid JSON.
+    const text = JSON.stringify({ opcode: 'feedback', uuid: 'u', message: 'abcdefghijklmnopqrstuvwxyz' });
+    await backend.talk('bufferON');
+    await backend.talk(text.slice(0, 20));
+    await backend.talk(text.slice(10, 40));
+    await backend.talk(text.slice(20));
+    backend.send('bufferOFF');
+    const answer = await backend.readPacket();
+    expect(answer.opcode).toBe('close');
+    expect(String(answer.error)).toMatch(/not valid JSON/);
+    expect(await backend.readPacket()).toEqual({ opcode: '<close-frame>', code: 1007 });
+  });
+
+  it('caps the number of chunks', async () => {
+    const relay = cleanup.add(await startRelay({ maxChunks: 5 }), (r) => r.stop());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    await backend.talk('bufferON');
+    for (let i = 0; i < 5; i++) await backend.talk('{"a":1}');
+    backend.send('{"a":1}');
+    const answer = await backend.readPacket();
+    expect(answer).toMatchObject({ opcode: 'close' });
+    expect(String(answer.error)).toMatch(/too many chunks/);
+    expect(await backend.readPacket()).toEqual({ opcode: '<close-frame>', code: 1009 });
+  });
+});
