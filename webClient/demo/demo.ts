@@ -9,6 +9,7 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getEl
 
 const client = new WebsockClient('/web');
 let currentJob: string | null = null;
+let reportsReceived = 0;
 const echoSentAt = new Map<string, number>();
 
 const STATE_TEXT: Record<ConnectionState, string> = {
@@ -55,6 +56,7 @@ bindProgress(client, {
   status: '#status',
   onUpdate({ percent, progress }) {
     if (currentJob !== null && progress.job !== currentJob) return;
+    reportsReceived += 1;
     $('percent').textContent = percent === undefined ? '' : `${Math.round(percent)} %`;
   },
   onEnd({ progress }) {
@@ -63,6 +65,7 @@ bindProgress(client, {
     result.hidden = false;
     result.dataset.state = progress.state ?? 'done';
     result.textContent = `${progress.state === 'failed' ? '✗ Failed' : '✓ Done'}: ${progress.status ?? ''}`;
+    $('status').textContent = `${reportsReceived} progress reports received live`;
     currentJob = null;
     $<HTMLButtonElement>('start').disabled = client.state !== 'open';
   },
@@ -127,6 +130,7 @@ function resetJobView(): void {
   bar.dataset.state = 'running';
   $('percent').textContent = '0 %';
   $('result').hidden = true;
+  reportsReceived = 0;
   $('log').replaceChildren();
 }
 

@@ -1,0 +1,250 @@
+/**
+ * The browser client and the demo in headless Chromium against a real relay:
+ * the demo job, broadcast between pages, echo, the original API fixture, and
+ * the modern client's reconnect.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RelayClient } from '../clients/index.js';
+import type { Relay } from '../server/relay.js';
+import { artifacts, buildProject, launchChromium, newContext, startDemoRelay } from './browser-harness.js';
+
+const WAIT = { timeout: 10_000 };
+
+let relay: Relay;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const backends: RelayClient[] = [];
+let pageErrors: string[] = [];
+
+beforeAll(async () => {
+  await buildProject();
+  mkdirSync(artifacts, { recursive: true });
+  relay = await startDemoRelay({ stepMs: 40 });
+  browser = await launchChromium();
+}, 180_000);
+
+afterEach(async () => {
+  for (const backend of backends.splice(0)) await backend.close().catch(() => backend.terminate());
+  for (const context of contexts.splice(0)) await context.close();
+  const errors = pageErrors;
+  pageErrors = [];
+  expect(errors, 'uncaught errors in the page').toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await relay?.stop();
+});
+
+async function openPage(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const { context, errors } = await newContext(browser, options);
+  contexts.push(context);
+  pageErrors = errors;
+  const page = await context.newPage();
+  await page.goto(relay.httpUrl(path));
+  return page;
+}
+
+/** The demo page, connected. */
+async function openDemo(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+  const page = await openPage('/', options);
+  await page.waitForSelector('#state[data-state="open"]', WAIT);
+  return page;
+}
+
+/** Clicks "Start job" and waits for the result; returns every percentage the page saw on the way. */
+async function runDemoJob(page: Page): Promise<number[]> {
+  await page.evaluate(() => {
+    const w = window as unknown as { seen: number[]; demoClient: { on(t: string, f: (e: { percent?: number }) => void): void } };
+    w.seen = [];
+    w.demoClient.on('progress', (event) => w.seen.push(event.percent ?? -1));
+  });
+  await page.click('#start');
+  await page.waitForSelector('#result:not([hidden])', WAIT);
+  return page.evaluate(() => (window as unknown as { seen: number[] }).seen);
+}
+
+async function connectBackend(options: Parameters<typeof RelayClient.connect>[1] = {}): Promise<RelayClient> {
+  const backend = await RelayClient.connect(relay.url('/php'), options);
+  backends.push(backend);
+  return backend;
+}
+
+describe('demo page', () => {
+  it('shows a backend job progressing live to 100 % and its final result', async () => {
+    const page = await openDemo({ viewport: { width: 1100, height: 900 } });
+    expect(await page.textContent('#uuid')).toMatch(/^[0-9a-f-]{36}\.[0-9a-f]+$/);
+    const seen = await runDemoJob(page);
+
+    // The bar moved through intermediate values, in order: the reports arrived live, not at the end.
+    expect(seen.length).toBeGreaterThanOrEqual(21);
+    expect(seen.filter((p) => p > 0 && p < 100).length).toBeGreaterThanOrEqual(15);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(await page.$eval('#bar', (bar) => [(bar as HTMLProgressElement).value, bar.getAttribute('data-state')])).toEqual([100, 'done']);
+    expect(await page.textContent('#percent')).toBe('100 %');
+    expect(await page.textContent('#result')).toMatch(/^✓ Done: 20 items processed in [\d.]+ s$/);
+    expect(await page.textContent('#status')).toBe('22 progress reports received live');
+    const log = await page.$$eval('#log li span', (spans) => spans.map((s) => s.textContent));
+    expect(log).toContain('Step 20/20: writing the report');
+    expect(log.at(-1)).toMatch(/^Job job-\w+ finished in [\d.]+ s$/);
+    expect(await page.isEnabled('#start')).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'demo.png'), fullPage: true });
+  });
+
+  it('fits a phone screen', async () => {
+    const page = await openDemo({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await runDemoJob(page);
+    await page.fill('#echo-input', 'Hello from a phone');
+    await page.click('#echo-form button');
+    await page.waitForSelector('#echo-out:has-text("Hello from a phone")', WAIT);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(artifacts, 'demo-phone.png'), fullPage: true });
+  });
+
+  it('echoes a message back to the page', async () => {
+    const page = await openDemo();
+    await page.fill('#echo-input', 'ping 42');
+    await page.click('#echo-form button');
+    await page.waitForSelector('#echo-out:has-text("Echoed back: ping 42")', WAIT);
+    expect(await page.textContent('#echo-out small')).toMatch(/round trip [\d.]+ ms/);
+  });
+
+  it('lets two pages talk through broadcast', async () => {
+    const [a, b] = [await openDemo(), await openDemo()];
+    await a.fill('#talk-input', 'hello from A');
+    await a.click('#talk-form button');
+    await b.waitForSelector('#talk-log li:has-text("hello from A")', WAIT);
+    await b.fill('#talk-input', 'and back from B');
+    await b.click('#talk-form button');
+    await a.waitForSelector('#talk-log li:has-text("and back from B")', WAIT);
+    // The sender does not get its own broadcast back: only its "you" line.
+    expect(await a.$$eval('#talk-log li', (items) => items.map((li) => li.textContent))).toEqual([
+      expect.stringContaining('youhello from A'),
+      expect.stringContaining('and back from B'),
+    ]);
+  });
+
+  it('answers bad job requests with a JSON error', async () => {
+    const post = (body: string) => fetch(relay.httpUrl('/demo/job'), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const badJson = await post('{not json');
+    expect(badJson.status).toBe(400);
+    expect(await badJson.json()).toEqual({ error: expect.stringContaining('not valid JSON') });
+    const noUuid = await post('{"steps": 3}');
+    expect(noUuid.status).toBe(400);
+    expect(await noUuid.json()).toEqual({ error: expect.stringContaining('"uuid"') });
+    const badSteps = await post('{"uuid": "abc", "steps": 1000}');
+    expect(badSteps.status).toBe(400);
+    const tooLarge = await post(JSON.stringify({ uuid: 'abc', pad: 'x'.repeat(10_000) }));
+    expect(tooLarge.status).toBe(413);
+  });
+
+  it('limits how many jobs run at once', async () => {
+    const small = await startDemoRelay({ maxJobs: 1, stepMs: 100 });
+    try {
+      const post = () =>
+        fetch(small.httpUrl('/demo/job'), { method: 'POST', body: JSON.stringify({ uuid: 'nobody-is-here', steps: 2 }) });
+      const first = await post();
+      expect(first.status).toBe(202);
+      expect(await first.json()).toEqual({ job: expect.stringMatching(/^job-/), steps: 2 });
+      const second = await post();
+      expect(second.status).toBe(429);
+      expect(await second.json()).toEqual({ error: expect.stringContaining('too many demo jobs') });
+    } finally {
+      await small.stop();
+    }
+  });
+});
+
+describe('a page written for the original socketWebClient API', () => {
+  async function openFixture(): Promise<{ page: Page; uuid: string }> {
+    const page = await openPage('/fixtures/original-api.html');
+    await page.waitForSelector('#uuid:not(:empty)', WAIT);
+    expect(await page.textContent('#connect')).toBe('Connected');
+    expect(await page.textContent('#open')).toBe('true');
+    return { page, uuid: (await page.textContent('#uuid')) as string };
+  }
+
+  it('receives a feedback a v1 backend sends to its uuid', async () => {
+    const { page, uuid } = await openFixture();
+    const backend = await connectBackend({ protocol: 'v1' });
+    await backend.feedback(uuid, 'hello from the backend', { extra: { fromUUID: backend.uuid } });
+    await page.waitForSelector('#feedback li', WAIT);
+    expect(await page.textContent('#feedback li')).toBe(`${backend.uuid}---hello from the backend`);
+  });
+
+  it('echoes, and sends raw packets with sendMsg', async () => {
+    const { page, uuid } = await openFixture();
+    await page.click('#do-echo');
+    await page.waitForSelector(`#echo:has-text("echo from ${uuid}")`, WAIT);
+    await page.click('#send-raw');
+    await page.waitForSelector('#echo:has-text("sendMsg works")', WAIT);
+  });
+
+  it('broadcasts in order to other pages, a 16 KiB message chunked with bufferON/bufferOFF included', async () => {
+    const a = await openFixture();
+    const b = await openFixture();
+    await a.page.click('#talk');
+    await b.page.waitForFunction(() => document.querySelectorAll('#broadcast li').length === 5, undefined, WAIT);
+    const received = await b.page.$$eval('#broadcast li', (items) => items.map((li) => li.textContent ?? ''));
+    expect(received.slice(0, 4)).toEqual(['hallo11', 'hallo22', 'hallo33', 'hallo44'].map((h) => `${h} from :${a.uuid}`));
+    expect(received[4]).toBe('X'.repeat(16 * 1024) + a.uuid);
+    expect(await a.page.$$eval('#broadcast li', (items) => items.length)).toBe(0);
+  });
+
+  it('sends feedback from page to page with its uuid as "from"', async () => {
+    const a = await openFixture();
+    const b = await openFixture();
+    await a.page.fill('#to-uuid', b.uuid);
+    await a.page.fill('#to-text', 'psst');
+    await a.page.click('#send-feedback');
+    await b.page.waitForSelector('#feedback li', WAIT);
+    expect(await b.page.textContent('#feedback li')).toBe(`${a.uuid}---psst`);
+  });
+
+  it('quits for good', async () => {
+    const { page } = await openFixture();
+    await page.click('#quit');
+    await page.waitForSelector('#connect:has-text("Server is gone; closed socket")', WAIT);
+    expect(await page.textContent('#open')).toBe('false');
+  });
+
+  it('accepts the older (server, port, app) signature', async () => {
+    const { page } = await openFixture();
+    const uuid = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const old = (window as unknown as { socketWebClient: (s: string, p: string, a: string) => Record<string, (...a: unknown[]) => unknown> })
+            .socketWebClient(location.hostname, location.port, '/web');
+          old.setCallbackReady!(() => resolve(String(old.uuid!())));
+          old.init!();
+        }),
+    );
+    expect(uuid).toMatch(/^[0-9a-f-]{36}\./);
+  });
+});
+
+describe('WebsockClient', () => {
+  it('reconnects after the relay drops the connection and delivers what was sent meanwhile', async () => {
+    const page = await openDemo();
+    const first = (await page.textContent('#uuid')) as string;
+    await page.evaluate(() => {
+      const w = window as unknown as { states: string[]; demoClient: { on(t: string, f: (s: string) => void): void } };
+      w.states = [];
+      w.demoClient.on('state', (state) => w.states.push(state));
+    });
+    for (const conn of [...relay.hub.browsers()]) conn.terminate();
+    await page.waitForFunction(() => (window as unknown as { states: string[] }).states.includes('reconnecting'), undefined, WAIT);
+    // Sent while down: queued, then written once the relay is ready again.
+    await page.fill('#echo-input', 'queued while offline');
+    await page.click('#echo-form button');
+    await page.waitForSelector('#state[data-state="open"]', WAIT);
+    await page.waitForSelector('#echo-out:has-text("queued while offline")', WAIT);
+    expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual(['reconnecting', 'open']);
+    expect(await page.textContent('#uuid')).toMatch(/^[0-9a-f-]{36}\.[0-9a-f]+$/);
+    expect(first).toMatch(/^[0-9a-f-]{36}\.[0-9a-f]+$/);
+  });
+});
