@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cleanup, PageClient, startRelay } from '../test/helpers/relay-fixture.js';
@@ -72,6 +73,16 @@ describe.each(['v1', 'v2'] as const)('RelayClient over protocol %s', (protocol) 
     const sends = Array.from({ length: 200 }, (_, i) => client.feedback(page.uuid, `m${i}`));
     await Promise.all(sends);
     for (let i = 0; i < 200; i++) expect((await page.nextPacket()).message).toBe(`m${i}`);
+  });
+
+  it('close() lets messages already handed over finish first', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const client = await connect(`tcp://127.0.0.1:${relay.port}/php`, { protocol });
+    const sends = Array.from({ length: 50 }, (_, i) => client.feedback(page.uuid, `m${i}`));
+    await client.close();
+    expect((await Promise.allSettled(sends)).every((r) => r.status === 'fulfilled')).toBe(true);
+    for (let i = 0; i < 50; i++) expect((await page.nextPacket()).message).toBe(`m${i}`);
   });
 
   it('sends structured progress', async () => {
@@ -183,6 +194,30 @@ describe('RelayClient connection errors', () => {
     const error = await rejection(RelayClient.connect(`tcp://127.0.0.1:${relay.port}/php`));
     expect(error.code).toBe('HANDSHAKE_REFUSED');
     expect(error.reason).toMatch(/not allowed/);
+  });
+
+  it('rejects with HANDSHAKE_REFUSED and the body’s reason when answered with plain HTTP', async () => {
+    const server = createHttpServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'go away' }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.add(server, (s) => new Promise((resolve) => s.close(resolve)));
+    const { port } = server.address() as { port: number };
+    const error = await rejection(RelayClient.connect(`tcp://127.0.0.1:${port}/php`));
+    expect(error.code).toBe('HANDSHAKE_REFUSED');
+    expect(error.message).toContain('HTTP 403 go away');
+  });
+
+  it('rejects with CONNECT_FAILED when the server never answers in time', async () => {
+    const silent = createServer((socket) => cleanup.add(socket, (s) => s.destroy()));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    cleanup.add(silent, (s) => new Promise((resolve) => s.close(resolve)));
+    const { port } = silent.address() as { port: number };
+    const error = await rejection(RelayClient.connect(`tcp://127.0.0.1:${port}/php`, { connectTimeoutMs: 300 }));
+    expect(error.code).toBe('CONNECT_FAILED');
   });
 
   it('refuses a message over maxMessageBytes before sending it', async () => {
