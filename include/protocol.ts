@@ -101,6 +101,7 @@ export interface UuidPacket {
 
 export interface ResumePacket {
   opcode: 'resume';
+  /** The signed uuid the page had. */
   uuid: string;
   /** The last sequence number the page saw (0 when none). */
   lastSeq: number;
@@ -108,6 +109,16 @@ export interface ResumePacket {
 }
 
 export type ClientPacket = FeedbackPacket | EchoPacket | BroadcastPacket | QuitPacket | UuidPacket | ResumePacket;
+
+export interface ResumedPacket {
+  opcode: 'resumed';
+  uuid: string;
+  /** False when some missed messages are gone: refetch state. */
+  recovered: boolean;
+  /** Newest sequence number issued to this page. */
+  lastSeq: number;
+  id?: string | number;
+}
 
 export interface ReadyPacket {
   opcode: 'ready';
@@ -134,6 +145,8 @@ export const Outcome = {
   Held: 'held',
   /** No such recipient. */
   Unknown: 'unknown',
+  /** The recipient (a v1 client) is too far behind: the message was not written. */
+  Dropped: 'dropped',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -175,6 +188,7 @@ export const ErrorCodes = {
   UNKNOWN_OPCODE: { close: null, text: 'unknown opcode' },
   BAD_PACKET: { close: null, text: 'a field of the packet is missing or has the wrong type' },
   UNKNOWN_RECIPIENT: { close: null, text: 'no client has this uuid or ident' },
+  RECIPIENT_SLOW: { close: null, text: 'the recipient is not reading; the message was dropped' },
   TOO_LARGE: { close: CloseCode.MessageTooBig, text: 'the message exceeds the maximum message size' },
   TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
-import { CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
+import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { HttpRouter } from './http/http-router.js';
 import { Keepalive } from './keepalive.js';
@@ -15,7 +15,9 @@ import { RelayContext } from './resources/relay-context.js';
 import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
 import { Hub } from './routing/hub.js';
+import { handleResume } from './routing/resume.js';
 import { Router } from './routing/router.js';
+import { SessionStore } from './routing/session-store.js';
 import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
@@ -46,6 +48,7 @@ export class Relay {
   readonly http = new HttpRouter();
   readonly signer: UuidSigner;
   readonly router: Router;
+  readonly sessions: SessionStore;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -55,6 +58,7 @@ export class Relay {
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
   #server: Server | null = null;
+  #sweepTimer: NodeJS.Timeout | null = null;
   #nextId = 1;
   #shuttingDown = false;
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
@@ -63,9 +67,31 @@ export class Relay {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
-    this.router = new Router(this.hub, this.stats, this.logger, { maxBufferedBytes: config.maxBufferedBytes });
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats);
-    this.#pipeline = { ctx: this.#context, stats: this.stats, logger: this.logger };
+    this.sessions = new SessionStore(
+      {
+        count: config.retentionCount,
+        bytes: config.retentionBytes,
+        ageMs: config.retentionAgeMs,
+        maxBufferedBytes: config.maxBufferedBytes,
+      },
+      this.stats,
+      this.logger,
+    );
+    this.router = new Router(this.hub, this.sessions, this.stats, this.logger, { maxBufferedBytes: config.maxBufferedBytes });
+    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, (conn, previousKey) =>
+      this.sessions.rekey(conn, previousKey),
+    );
+    const resumeDeps = { signer: this.signer, hub: this.hub, sessions: this.sessions, ctx: this.#context };
+    this.#pipeline = {
+      ctx: this.#context,
+      stats: this.stats,
+      logger: this.logger,
+      intercept: (conn, packet) => {
+        if (packet.opcode !== ClientOpcode.Resume) return false;
+        handleResume(resumeDeps, conn, packet);
+        return true;
+      },
+    };
     this.#rules = {
       allowedBackendIps: new IpMatcher(config.allowedIP),
       allowedOrigins: new Set(config.allowedOrigins),
@@ -129,6 +155,8 @@ export class Relay {
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
     this.#server = server;
     this.#keepalive.start();
+    // Catch-up of slow pages wants to be prompt; expiry is cheap to check this often.
+    this.#sweepTimer = setInterval(() => this.sessions.sweep(), 100);
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
   }
 
@@ -140,6 +168,8 @@ export class Relay {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
     this.#keepalive.stop();
+    if (this.#sweepTimer) clearInterval(this.#sweepTimer);
+    this.#sweepTimer = null;
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
     const server = this.#server;
@@ -222,9 +252,11 @@ export class Relay {
     if (displaced) {
       this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
     }
+    if (conn.protocol === 2 && conn.kind === 'browser') this.sessions.open(conn);
     const ctx = this.#context;
     const pipeline = this.#pipeline;
     const hub = this.hub;
+    const sessions = this.sessions;
     const logger = this.logger;
     ws.on('message', function connectionOnMessage(data: Buffer) {
       handleFrame(conn, data, resource, pipeline);
@@ -238,6 +270,7 @@ export class Relay {
     });
     ws.on('close', function connectionOnClose(code: number) {
       conn.dispose();
+      sessions.detach(conn);
       hub.remove(conn);
       logger.info('client disconnected', { client: conn.id, code });
       resource.onClose?.(conn, code, ctx);

@@ -12,7 +12,7 @@ export class RelayStats {
   bytesIn = 0;
   messagesOut = 0;
   bytesOut = 0;
-  readonly outcomes: Record<Outcome, number> = { delivered: 0, held: 0, unknown: 0 };
+  readonly outcomes: Record<Outcome, number> = { delivered: 0, held: 0, unknown: 0, dropped: 0 };
   readonly drops: Record<DropReason, number> = { slow_consumer: 0, closed: 0 };
   /** Rejected handshakes by reason prefix. */
   readonly rejections = new Map<string, number>();

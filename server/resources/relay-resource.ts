@@ -14,10 +14,10 @@ export class RelayResource implements Resource {
         if (outcome === Outcome.Unknown) {
           ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
         }
-        if (packet.id !== undefined) {
-          if (outcome === Outcome.Unknown) ctx.error(conn, 'UNKNOWN_RECIPIENT', packet.id);
-          else ctx.outcome(conn, packet.id, outcome);
-        }
+        // v2 publishers always hear of a message that went nowhere; outcomes only when asked (id).
+        if (outcome === Outcome.Unknown) ctx.error(conn, 'UNKNOWN_RECIPIENT', packet.id);
+        else if (outcome === Outcome.Dropped) ctx.error(conn, 'RECIPIENT_SLOW', packet.id);
+        else if (packet.id !== undefined) ctx.outcome(conn, packet.id, outcome);
         return;
       }
       case ClientOpcode.Echo:

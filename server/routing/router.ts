@@ -4,6 +4,7 @@ import type { RelayStats } from '../metrics/relay-stats.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import { encodeTextFrame, type Connection } from '../transport/connection.js';
 import type { Hub } from './hub.js';
+import type { SessionStore } from './session-store.js';
 
 export interface RouterOptions {
   /** A recipient with more than this queued is skipped (counted as slow_consumer). */
@@ -17,12 +18,13 @@ export interface RouterOptions {
 export class Router {
   constructor(
     private readonly hub: Hub,
+    private readonly sessions: SessionStore,
     private readonly stats: RelayStats,
     private readonly logger: Logger,
     private readonly options: RouterOptions,
   ) {}
 
-  /** The recipient a feedback packet names: Ident first when non-empty, else uuid. */
+  /** The live recipient a feedback packet names: Ident first when non-empty, else uuid. */
   recipientOf(packet: { [field: string]: unknown }): Connection | undefined {
     const ident = packet.ident;
     if (typeof ident === 'string' && ident !== '') return this.hub.byIdent(ident);
@@ -31,13 +33,30 @@ export class Router {
     return undefined;
   }
 
+  /**
+   * Route a feedback: to the client with that Ident, else to the page with
+   * that uuid — through its session (numbered, retained) when it has one.
+   */
   deliverFeedback(packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
-    const target = this.recipientOf(packet);
+    const ident = packet.ident;
+    const uuid = packet.uuid;
+    let target: Connection | undefined;
+    if (typeof ident === 'string' && ident !== '') {
+      target = this.hub.byIdent(ident);
+    } else if (typeof uuid === 'string' && uuid !== '') {
+      const key = routingKey(uuid);
+      const session = this.sessions.get(key);
+      if (session) return this.sessions.deliver(session, raw, packet);
+      target = this.hub.byKey(key);
+    }
     if (!target || !target.open) {
       this.stats.outcomes.unknown++;
       return Outcome.Unknown;
     }
-    this.write(target, raw);
+    if (!this.write(target, raw)) {
+      this.stats.outcomes.dropped++;
+      return Outcome.Dropped;
+    }
     this.stats.outcomes.delivered++;
     return Outcome.Delivered;
   }

@@ -1,0 +1,48 @@
+import { ServerOpcode } from '../../include/protocol.js';
+import type { UuidSigner } from '../protocol/uuid-signer.js';
+import type { ResourceContext } from '../resources/resource.js';
+import type { Connection } from '../transport/connection.js';
+import type { Hub } from './hub.js';
+import type { SessionStore } from './session-store.js';
+
+export interface ResumeDeps {
+  signer: UuidSigner;
+  hub: Hub;
+  sessions: SessionStore;
+  ctx: ResourceContext;
+}
+
+/**
+ * `{"opcode":"resume","uuid":<signed>,"lastSeq":N}` from a v2 page that
+ * reconnected: it gets its old uuid back, `resumed` says whether the gap was
+ * filled, then the missed messages follow in order before any live one.
+ */
+export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [field: string]: unknown }): void {
+  const id = packet.id;
+  if (conn.protocol !== 2 || conn.kind !== 'browser') {
+    deps.ctx.error(conn, 'RESUME_FAILED', id, 'only v2 pages can resume');
+    return;
+  }
+  const uuid = packet.uuid;
+  const lastSeq = packet.lastSeq ?? 0;
+  if (typeof uuid !== 'string' || typeof lastSeq !== 'number' || !Number.isInteger(lastSeq) || lastSeq < 0) {
+    deps.ctx.error(conn, 'BAD_PACKET', id, 'resume needs a uuid string and a lastSeq integer >= 0');
+    return;
+  }
+  const key = deps.signer.verify(uuid);
+  if (key === null) {
+    deps.ctx.error(conn, 'BAD_UUID', id);
+    return;
+  }
+  const result = deps.sessions.resume(conn, key, uuid, lastSeq);
+  deps.hub.rekey(conn, key, uuid);
+  const answer: { opcode: string; uuid: string; recovered: boolean; lastSeq: number; id?: unknown } = {
+    opcode: ServerOpcode.Resumed,
+    uuid,
+    recovered: result.recovered,
+    lastSeq: result.session.lastSeq,
+  };
+  if (id !== undefined) answer.id = id;
+  conn.reply(JSON.stringify(answer));
+  for (const item of result.replay) conn.send(item.text);
+}

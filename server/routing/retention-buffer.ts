@@ -1,0 +1,89 @@
+/** A message kept for replay. */
+export interface Retained {
+  seq: number;
+  text: string;
+  bytes: number;
+  at: number;
+}
+
+export interface RetentionLimits {
+  count: number;
+  bytes: number;
+  ageMs: number;
+}
+
+/**
+ * The recent messages of one recipient, in sequence order, trimmed to the
+ * limits (count, bytes, age) from the oldest end. Pure: no timers, no I/O;
+ * `now` is passed in so tests control time.
+ */
+export class RetentionBuffer {
+  #items: Retained[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  constructor(private readonly limits: RetentionLimits) {}
+
+  get size(): number {
+    return this.#items.length - this.#head;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Sequence number of the oldest message still held, or null. */
+  get oldestSeq(): number | null {
+    return this.#items[this.#head]?.seq ?? null;
+  }
+
+  append(seq: number, text: string, now: number): void {
+    const bytes = Buffer.byteLength(text);
+    this.#items.push({ seq, text, bytes, at: now });
+    this.#bytes += bytes;
+    this.trim(now);
+  }
+
+  /** Drop what is over a limit; returns how many messages were dropped. */
+  trim(now: number): number {
+    let dropped = 0;
+    const { count, bytes, ageMs } = this.limits;
+    while (this.size > 0) {
+      const oldest = this.#items[this.#head]!;
+      if (this.size > count || this.#bytes > bytes || now - oldest.at > ageMs) {
+        this.#bytes -= oldest.bytes;
+        this.#head++;
+        dropped++;
+      } else break;
+    }
+    // Compact now and then so the array does not grow forever.
+    if (this.#head > 64 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return dropped;
+  }
+
+  /**
+   * Every message after `lastSeq`, or null when some of them are gone
+   * (the gap cannot be filled). `latestSeq` is the newest number issued.
+   */
+  since(lastSeq: number, latestSeq: number): Retained[] | null {
+    if (lastSeq > latestSeq) return null;
+    if (lastSeq === latestSeq) return [];
+    const oldest = this.oldestSeq;
+    if (oldest === null || oldest > lastSeq + 1) return null;
+    const out: Retained[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]!;
+      if (item.seq > lastSeq) out.push(item);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+    this.#bytes = 0;
+  }
+}
