@@ -1,0 +1,96 @@
+import { ClientOpcode, type FeedbackPacket } from '../../include/protocol.js';
+import { HttpError } from './http-error.js';
+
+/** Most messages in one `POST /feedback/batch`. */
+export const MAX_BATCH_ITEMS = 1000;
+
+const STATES = new Set(['running', 'done', 'failed']);
+const NUMBER_FIELDS = ['done', 'total', 'percent'] as const;
+const TEXT_FIELDS = ['job', 'status'] as const;
+
+/**
+ * Check one published message and turn it into the feedback packet the
+ * relay forwards: every field kept, `opcode` forced to `feedback`, and `seq`
+ * dropped (sequence numbers are the relay's to assign). Throws a BAD_PACKET
+ * HttpError whose sentence names the faulty field.
+ */
+export function toFeedbackPacket(value: unknown): FeedbackPacket {
+  if (!isObject(value)) throw bad(`the message must be a JSON object, not ${describe(value)}`);
+  const { opcode: _opcode, seq: _seq, ...fields } = value;
+  for (const name of ['uuid', 'ident'] as const) {
+    const field = fields[name];
+    if (field !== undefined && field !== null && typeof field !== 'string') {
+      throw bad(`"${name}" must be a string, not ${describe(field)}`);
+    }
+  }
+  if (!nonEmpty(fields.uuid) && !nonEmpty(fields.ident)) {
+    throw bad('name the recipient: a non-empty "uuid" (a page) or "ident" (a script)');
+  }
+  if (fields.message === undefined && fields.progress === undefined) {
+    throw bad('the message needs a "message" or a "progress"');
+  }
+  if (fields.progress !== undefined) checkProgress(fields.progress);
+  const id = fields.id;
+  if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
+    throw bad(`"id" must be a string or a number, not ${describe(id)}`);
+  }
+  return { opcode: ClientOpcode.Feedback, ...fields };
+}
+
+/**
+ * The items of a batch body: `{"messages": [...]}` or a bare array. Throws
+ * BAD_PACKET for any other shape and TOO_MANY_ITEMS past `max`.
+ */
+export function batchItems(body: unknown, max: number = MAX_BATCH_ITEMS): unknown[] {
+  const items = Array.isArray(body) ? body : isObject(body) ? body.messages : undefined;
+  if (!Array.isArray(items)) throw bad('send {"messages": [ ... ]} or a JSON array of messages');
+  if (items.length > max) throw new HttpError('TOO_MANY_ITEMS', `a batch may hold at most ${max} messages (got ${items.length})`);
+  return items;
+}
+
+function checkProgress(progress: unknown): void {
+  if (!isObject(progress)) throw bad(`"progress" must be an object, not ${describe(progress)}`);
+  for (const name of NUMBER_FIELDS) {
+    const field = progress[name];
+    if (field !== undefined && !(typeof field === 'number' && Number.isFinite(field) && field >= 0)) {
+      throw bad(`"progress.${name}" must be a number of at least 0, not ${describe(field)}`);
+    }
+  }
+  for (const name of TEXT_FIELDS) {
+    const field = progress[name];
+    if (field !== undefined && typeof field !== 'string') throw bad(`"progress.${name}" must be a string, not ${describe(field)}`);
+  }
+  const state = progress.state;
+  if (state !== undefined && !(typeof state === 'string' && STATES.has(state))) {
+    throw bad(`"progress.state" must be "running", "done" or "failed", not ${describe(state)}`);
+  }
+}
+
+function bad(detail: string): HttpError {
+  return new HttpError('BAD_PACKET', detail);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmpty(value: unknown): boolean {
+  return typeof value === 'string' && value !== '';
+}
+
+/** A short description of a JSON value for error sentences. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'string':
+      return value.length > 40 ? 'a long string' : JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+      return String(value);
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
+}
