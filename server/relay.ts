@@ -125,6 +125,13 @@ export class Relay {
     return address.port;
   }
 
+  /** Bytes queued for all clients and not yet on the wire (the backpressure gauge). */
+  bufferedBytes(): number {
+    let total = 0;
+    for (const conn of this.hub.all()) total += conn.bufferedBytes;
+    return total;
+  }
+
   /** The WebSocket URL of a resource on this relay. */
   url(resource = '/'): string {
     return toWebSocketUrl({ ...this.config.address, host: this.#displayHost(), port: this.port }, resource);
