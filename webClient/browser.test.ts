@@ -13,6 +13,14 @@ import { artifacts, buildProject, launchChromium, newContext, startDemoRelay } f
 
 const WAIT = { timeout: 10_000 };
 
+/** What the modern-API fixture page holds, as seen from page.evaluate. */
+type ClientModule = typeof import('./src/index.js');
+interface Modern {
+  websock: ClientModule;
+  c: InstanceType<ClientModule['WebsockClient']>;
+  got: { opcode: string; message?: unknown; [field: string]: unknown }[];
+}
+
 let relay: Relay;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
@@ -228,6 +236,95 @@ describe('a page written for the original socketWebClient API', () => {
 });
 
 describe('WebsockClient', () => {
+  /** A page that loaded websock-client.mjs and connected a client as `window.c`; returns its uuid. */
+  async function openModern(options: Record<string, unknown> = {}): Promise<{ page: Page; uuid: string }> {
+    const page = await openPage('/fixtures/modern-api.html');
+    await page.waitForSelector('body[data-loaded="true"]', { ...WAIT, state: 'attached' });
+    const uuid = await page.evaluate(async (opts) => {
+      const w = window as unknown as Modern;
+      w.got = [];
+      w.c = new w.websock.WebsockClient('/web', opts);
+      w.c.on('message', (packet) => w.got.push(packet));
+      return w.c.whenReady();
+    }, options);
+    return { page, uuid };
+  }
+
+  it('resolves v2 sends with the relay\'s outcome', async () => {
+    const a = await openModern();
+    const b = await openModern();
+    expect(await a.page.evaluate(() => (window as unknown as Modern).c.protocol)).toBe(2);
+    const results = await a.page.evaluate(async (to) => {
+      const { c } = window as unknown as Modern;
+      const failed = await c.send({ opcode: 'no-such-opcode' }).catch((error: { code: string }) => error.code);
+      return [await c.feedback(to, 'hi B'), await c.feedback('no-such-page.00', 'hello?'), await c.broadcast('to all'), failed];
+    }, b.uuid);
+    expect(results[0]).toEqual({ outcome: 'delivered' });
+    expect(results[1]).toEqual({ outcome: 'unknown' });
+    expect(results[2]).toMatchObject({ outcome: 'delivered', count: expect.any(Number) });
+    expect(results[3]).toBe('UNKNOWN_OPCODE');
+    await b.page.waitForFunction(() => (window as unknown as Modern).got.length === 2, undefined, WAIT);
+    const got = await b.page.evaluate(() => (window as unknown as Modern).got);
+    expect(got).toEqual([
+      expect.objectContaining({ opcode: 'feedback', message: 'hi B', from: a.uuid, uuid: b.uuid }),
+      expect.objectContaining({ opcode: 'broadcast', message: 'to all' }),
+    ]);
+  });
+
+  it('speaks v1 when asked: stop and wait, in order, long messages chunked intact', async () => {
+    const a = await openModern({ protocol: 'v1', chunkSize: 1000 });
+    const b = await openModern();
+    const sent = await a.page.evaluate(async () => {
+      const { c } = window as unknown as Modern;
+      const long = 'ünïcødé 😀 '.repeat(5000);
+      // Fired without awaiting: the client queues them and sends one per `next`.
+      const sends = [...Array.from({ length: 20 }, (_, i) => c.broadcast(`#${i}`)), c.broadcast(long)];
+      const results = await Promise.all(sends);
+      return { protocol: c.protocol, results, long };
+    });
+    expect(sent.protocol).toBe(1);
+    expect(sent.results.every((r) => JSON.stringify(r) === '{}')).toBe(true);
+    await b.page.waitForFunction(() => (window as unknown as Modern).got.length === 21, undefined, WAIT);
+    const got = await b.page.evaluate(() => (window as unknown as Modern).got.map((p) => p.message));
+    expect(got).toEqual([...Array.from({ length: 20 }, (_, i) => `#${i}`), sent.long]);
+  });
+
+  it('binds a job\'s progress to a <progress> bar and a status line', async () => {
+    const { page, uuid } = await openModern();
+    await page.evaluate(() => {
+      const w = window as unknown as Modern;
+      document.body.innerHTML = '<progress id="bar"></progress><span id="status"></span><span id="end"></span>';
+      w.websock.bindProgress(w.c, {
+        job: 'mine',
+        bar: '#bar',
+        status: '#status',
+        onEnd: (event) => {
+          (document.getElementById('end') as HTMLElement).textContent = event.progress.state ?? '';
+        },
+      });
+    });
+    const backend = await connectBackend();
+    const bar = () => page.$eval('#bar', (el) => [(el as HTMLProgressElement).value, el.getAttribute('data-state'), document.getElementById('status')?.textContent]);
+    await backend.progress(uuid, { job: 'mine', done: 3, total: 12, status: 'three of twelve' });
+    await page.waitForFunction(() => document.getElementById('status')?.textContent === 'three of twelve', undefined, WAIT);
+    expect(await bar()).toEqual([25, 'running', 'three of twelve']);
+    await backend.progress(uuid, { job: 'other', done: 11, total: 12, status: 'not mine' });
+    await backend.progress(uuid, { job: 'mine', state: 'failed', percent: 40, status: 'disk full' });
+    await page.waitForSelector('#end:has-text("failed")', WAIT);
+    expect(await bar()).toEqual([40, 'failed', 'disk full']);
+  });
+
+  it('close() stops for good: state closed, sends rejected', async () => {
+    const { page } = await openModern();
+    const after = await page.evaluate(async () => {
+      const { c } = window as unknown as Modern;
+      c.close();
+      const code = await c.echo('too late').catch((error: { code: string }) => error.code);
+      return { state: c.state, code, pending: c.pending };
+    });
+    expect(after).toEqual({ state: 'closed', code: 'CLOSED', pending: 0 });
+  });
+
   it('reconnects after the relay drops the connection and delivers what was sent meanwhile', async () => {
     const page = await openDemo();
     const first = (await page.textContent('#uuid')) as string;

@@ -330,7 +330,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
       this.#becomeReady(resume.readyUuid, false, false, resume.packet);
       return;
     }
-    if (error.id !== undefined && this.#queue.settle(error.id, error)) return;
+    if (error.id !== undefined) {
+      // "Nobody by that name" answers the request rather than failing it: outcome `unknown`.
+      const answer = packet.code === 'UNKNOWN_RECIPIENT' ? { outcome: 'unknown' } : error;
+      if (this.#queue.settle(error.id, answer)) return;
+    }
     this.emit('error', error);
   }
 
