@@ -1,6 +1,6 @@
 /** The Node client of websock-relay: see docs/clients.md. */
 export { RelayClient } from './relay-client.js';
-export type { ReconnectInfo, ReconnectingInfo, RelayClientEvents } from './relay-client.js';
+export type { ReconnectInfo, ReconnectingInfo, RelayClientEvents } from './client-events.js';
 export type { RelayClientOptions } from './client-options.js';
 export type { ProtocolChoice, TlsOptions } from './relay-socket.js';
 export { ClientError, ClientErrorCode, isClientError } from './client-error.js';

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { AddressError, parseAddress, toWebSocketUrl } from '../include/address.js';
 import type { Progress } from '../include/protocol.js';
-import { ClientOpcode, CloseCode, ErrorCodes, ServerOpcode } from '../include/protocol.js';
+import { CloseCode, ErrorCodes, ServerOpcode } from '../include/protocol.js';
 import { backoffDelay } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-error.js';
+import type { RelayClientEvents } from './client-events.js';
 import type { ClientSettings, RelayClientOptions } from './client-options.js';
 import { resolveOptions } from './client-options.js';
 import { Fifo } from './fifo.js';
@@ -14,45 +15,8 @@ import { broadcastPacket, echoPacket, encodePacket, feedbackPacket, normalizePro
 import { Pipeline, relayError } from './pipeline.js';
 import type { SocketClosed } from './relay-socket.js';
 import { RelaySocket } from './relay-socket.js';
+import { ResumeRequest } from './resume-request.js';
 import { StopAndWait } from './stop-and-wait.js';
-
-/** After a reconnect: who we are now, and whether the old session came back. */
-export interface ReconnectInfo {
-  uuid: string;
-  previousUuid: string;
-  /** How many attempts it took (1 = the first retry worked). */
-  attempt: number;
-  protocol: 1 | 2;
-  /** v2: the relay gave us our old uuid back. */
-  resumed: boolean;
-  /** v2: and every message we missed will follow (false: some were lost). */
-  recovered: boolean;
-}
-
-/** Before each reconnect attempt. */
-export interface ReconnectingInfo {
-  attempt: number;
-  delayMs: number;
-  /** Why the connection was lost, or why the previous attempt failed. */
-  error: ClientError;
-}
-
-/** Events of a RelayClient. */
-export interface RelayClientEvents {
-  /** A packet for us: feedback to our ident or uuid, an echo, replayed messages... */
-  message: [packet: ReceivedPacket];
-  /** The client is finished: after close() (no error) or after a loss it will not recover from. */
-  close: [error: ClientError | undefined];
-  /** The connection was lost and a reconnect is coming (reconnect enabled). */
-  disconnect: [error: ClientError];
-  reconnecting: [info: ReconnectingInfo];
-  reconnect: [info: ReconnectInfo];
-  /**
-   * A v2 error packet that answers none of our requests (those reject the
-   * request instead). As with any Node emitter, unhandled 'error' throws.
-   */
-  error: [error: ClientError];
-}
 
 /** Where a call stands in the client's life. */
 type State = 'open' | 'reconnecting' | 'closing' | 'closed';
@@ -89,7 +53,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   #retryTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
   #idleWaiters: Array<() => void> = [];
-  #resumeWaiter: { id: string; settle: (packet: ReceivedPacket | null) => void } | null = null;
+  #resuming: ResumeRequest | null = null;
   #resumeCount = 0;
 
   private constructor(url: string, settings: ClientSettings, socket: RelaySocket) {
@@ -243,7 +207,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
           this.#checkIdle();
         },
       });
-      if (!this.#resumeWaiter) this.#outbound?.pump();
+      if (!this.#resuming) this.#outbound?.pump();
     });
   }
 
@@ -264,7 +228,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   }
 
   #onPacket(packet: ReceivedPacket): void {
-    if (this.#resumeWaiter && this.#answersResume(packet)) return;
+    if (this.#resuming?.offer(packet)) return;
     if (this.#outbound?.handle(packet)) return;
     switch (packet.opcode) {
       case ServerOpcode.Ready:
@@ -296,18 +260,10 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     for (const stream of this.#streams) stream.push(packet);
   }
 
-  #answersResume(packet: ReceivedPacket): boolean {
-    const waiter = this.#resumeWaiter!;
-    const isAnswer =
-      packet.opcode === ServerOpcode.Resumed || (packet.opcode === ServerOpcode.Error && packet.id !== undefined && String(packet.id) === waiter.id);
-    if (isAnswer) waiter.settle(packet);
-    return isAnswer;
-  }
-
   #onSocketClosed(socket: RelaySocket, info: SocketClosed): void {
     if (socket !== this.#socket) return; // an old socket we already left
     this.#socket = null;
-    this.#resumeWaiter?.settle(null);
+    this.#resuming?.cancel();
     const outbound = this.#outbound;
     this.#outbound = null;
     outbound?.fail(this.#lostError(info, true));
@@ -377,20 +333,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       this.#lastSeq = 0;
       return { resumed: false, recovered: false };
     }
-    const id = `resume-${++this.#resumeCount}`;
-    const answer = await new Promise<ReceivedPacket | null>((resolve) => {
-      const timer = setTimeout(() => settle(null), RESUME_TIMEOUT_MS);
-      const settle = (packet: ReceivedPacket | null): void => {
-        clearTimeout(timer);
-        this.#resumeWaiter = null;
-        resolve(packet);
-      };
-      this.#resumeWaiter = { id, settle };
-      socket.send(JSON.stringify({ opcode: ClientOpcode.Resume, uuid: previousUuid, lastSeq: this.#lastSeq, id }));
-    });
-    if (answer?.opcode === ServerOpcode.Resumed && typeof answer.uuid === 'string') {
-      this.#uuid = answer.uuid;
-      const recovered = answer.recovered === true;
+    this.#resuming = new ResumeRequest(socket, previousUuid, this.#lastSeq, `resume-${++this.#resumeCount}`, RESUME_TIMEOUT_MS);
+    const { uuid, recovered } = await this.#resuming.result;
+    this.#resuming = null;
+    if (uuid !== null) {
+      this.#uuid = uuid;
       return { resumed: true, recovered };
     }
     // A new session: its sequence numbers start over.

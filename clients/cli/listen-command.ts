@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ClientError, ClientErrorCode } from '../client-error.js';
 import type { ReceivedPacket } from '../packets.js';
-import type { ReconnectInfo, ReconnectingInfo } from '../relay-client.js';
+import type { ReconnectInfo, ReconnectingInfo } from '../client-events.js';
 import { RelayClient } from '../relay-client.js';
 import type { CliIo } from './cli-io.js';
 import { processIo } from './cli-io.js';
