@@ -151,6 +151,21 @@ describe('websock send', () => {
     expect(await page.nextPacket()).toMatchObject({ message: 'from the ini' });
   });
 
+  it('trusts the self-signed certFile of the websock.ini it takes an ssl:// address from', async () => {
+    const dir = mkdtempSync(join(scratch, 'tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    const relay = cleanup.add(await startRelay({ address: parseAddress('wss://127.0.0.1:0'), certFile: join(dir, 'cert.pem'), pkFile: join(dir, 'key.pem') }), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), { rejectUnauthorized: false }), (p) => p.close());
+    writeFileSync(join(dir, 'websock.ini'), `adress = ssl://0.0.0.0:${relay.port}\ncertFile = cert.pem\npkFile = key.pem\n`);
+    const run = websock(['send', '--uuid', page.uuid, 'over TLS'], { cwd: dir });
+    expect(await run.exit).toBe(ExitCode.Ok);
+    expect(await page.nextPacket()).toMatchObject({ message: 'over TLS' });
+    // Without that trust the certificate is refused: exit 2.
+    const untrusted = websock(['send', '--address', `ssl://127.0.0.1:${relay.port}`, '--uuid', page.uuid, 'x']);
+    expect(await untrusted.exit).toBe(ExitCode.CannotConnect);
+    expect(untrusted.stderr).toMatch(/self-signed|certificate/);
+  });
+
   it('exits 1 on a bad address or bad usage', async () => {
     const bad = websock(['send', '--address', 'http://x', '--uuid', 'u', 'm']);
     expect(await bad.exit).toBe(ExitCode.Usage);
