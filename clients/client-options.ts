@@ -23,7 +23,11 @@ export interface RelayClientOptions {
    * Default false.
    */
   reconnect?: boolean | Partial<BackoffOptions>;
-  /** v2: ask the relay to resume our old uuid (with missed messages) after a reconnect. Default true. */
+  /**
+   * v2, as a page (clientType null): after a reconnect, ask for our old uuid
+   * and the messages sent to it meanwhile. Default true. Backends do not
+   * resume: they come back under their Ident.
+   */
   resume?: boolean;
   /** How long connecting may take, handshake and `ready` included. Default 10 000. */
   connectTimeoutMs?: number;

@@ -8,7 +8,7 @@ import type { ReceivedPacket } from './packets.js';
 // Relay error codes that mean "the message is too big" (the client's TOO_LARGE).
 const SIZE_CODES = new Set<string>(['TOO_LARGE', 'TOO_MANY_CHUNKS']);
 const UNKNOWN_RECIPIENT: ErrorCode = 'UNKNOWN_RECIPIENT';
-const OUTCOMES = new Set<string>(['delivered', 'held', 'unknown']);
+const OUTCOMES = new Set<string>(Object.values(Outcome));
 
 /** The error a v2 `{"opcode":"error"}` packet stands for. */
 export function relayError(packet: ReceivedPacket): ClientError {

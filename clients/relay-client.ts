@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AddressError, parseAddress, toWebSocketUrl } from '../include/address.js';
 import type { Progress } from '../include/protocol.js';
-import { CloseCode, ErrorCodes, ServerOpcode } from '../include/protocol.js';
+import { CLIENT_TYPE_BACKEND, CloseCode, ErrorCodes, ServerOpcode } from '../include/protocol.js';
 import { backoffDelay } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-error.js';
 import type { RelayClientEvents } from './client-events.js';
@@ -99,7 +99,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
 
   /**
    * Send a feedback to a page by its uuid. Resolves on v2 with the outcome
-   * ('delivered', 'held' or 'unknown'), on v1 with 'sent' once the relay
+   * ('delivered', 'held', 'unknown' or 'dropped'), on v1 with 'sent' once the relay
    * acknowledged it. Calls may be fired without awaiting: they go in order.
    * @example await client.feedback(uuid, 'step 2 of 5', { extra: { step: 2 } });
    */
@@ -329,7 +329,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
 
   /** v2: ask for our old uuid and the messages we missed; replays follow `resumed`. */
   async #resume(socket: RelaySocket, previousUuid: string): Promise<{ resumed: boolean; recovered: boolean }> {
-    if (socket.version !== 2 || !this.#settings.resume || !previousUuid) {
+    // Only pages have sessions to resume; a backend simply comes back under its Ident.
+    const isPage = this.#settings.socket.clientType?.toLowerCase() !== CLIENT_TYPE_BACKEND;
+    if (socket.version !== 2 || !this.#settings.resume || !isPage || !previousUuid) {
       this.#lastSeq = 0;
       return { resumed: false, recovered: false };
     }

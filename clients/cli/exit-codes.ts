@@ -14,7 +14,7 @@ export const ExitCode = {
   UnknownRecipient: 4,
   /** The connection was lost before everything was acknowledged. */
   ConnectionLost: 5,
-  /** The relay refused a message (too large, or an error packet). */
+  /** The relay refused a message (too large, an error packet), or dropped it (v2 `dropped`: the recipient does not read). */
   Rejected: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -27,7 +27,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   3  refused by the relay: no such resource, IP not allowed, relay full
   4  unknown recipient: no page/script has that uuid/ident (v2 relays only)
   5  connection lost before everything was acknowledged
-  6  message refused: too large, or an error from the relay`;
+  6  message refused or dropped: too large, an error from the relay, or the
+     recipient is not reading (v2 outcome "dropped")`;
 
 /** The exit code a failure stands for. */
 export function exitCodeFor(error: unknown): ExitCode {

@@ -118,6 +118,7 @@ export async function runSend(words: string[], flags: SendFlags, io: CliIo): Pro
     if (!plan.stdin) {
       const result = await sendOne(client, plan, plan.message);
       if (result === 'unknown') return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)}`);
+      if (result === 'dropped') return fail(ExitCode.Rejected, `not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
       return ExitCode.Ok;
     }
     return await sendLines(client, plan, io, fail);
@@ -135,12 +136,14 @@ async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (
   let lineNo = 0;
   let failedLine = 0;
   let unknownLine = 0;
+  let droppedLines = 0;
   let error: unknown;
   const settleOldest = async (): Promise<void> => {
     const { line, sending } = inFlight.shift()!;
     failedLine = line;
     const result = await sending;
     if (result === 'unknown' && unknownLine === 0) unknownLine = line;
+    if (result === 'dropped') droppedLines++;
   };
   // If the connection is lost while stdin is quiet, stop waiting for lines nobody can send.
   const onClose = (lost: ClientError | undefined): void => {
@@ -169,6 +172,8 @@ async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (
   }
   if (error !== undefined) return fail(exitCodeFor(error), `line ${failedLine}: ${(error as Error).message}`);
   if (unknownLine) return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
+  // The recipient may catch up, so keep sending, but say at the end that not everything arrived.
+  if (droppedLines) return fail(ExitCode.Rejected, `${droppedLines} line(s) not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
   return ExitCode.Ok;
 }
 
