@@ -42,7 +42,8 @@ describe('toFeedbackPacket', () => {
     [{ uuid: 'u', progress: 'half' }, /"progress" must be an object/],
     [{ uuid: 'u', progress: { done: '5' } }, /"progress.done" must be a number/],
     [{ uuid: 'u', progress: { percent: -1 } }, /"progress.percent" must be a number of at least 0, not -1/],
-    [{ uuid: 'u', progress: { job: 3 } }, /"progress.job" must be a string/],
+    [{ uuid: 'u', progress: { job: true } }, /"progress.job" must be a string or a number, not true/],
+    [{ uuid: 'u', progress: { status: 1 } }, /"progress.status" must be a string, not 1/],
     [{ uuid: 'u', progress: { state: 'paused' } }, /"progress.state" must be "running", "done" or "failed"/],
     [{ uuid: 'u', message: 'm', id: { a: 1 } }, /"id" must be a string or a number/],
   ])('refuses %j with BAD_PACKET', (value, sentence) => {

@@ -6,7 +6,6 @@ export const MAX_BATCH_ITEMS = 1000;
 
 const STATES = new Set(['running', 'done', 'failed']);
 const NUMBER_FIELDS = ['done', 'total', 'percent'] as const;
-const TEXT_FIELDS = ['job', 'status'] as const;
 
 /**
  * Check one published message and turn it into the feedback packet the
@@ -56,10 +55,12 @@ function checkProgress(progress: unknown): void {
       throw bad(`"progress.${name}" must be a number of at least 0, not ${describe(field)}`);
     }
   }
-  for (const name of TEXT_FIELDS) {
-    const field = progress[name];
-    if (field !== undefined && typeof field !== 'string') throw bad(`"progress.${name}" must be a string, not ${describe(field)}`);
+  const { job, status } = progress;
+  // A job id may be a number too (the relay keys the latest progress per job by its text).
+  if (job !== undefined && typeof job !== 'string' && !(typeof job === 'number' && Number.isFinite(job))) {
+    throw bad(`"progress.job" must be a string or a number, not ${describe(job)}`);
   }
+  if (status !== undefined && typeof status !== 'string') throw bad(`"progress.status" must be a string, not ${describe(status)}`);
   const state = progress.state;
   if (state !== undefined && !(typeof state === 'string' && STATES.has(state))) {
     throw bad(`"progress.state" must be "running", "done" or "failed", not ${describe(state)}`);

@@ -16,6 +16,7 @@ export const HttpErrorCodes = {
   TOO_MANY_ITEMS: { status: 413, text: 'the batch has too many messages' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, text: 'send the body as JSON (Content-Type: application/json)' },
   RATE_LIMITED: { status: 429, text: 'too many publish requests; slow down' },
+  RECIPIENT_SLOW: { status: 503, text: 'the recipient is not reading; the message was dropped' },
   SHUTTING_DOWN: { status: 503, text: 'the relay is shutting down' },
 } as const satisfies Record<string, { status: number; text: string }>;
 export type HttpErrorCode = keyof typeof HttpErrorCodes;

@@ -1,0 +1,156 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Outcome, type FeedbackPacket } from '../../include/protocol.js';
+import { metricsFor, type RelayMetrics } from '../metrics/prometheus.js';
+import type { Relay } from '../relay.js';
+import { batchItems, toFeedbackPacket } from './feedback-request.js';
+import { installHealthEndpoint } from './health-endpoint.js';
+import { HttpError, type ErrorBody } from './http-error.js';
+import { sendJson, type HttpContext } from './http-router.js';
+import { installMetricsEndpoint } from './metrics-endpoint.js';
+import { publishAuth, type PublishAuth } from './publish-auth.js';
+import { RateLimiter } from './rate-limiter.js';
+import { ClientGoneError, readJsonBody } from './read-json-body.js';
+
+type Endpoint = 'feedback' | 'batch';
+
+/** One entry of a batch answer, in the order of the request's messages. */
+export type BatchResult = { outcome: Outcome } | ErrorBody;
+
+/** Bodies up to this size are drained after an early refusal, to keep the connection; larger ones close it. */
+const DRAIN_LIMIT = 64 * 1024;
+
+/** How each outcome is answered: status, and for the bad ones the error that explains it. */
+const OUTCOME_ANSWERS: Record<Outcome, { status: number; error?: HttpError; headers?: Record<string, string> }> = {
+  [Outcome.Delivered]: { status: 200 },
+  [Outcome.Held]: { status: 202 },
+  [Outcome.Unknown]: { status: 404, error: new HttpError('UNKNOWN_RECIPIENT') },
+  [Outcome.Dropped]: { status: 503, error: new HttpError('RECIPIENT_SLOW'), headers: { 'retry-after': '1' } },
+};
+
+/**
+ * The HTTP API on the relay's port: `POST /feedback`, `POST /feedback/batch`,
+ * `GET /health` and `GET /metrics` (see docs/http-api.md).
+ * @example
+ * const relay = new Relay(config);
+ * installHttpApi(relay);
+ * await relay.start();
+ * // curl -H "Authorization: Bearer $SECRET" -d '{"uuid":"…","message":"hi"}' http://127.0.0.1:8080/feedback
+ */
+export function installHttpApi(relay: Relay): void {
+  const api = new PublishApi(relay);
+  relay.http.add('POST', '/feedback', (req, res, ctx) => api.handle('feedback', req, res, ctx));
+  relay.http.add('POST', '/feedback/batch', (req, res, ctx) => api.handle('batch', req, res, ctx));
+  installHealthEndpoint(relay);
+  installMetricsEndpoint(relay);
+}
+
+/**
+ * The publish endpoints. Each request passes, in order: shutdown, rate
+ * limit, auth, content type, body size and JSON — so a refused client costs
+ * no body reading — and then each message goes to the router.
+ */
+class PublishApi {
+  readonly #relay: Relay;
+  readonly #metrics: RelayMetrics;
+  readonly #auth: PublishAuth;
+  readonly #limiter: RateLimiter | null;
+
+  constructor(relay: Relay) {
+    this.#relay = relay;
+    this.#metrics = metricsFor(relay);
+    // Built here so that a bad allowedIP or rate fails at start-up, not per request.
+    this.#auth = publishAuth(relay.config);
+    const rate = relay.config.publishRateLimit;
+    this.#limiter = rate > 0 ? new RateLimiter(rate) : null;
+  }
+
+  async handle(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
+    const refusal = this.#admit(req, ctx);
+    if (refusal) {
+      this.#refuse(endpoint, req, res, refusal);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = await readJsonBody(req, this.#relay.config.maxMessageBytes);
+    } catch (error) {
+      if (error instanceof ClientGoneError) return;
+      this.#refuse(endpoint, req, res, error as HttpError);
+      return;
+    }
+    const arrived = process.hrtime.bigint();
+    try {
+      if (endpoint === 'feedback') this.#publishOne(body, arrived, res);
+      else this.#publishBatch(body, arrived, res);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      this.#refuse(endpoint, req, res, error);
+    }
+  }
+
+  /** The reason to refuse before reading the body, or null. */
+  #admit(req: IncomingMessage, ctx: HttpContext): HttpError | null {
+    if ((this.#relay as { shuttingDown?: boolean }).shuttingDown === true) return new HttpError('SHUTTING_DOWN');
+    if (this.#limiter) {
+      const waitMs = this.#limiter.take(ctx.clientIp);
+      if (waitMs > 0) {
+        const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+        return new HttpError(
+          'RATE_LIMITED',
+          `more than ${this.#relay.config.publishRateLimit} publish requests per second from ${ctx.clientIp}; retry in ${seconds} s`,
+          { 'retry-after': String(seconds) },
+        );
+      }
+    }
+    const denied = this.#auth(req.headers.authorization, ctx.clientIp);
+    if (denied) return denied;
+    // curl -d sends application/x-www-form-urlencoded: any type is read as JSON but a multipart form, which is certainly not.
+    if (/^\s*multipart\//i.test(req.headers['content-type'] ?? '')) return new HttpError('UNSUPPORTED_MEDIA_TYPE');
+    return null;
+  }
+
+  #publishOne(body: unknown, arrived: bigint, res: ServerResponse): void {
+    const packet = toFeedbackPacket(body);
+    const outcome = this.#deliver(packet, arrived);
+    const answer = OUTCOME_ANSWERS[outcome];
+    this.#send(res, 'feedback', answer.status, { outcome, ...answer.error?.body }, answer.headers);
+  }
+
+  #publishBatch(body: unknown, arrived: bigint, res: ServerResponse): void {
+    const items = batchItems(body);
+    const results: BatchResult[] = items.map((item) => {
+      try {
+        return { outcome: this.#deliver(toFeedbackPacket(item), arrived) };
+      } catch (error) {
+        if (error instanceof HttpError) return error.body;
+        throw error;
+      }
+    });
+    this.#send(res, 'batch', 200, { results });
+  }
+
+  #deliver(packet: FeedbackPacket, arrived: bigint): Outcome {
+    const outcome = this.#relay.router.deliverFeedback(packet, JSON.stringify(packet));
+    this.#metrics.observeLatency(Number(process.hrtime.bigint() - arrived) / 1e9, 'http');
+    return outcome;
+  }
+
+  #refuse(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, error: HttpError): void {
+    const headers = { ...error.headers };
+    if (!req.complete && !smallBody(req)) headers.connection = 'close';
+    this.#send(res, endpoint, error.status, error.body, headers);
+  }
+
+  #send(res: ServerResponse, endpoint: Endpoint, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.headersSent || res.destroyed) return;
+    sendJson(res, status, body, { 'cache-control': 'no-store', ...headers });
+    this.#metrics.countPublish(endpoint, status);
+  }
+}
+
+/** Is the unread body small enough to drain rather than close the connection? */
+function smallBody(req: IncomingMessage): boolean {
+  const declared = Number(req.headers['content-length']);
+  return Number.isFinite(declared) && declared <= DRAIN_LIMIT;
+}
+

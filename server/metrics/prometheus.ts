@@ -1,0 +1,199 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Relay } from '../relay.js';
+import { processRegistry } from './process-metrics.js';
+
+/** What the metrics read from a relay when scraped. */
+export type MetricsSource = Pick<Relay, 'stats' | 'hub' | 'sessions'>;
+
+/** Where a publish came in: the HTTP API or a WebSocket client. */
+export type PublishSource = 'http' | 'websocket';
+
+/** Seconds; relaying is in-process, so the interesting range is tens of microseconds to a second. */
+const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
+const PREFIX = 'websock_';
+
+/**
+ * The Prometheus view of one relay, in its own registry (so several relays
+ * in one process do not clash). Nearly everything is read from the relay's
+ * plain counters at scrape time; only the latency histogram and the HTTP
+ * request counter are fed as things happen.
+ */
+export class RelayMetrics {
+  readonly registry = new Registry();
+  readonly #latency: Histogram<'source'>;
+  readonly #publishRequests: Counter<'endpoint' | 'status'>;
+
+  constructor(source: MetricsSource) {
+    const registers = [this.registry];
+    const { stats, hub, sessions } = source;
+
+    new Gauge({
+      name: `${PREFIX}connections`,
+      help: 'Open WebSocket connections by client kind and protocol version.',
+      labelNames: ['kind', 'protocol'] as const,
+      registers,
+      collect() {
+        const counts = new Map<string, number>();
+        for (const kind of ['browser', 'backend']) for (const protocol of ['1', '2']) counts.set(`${kind} ${protocol}`, 0);
+        for (const conn of hub.all()) {
+          const key = `${conn.kind} ${conn.protocol}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+        this.reset();
+        for (const [key, count] of counts) {
+          const [kind, protocol] = key.split(' ') as [string, string];
+          this.set({ kind, protocol }, count);
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}buffered_bytes`,
+      help: 'Bytes queued for all connections but not yet written to the network.',
+      registers,
+      collect() {
+        let total = 0;
+        for (const conn of hub.all()) total += conn.bufferedBytes;
+        this.set(total);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}sessions`,
+      help: 'Resumable v2 page sessions, connected or waiting for a resume.',
+      registers,
+      collect() {
+        this.set(sessions.size);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}retained_messages`,
+      help: 'Messages held in retention for resumable pages.',
+      registers,
+      collect() {
+        this.set(sessions.retained().messages);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}retained_bytes`,
+      help: 'Bytes of the messages held in retention.',
+      registers,
+      collect() {
+        this.set(sessions.retained().bytes);
+      },
+    });
+
+    readCounter(registers, 'messages_in_total', 'WebSocket data messages received.', () => stats.messagesIn);
+    readCounter(registers, 'bytes_in_total', 'Bytes of WebSocket data messages received.', () => stats.bytesIn);
+    readCounter(registers, 'messages_out_total', 'Messages written to clients.', () => stats.messagesOut);
+    readCounter(registers, 'bytes_out_total', 'Bytes of messages written to clients.', () => stats.bytesOut);
+    readCounter(registers, 'evictions_total', 'Browsers evicted for not answering a ping.', () => stats.evictions);
+    readCounter(registers, 'replayed_messages_total', 'Messages replayed to pages that resumed.', () => stats.replayed);
+    readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped).', 'outcome', () =>
+      Object.entries(stats.outcomes),
+    );
+    readLabelledCounter(registers, 'drops_total', 'Messages not written to a recipient, by reason.', 'reason', () =>
+      Object.entries(stats.drops),
+    );
+    readLabelledCounter(registers, 'handshake_rejections_total', 'Refused WebSocket handshakes, by reason.', 'reason', () =>
+      stats.rejections.entries(),
+    );
+    readLabelledCounter(registers, 'protocol_errors_total', 'Errors reported to clients for bad input, by error code.', 'code', () =>
+      stats.protocolErrors.entries(),
+    );
+    readLabelledCounter(registers, 'resumes_total', 'Session resumes: ok (every missed message replayed) or failed.', 'result', () => [
+      ['ok', stats.resumes],
+      ['failed', stats.resumesFailed],
+    ]);
+
+    this.#publishRequests = new Counter({
+      name: `${PREFIX}http_publish_requests_total`,
+      help: 'HTTP publish requests by endpoint and status code.',
+      labelNames: ['endpoint', 'status'] as const,
+      registers,
+    });
+    this.#latency = new Histogram({
+      name: `${PREFIX}relay_latency_seconds`,
+      help: 'Time from a publish arriving at the relay to its delivery decision.',
+      labelNames: ['source'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    for (const source of ['http', 'websocket'] as const) this.#latency.zero({ source });
+  }
+
+  /** Record how long one publish took to be delivered, held or refused. */
+  observeLatency(seconds: number, source: PublishSource): void {
+    this.#latency.observe({ source }, seconds);
+  }
+
+  /** Count an answered HTTP publish request. */
+  countPublish(endpoint: 'feedback' | 'batch', status: number): void {
+    this.#publishRequests.inc({ endpoint, status: String(status) });
+  }
+
+  /** The Prometheus text exposition: this relay's metrics, then the process's. */
+  async text(): Promise<string> {
+    const [own, processText] = await Promise.all([this.registry.metrics(), processRegistry().metrics()]);
+    return `${own}\n${processText}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+const byRelay = new WeakMap<MetricsSource, RelayMetrics>();
+
+/** The metrics of a relay, made on first use. */
+export function metricsFor(relay: MetricsSource): RelayMetrics {
+  let metrics = byRelay.get(relay);
+  if (!metrics) {
+    metrics = new RelayMetrics(relay);
+    byRelay.set(relay, metrics);
+  }
+  return metrics;
+}
+
+/**
+ * Record a relay latency (seconds from a publish arriving to its outcome).
+ * @example
+ * const started = process.hrtime.bigint();
+ * const outcome = relay.router.deliverFeedback(packet, raw);
+ * observeRelayLatency(relay, Number(process.hrtime.bigint() - started) / 1e9);
+ */
+export function observeRelayLatency(relay: MetricsSource, seconds: number, source: PublishSource = 'websocket'): void {
+  metricsFor(relay).observeLatency(seconds, source);
+}
+
+/** A counter whose value is read from a plain number when scraped. */
+function readCounter(registers: Registry[], name: string, help: string, read: () => number): void {
+  new Counter({
+    name: `${PREFIX}${name}`,
+    help,
+    registers,
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A labelled counter whose values are read from plain counters when scraped. */
+function readLabelledCounter(
+  registers: Registry[],
+  name: string,
+  help: string,
+  label: string,
+  read: () => Iterable<[string, number]>,
+): void {
+  new Counter({
+    name: `${PREFIX}${name}`,
+    help,
+    labelNames: [label],
+    registers,
+    collect() {
+      this.reset();
+      for (const [value, count] of read()) this.inc({ [label]: value }, count);
+    },
+  });
+}
