@@ -54,7 +54,8 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
   const sent = sentReport.sent * (load.broadcast ? load.pages : 1);
   const latency = summarize(mergeEncoded([received.histogram]));
   const seconds = Math.max(1e-6, (received.lastReceiveUs - sentReport.firstSendUs) / 1e6);
-  const cpuUs = after.cpuUserUs + after.cpuSystemUs - before.cpuUserUs - before.cpuSystemUs;
+  const userUs = after.cpuUserUs - before.cpuUserUs;
+  const cpuUs = userUs + after.cpuSystemUs - before.cpuSystemUs;
   return {
     sent,
     delivered: received.unique,
@@ -66,6 +67,7 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
       p99Ms: latency.p99Ms,
       maxMs: latency.maxMs,
       cpuPerDeliveryUs: received.unique > 0 ? cpuUs / received.unique : 0,
+      userCpuPerDeliveryUs: received.unique > 0 ? userUs / received.unique : 0,
       relayCpuMs: cpuUs / 1000,
       peakRssMiB: after.peakRssBytes / 2 ** 20,
     },

@@ -22,4 +22,7 @@ export const cpuPerDelivery = (target?: MetricSpec['ratioTarget']): MetricSpec =
   ...(target ? { ratioTarget: target } : {}),
 });
 
+/** The user-space part: what the relay's own code costs, without the kernel's socket work. */
+export const userCpuPerDelivery: MetricSpec = { key: 'userCpuPerDeliveryUs', label: 'relay user CPU per delivery (µs)', decimals: 2 };
+
 export const peakRss: MetricSpec = { key: 'peakRssMiB', label: 'relay peak RSS (MiB)', decimals: 1 };

@@ -1,0 +1,59 @@
+/**
+ * `node dist/bench/profile-summary.js FILE.cpuprofile [N]`: the functions
+ * with the most self time in a profile written by `npm run bench --
+ * --profile DIR`, and the time per source file, so a miss in the table can
+ * be traced to code without opening DevTools.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function shortUrl(url: string): string {
+  const match = /\/(dist|node_modules)\/(.*)$/.exec(url);
+  if (match) return `${match[1]}/${match[2]}`;
+  return url.replace(/^file:\/\//, '') || '(native)';
+}
+
+export function summarizeProfile(profile: CpuProfile, top: number): string {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  for (const [id, us] of selfUs) {
+    const frame = byId.get(id)?.callFrame;
+    if (!frame) continue;
+    const file = shortUrl(frame.url);
+    const name = `${frame.functionName || '(anonymous)'}  ${file}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+    byFile.set(file, (byFile.get(file) ?? 0) + us);
+  }
+  const lines: string[] = [`total sampled: ${(total / 1000).toFixed(0)} ms`, '', 'self time by function:'];
+  const pct = (us: number): string => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
+  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${name}`);
+  lines.push('', 'self time by file:');
+  for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${file}`);
+  return lines.join('\n');
+}
+
+const [file, count] = process.argv.slice(2);
+if (file) {
+  console.log(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(count ?? 25)));
+} else {
+  console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile [N]');
+  process.exit(2);
+}
