@@ -33,6 +33,8 @@ export interface RelayClientOptions {
   connectTimeoutMs?: number;
   /** How long the relay may take to acknowledge a message (`next`, outcome). Default 30 000. */
   ackTimeoutMs?: number;
+  /** v2: most messages awaiting their outcome at once; later ones wait in order. Default 1 000. */
+  maxInFlight?: number;
   /** Refuse (TOO_LARGE) messages over this size before sending. Default 16 MiB, the relay's default. */
   maxMessageBytes?: number;
   /**
@@ -48,6 +50,7 @@ export interface ClientSettings {
   reconnect: BackoffOptions | null;
   resume: boolean;
   ackTimeoutMs: number;
+  maxInFlight: number;
   maxMessageBytes: number;
   chunkBytes: number | null;
 }
@@ -94,6 +97,7 @@ export function resolveOptions(options: RelayClientOptions): ClientSettings {
     reconnect,
     resume: options.resume ?? true,
     ackTimeoutMs: positive('ackTimeoutMs', options.ackTimeoutMs, 30_000),
+    maxInFlight: Math.ceil(positive('maxInFlight', options.maxInFlight, 1000)),
     maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes, 16 * 1024 * 1024),
     chunkBytes,
   };

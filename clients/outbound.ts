@@ -25,6 +25,8 @@ export interface FrameWriter {
 export interface OutboundSettings {
   /** Split messages into bufferON/chunks/bufferOFF of this many bytes; null sends one frame. */
   chunkBytes: number | null;
+  /** v2: most requests awaiting their outcome at once; more wait in the queue. */
+  maxInFlight: number;
   /** How long the relay may take to acknowledge (next or outcome). */
   ackTimeoutMs: number;
   /** Called when an acknowledgement is overdue; the connection can no longer be trusted. */

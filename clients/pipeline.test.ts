@@ -3,7 +3,7 @@ import { Fifo } from './fifo.js';
 import type { OutboundRequest } from './outbound.js';
 import { Pipeline } from './pipeline.js';
 
-function setup(chunkBytes: number | null = null) {
+function setup(chunkBytes: number | null = null, maxInFlight = 1000) {
   const written: string[] = [];
   const queue = new Fifo<OutboundRequest>();
   const onTimeout = vi.fn();
@@ -15,7 +15,7 @@ function setup(chunkBytes: number | null = null) {
       },
     },
     queue,
-    { chunkBytes, ackTimeoutMs: 1000, onTimeout },
+    { chunkBytes, ackTimeoutMs: 1000, maxInFlight, onTimeout },
   );
   const results: string[] = [];
   const relayCodes: unknown[] = [];
@@ -98,6 +98,17 @@ describe('Pipeline', () => {
     expect(written[0]).toBe('bufferON');
     expect(written.at(-1)).toBe('bufferOFF');
     expect(written.slice(1, -1).join('')).toBe('{"id":1,"opcode":"feedback"}');
+  });
+
+  it('keeps at most maxInFlight awaiting outcomes; the rest wait their turn, in order', () => {
+    const { written, strategy, enqueue } = setup(null, 2);
+    for (let n = 1; n <= 5; n++) enqueue(`{"n":${n}}`);
+    expect(written.map((text) => JSON.parse(text).n)).toEqual([1, 2]);
+    strategy.handle({ opcode: 'outcome', id: 1, outcome: 'delivered' });
+    expect(written.map((text) => JSON.parse(text).n)).toEqual([1, 2, 3]);
+    strategy.handle({ opcode: 'outcome', id: 3, outcome: 'held' });
+    strategy.handle({ opcode: 'outcome', id: 2, outcome: 'delivered' });
+    expect(written.map((text) => JSON.parse(text).n)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('fails everything pending when the connection goes', () => {

@@ -45,7 +45,12 @@ export class Pipeline implements Outbound {
   }
 
   pump(): void {
-    for (let request = this.#queue.take(); request; request = this.#queue.take()) this.#write(request);
+    // A window, so a burst waits in our queue instead of piling up in socket buffers on both ends.
+    while (this.#pending.size < this.#settings.maxInFlight) {
+      const request = this.#queue.take();
+      if (!request) return;
+      this.#write(request);
+    }
   }
 
   handle(packet: ReceivedPacket): boolean {
@@ -57,17 +62,22 @@ export class Pipeline implements Outbound {
     if (!entry) return false;
     this.#pending.delete(key);
     if (this.#pending.size === 0) this.#disarm();
+    this.#settle(entry.request, packet);
+    this.pump();
+    return true;
+  }
+
+  #settle(request: OutboundRequest, packet: ReceivedPacket): void {
     if (packet.opcode === ServerOpcode.Error && packet.code === UNKNOWN_RECIPIENT) {
       // Not a failure of the request: its answer is "nobody by that name" (PROTOCOL.md's outcome `unknown`).
-      entry.request.resolve(Outcome.Unknown);
+      request.resolve(Outcome.Unknown);
     } else if (packet.opcode === ServerOpcode.Error) {
-      entry.request.reject(relayError(packet));
+      request.reject(relayError(packet));
     } else if (typeof packet.outcome === 'string' && OUTCOMES.has(packet.outcome)) {
-      entry.request.resolve(packet.outcome as SendResult);
+      request.resolve(packet.outcome as SendResult);
     } else {
-      entry.request.reject(new ClientError(ClientErrorCode.RelayError, `the relay sent an outcome this client does not know: ${String(packet.outcome)}`));
+      request.reject(new ClientError(ClientErrorCode.RelayError, `the relay sent an outcome this client does not know: ${String(packet.outcome)}`));
     }
-    return true;
   }
 
   fail(error: ClientError): void {

@@ -218,6 +218,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     const settings = {
       chunkBytes: this.#settings.chunkBytes,
       ackTimeoutMs: this.#settings.ackTimeoutMs,
+      maxInFlight: this.#settings.maxInFlight,
       onTimeout: () => socket.terminate(), // an unacknowledged stream cannot be trusted: start over
     };
     this.#outbound = socket.version === 2 ? new Pipeline(socket, this.#queue, settings) : new StopAndWait(socket, this.#queue, settings);

@@ -6,11 +6,11 @@ import { StopAndWait } from './stop-and-wait.js';
 
 const NEXT = { opcode: 'next', fyi: '' };
 
-function setup(chunkBytes: number | null = null) {
+function setup(chunkBytes: number | null = null, maxInFlight = 1000) {
   const written: string[] = [];
   const queue = new Fifo<OutboundRequest>();
   const onTimeout = vi.fn();
-  const strategy = new StopAndWait({ send: (text) => written.push(text) }, queue, { chunkBytes, ackTimeoutMs: 1000, onTimeout });
+  const strategy = new StopAndWait({ send: (text) => written.push(text) }, queue, { chunkBytes, ackTimeoutMs: 1000, maxInFlight, onTimeout });
   const results: Array<SendResult | string> = [];
   const enqueue = (text: string) => {
     queue.push({
