@@ -29,7 +29,7 @@ describe('defaultIniFile', () => {
     expect(defaultIniFile(cwd, root)).toBe(join(root, 'websock.ini'));
     rmSync(join(root, 'websock.ini'));
     expect(defaultIniFile(cwd, root)).toBeUndefined();
-    expect(defaultIniFile(cwd, undefined)).toBeUndefined();
+    expect(defaultIniFile(cwd, null)).toBeUndefined();
   });
 });
 

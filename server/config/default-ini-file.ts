@@ -32,10 +32,10 @@ export function findPackageRoot(fromUrl: string = import.meta.url): string | und
 }
 
 /** The ini file to use by default, or undefined for embedded defaults only. */
-export function defaultIniFile(cwd: string = process.cwd(), packageRoot: string | undefined = findPackageRoot()): string | undefined {
+export function defaultIniFile(cwd: string = process.cwd(), packageRoot: string | null = findPackageRoot() ?? null): string | undefined {
   const local = join(cwd, INI_FILE_NAME);
   if (existsSync(local)) return local;
-  if (packageRoot !== undefined) {
+  if (packageRoot !== null) {
     const shipped = join(packageRoot, INI_FILE_NAME);
     if (existsSync(shipped)) return shipped;
   }
