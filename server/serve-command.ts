@@ -55,7 +55,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
 
   const logger = createLogger(config);
-  for (const warning of warnings) logger.warn(warning);
+  for (const warning of warnings) {
+    logger.warn(warning);
+    // Without the console on, the person starting the relay would not see it in the log file.
+    if (!config.console) process.stderr.write(`websock: warning: ${warning}\n`);
+  }
   const relay = new Relay(config, { logger });
   if (config.demo) installDemo(relay);
   const lifecycle = new Lifecycle(relay, logger, config.shutdownGraceMs + STOP_MARGIN_MS);

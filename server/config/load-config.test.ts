@@ -70,6 +70,13 @@ describe('precedence', () => {
     expect(withFlags.maxClients).toBe(50);
   });
 
+  it('takes --console with or without a word', () => {
+    const file = ini('console = true\n');
+    expect(loadConfig({ iniFile: file, overrides: { console: 'off' } }).console).toBe(false);
+    expect(loadConfig({ overrides: { console: true } }).console).toBe(true);
+    expect(errorOf({ overrides: { console: 'loud' } }).message).toBe('command line: --console "loud": expected true or false (yes/no, on/off and 1/0 work too)');
+  });
+
   it('reads the original websock.ini as it was written', () => {
     const file = ini("adress='ws://localhost:8096'\nlogfile=/tmp/websock-test.log\nconsole=false\ncertFile=''\npkFile=''\n");
     const config = loadConfig({ iniFile: file });
