@@ -77,4 +77,17 @@ describe('reference relay', () => {
     expect(await backend.inbox.next()).toEqual({ opcode: 'next', fyi: '' });
     // The backend got no broadcast: its next frame was the echo.
   });
+
+  it('publishes POST /feedback to the page as a feedback packet', async () => {
+    const page = await connect('/web');
+    const post = (body: unknown) =>
+      fetch(`http://127.0.0.1:${relay.port}/feedback`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+    const delivered = await post({ uuid: page.uuid, message: 'over http' });
+    expect(delivered.status).toBe(200);
+    expect(await delivered.json()).toEqual({ outcome: 'delivered' });
+    expect(await page.inbox.next()).toEqual({ opcode: 'feedback', uuid: page.uuid, message: 'over http' });
+    const unknown = await post({ uuid: 'nobody', message: 'x' });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ outcome: 'unknown' });
+  });
 });

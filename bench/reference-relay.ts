@@ -1,11 +1,12 @@
 /**
  * The reference: the thinnest relay that can be written on `ws`. It speaks
  * just enough of protocol v1 (ready, next, feedback by uuid or Ident, echo,
- * broadcast to pages, quit) to carry the benchmark load, with no limits,
- * logging, checks, signing or retention. It is the yardstick, not a product.
+ * broadcast to pages, quit), plus `POST /feedback`, to carry the benchmark
+ * load, with no limits, logging, checks, signing, auth or retention. It is
+ * the yardstick, not a product.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CLIENT_TYPE_BACKEND, ClientOpcode, HEADER_CLIENT_TYPE, HEADER_IDENT, ServerOpcode } from '../include/protocol.js';
 
@@ -15,13 +16,19 @@ export interface ReferenceRelay {
 }
 
 const NEXT = JSON.stringify({ opcode: ServerOpcode.Next, fyi: '' });
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 export async function startReferenceRelay(port = 0, host = '127.0.0.1'): Promise<ReferenceRelay> {
+  const http = createServer(onHttpRequest);
   // maxPayload 0: no size limit, so the 64 MiB message passes.
-  const server = new WebSocketServer({ host, port, maxPayload: 0 });
+  const server = new WebSocketServer({ server: http, maxPayload: 0 });
   const byUuid = new Map<string, WebSocket>();
   const byIdent = new Map<string, WebSocket>();
   const pages = new Set<WebSocket>();
+
+  function recipientOf(packet: { uuid?: unknown; ident?: unknown }): WebSocket | undefined {
+    return typeof packet.ident === 'string' && packet.ident !== '' ? byIdent.get(packet.ident) : byUuid.get(String(packet.uuid));
+  }
 
   server.on('connection', function onConnection(socket: WebSocket, request: IncomingMessage) {
     const uuid = randomUUID();
@@ -41,11 +48,9 @@ export async function startReferenceRelay(port = 0, host = '127.0.0.1'): Promise
       }
       // Forward the bytes received: the packet goes whole, never re-serialised.
       switch (packet.opcode) {
-        case ClientOpcode.Feedback: {
-          const target = typeof packet.ident === 'string' && packet.ident !== '' ? byIdent.get(packet.ident) : byUuid.get(String(packet.uuid));
-          target?.send(data, { binary: isBinary });
+        case ClientOpcode.Feedback:
+          recipientOf(packet)?.send(data, { binary: isBinary });
           break;
-        }
         case ClientOpcode.Echo:
           socket.send(data, { binary: isBinary });
           break;
@@ -66,18 +71,47 @@ export async function startReferenceRelay(port = 0, host = '127.0.0.1'): Promise
     });
   });
 
+  /** POST /feedback with `{"uuid"|"ident", "message", ...}`: forwarded as a feedback packet. */
+  function onHttpRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (request.method !== 'POST' || request.url !== '/feedback') {
+      response.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', function onBody() {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+      } catch {
+        response.writeHead(400).end();
+        return;
+      }
+      const target = recipientOf(body);
+      if (!target) {
+        response.writeHead(404, JSON_TYPE).end('{"outcome":"unknown"}');
+        return;
+      }
+      target.send(JSON.stringify({ opcode: ClientOpcode.Feedback, ...body }));
+      response.writeHead(200, JSON_TYPE).end('{"outcome":"delivered"}');
+    });
+  }
+
   await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+    http.once('listening', resolve);
+    http.once('error', reject);
+    http.listen(port, host);
   });
-  const address = server.address();
+  const address = http.address();
   const actualPort = typeof address === 'object' && address !== null ? address.port : port;
   return {
     port: actualPort,
     close: () =>
       new Promise<void>((resolve) => {
         for (const client of server.clients) client.terminate();
-        server.close(() => resolve());
+        server.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
       }),
   };
 }

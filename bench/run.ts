@@ -69,6 +69,11 @@ async function runOnce(scenario: Scenario, relayKind: RelayKind, options: Option
       loads.push(child);
       return child;
     },
+    spawnHttpPublishers(config) {
+      const child = new ChildHandle(scripts.httpPublishers, { ...config, maxRunMs }, { label: `HTTP publishers (${scenario.name}, ${relayKind})` });
+      loads.push(child);
+      return child;
+    },
     log(text) {
       console.log(`    [${relayKind}] ${text}`);
     },

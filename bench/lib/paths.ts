@@ -8,6 +8,7 @@ function sibling(relative: string): string {
 export const scripts = {
   pages: sibling('../load/pages.js'),
   backends: sibling('../load/backends.js'),
+  httpPublishers: sibling('../load/http-publishers.js'),
   ourRelay: sibling('../servers/our-relay.js'),
   referenceRelay: sibling('../servers/reference.js'),
 } as const;

@@ -12,10 +12,15 @@ import { largeText, markedMessage, sha256 } from '../lib/payload.js';
 import type { BackendsConfig, BackendsReport } from './load-config.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
+/** Pipelined: messages sent per event-loop turn before yielding to reads. */
+const BURST = 64;
+/** Pipelined: pause while the socket holds more than this unsent. */
+const HIGH_WATER_BYTES = 256 * 1024;
 
 const config = readConfig<BackendsConfig>();
 const plan = config.plan;
-const report: BackendsReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0 };
+const pipelined = plan.kind === 'feedback' && plan.pipelined === true;
+const report: BackendsReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0, errors: 0 };
 let stopping = false;
 let finished = 0;
 let largePacket = '';
@@ -66,16 +71,47 @@ class Backend {
       this.#finish();
       return;
     }
-    this.#sendWhenDue();
+    if (pipelined) this.#pump();
+    else this.#sendWhenDue();
   }
 
   onMessage(data: RawData): void {
-    const packet = JSON.parse(data.toString()) as { opcode?: string };
+    const text = data.toString();
+    const packet = JSON.parse(text) as { opcode?: string };
+    if (packet.opcode === ServerOpcode.Error) {
+      report.errors++;
+      report.firstError ??= text;
+      return;
+    }
     if (packet.opcode !== ServerOpcode.Next) return;
     report.nexts++;
+    // A pipelined sender does not wait for `next` (the reference sends it anyway).
+    if (pipelined) return;
     if (this.sent >= this.total) this.#finish();
     else this.#sendWhenDue();
   }
+
+  /** Pipelined: send without waiting, in bursts, pausing while the socket buffer is full. */
+  readonly #pump = (): void => {
+    let burst = 0;
+    while (this.sent < this.total) {
+      const last = this.sent + 1 === this.total;
+      if (last) {
+        // Done once the last message has left this process.
+        this.#sendOne(() => this.#finish());
+        return;
+      }
+      if (this.socket.bufferedAmount > HIGH_WATER_BYTES) {
+        this.#sendOne(() => this.#pump());
+        return;
+      }
+      this.#sendOne();
+      if (++burst >= BURST) {
+        setImmediate(this.#pump);
+        return;
+      }
+    }
+  };
 
   /** Send now, or when the pacing schedule says the next message is due. */
   #sendWhenDue(): void {
@@ -96,7 +132,7 @@ class Backend {
     this.#sendOne();
   }
 
-  #sendOne(): void {
+  #sendOne(onWritten?: () => void): void {
     const sendUs = nowUs();
     const k = this.sent++;
     let text: string;
@@ -118,7 +154,8 @@ class Backend {
     }
     if (report.sent === 0) report.firstSendUs = sendUs;
     report.sent++;
-    this.socket.send(text);
+    if (onWritten) this.socket.send(text, onWritten);
+    else this.socket.send(text);
     report.lastSendUs = sendUs;
   }
 

@@ -26,8 +26,13 @@ export interface PagesConfig {
 
 /** What the backends of one process do after `go`. */
 export type BackendPlan =
-  /** Feedback k of backend b has index b*perBackend+k and goes to uuids[index % uuids.length]; stop and wait for `next`; optionally paced. */
-  | { kind: 'feedback'; perBackend: number; messageBytes: number; uuids: string[]; ratePerBackend?: number }
+  /**
+   * Feedback k of backend b has index b*perBackend+k and goes to
+   * uuids[index % uuids.length]. Stop and wait for `next` (optionally paced),
+   * or pipelined: send without waiting, pausing only while the socket's
+   * own buffer is full.
+   */
+  | { kind: 'feedback'; perBackend: number; messageBytes: number; uuids: string[]; ratePerBackend?: number; pipelined?: boolean }
   /** Broadcasts, stop and wait for `next`. */
   | { kind: 'broadcast'; perBackend: number; messageBytes: number }
   /** One feedback with a message of `bytes` characters to `uuid`. */
@@ -41,6 +46,28 @@ export interface BackendsConfig {
   subprotocol?: string;
   plan: BackendPlan;
   maxRunMs: number;
+}
+
+export interface HttpPublishersConfig {
+  /** http://host:port/feedback */
+  url: string;
+  /** Keep-alive connections, each posting one request after the other. */
+  connections: number;
+  /** Request k of connection c has index c*perConnection+k, to uuids[index % uuids.length]. */
+  perConnection: number;
+  messageBytes: number;
+  uuids: string[];
+  /** Sent as `Authorization: Bearer <secret>`. */
+  secret: string;
+  maxRunMs: number;
+}
+
+/** The HTTP publishers' report: like the backends', plus the answers. */
+export interface HttpPublishersReport extends BackendsReport {
+  /** Requests answered 200. */
+  ok: number;
+  /** Other statuses, by status code. */
+  failures: Record<string, number>;
 }
 
 /** The pages' report to the runner. */
@@ -67,6 +94,10 @@ export interface BackendsReport {
   lastSendUs: number;
   /** `next` frames received (v1 acknowledges every message). */
   nexts: number;
+  /** `error` packets received (v2 reports e.g. unknown recipients). */
+  errors: number;
+  /** The first error packet, to say what went wrong. */
+  firstError?: string;
   /** Large: sha256 of the message sent. */
   largeSha256?: string;
 }

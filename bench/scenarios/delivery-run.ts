@@ -1,19 +1,24 @@
 /**
- * The common shape of the message scenarios: pages connect, backends
- * connect, the relay's CPU is read, the backends go, the pages count what
+ * The common shape of the message scenarios: pages connect, publishers
+ * connect, the relay's CPU is read, the publishers go, the pages count what
  * arrives, the CPU is read again. Everything waits on events, bounded.
  */
+import type { ChildHandle } from '../lib/child-handle.js';
 import { mergeEncoded, summarize } from '../lib/histogram.js';
-import type { BackendPlan, BackendsReport, PagesReport } from '../load/load-config.js';
+import type { RelayProcess } from '../lib/relay-process.js';
+import type { BackendsReport, PagesReport } from '../load/load-config.js';
 import type { RunContext, RunResult } from './scenario.js';
 
 export interface DeliveryLoad {
   pages: number;
-  backends: number;
-  /** Builds the backends' plan from the pages' uuids. */
-  plan(uuids: string[]): BackendPlan;
+  /** Pages offer this subprotocol (websock.v2 for v2 pages). */
+  pageSubprotocol?: string;
   /** Each message goes to every page (broadcast) or to one. */
   broadcast: boolean;
+  /** Distinct messages the publishers send. */
+  messages: number;
+  /** Start the publishers (WebSocket backends or HTTP) once the pages' uuids are known. */
+  publishers(relay: RelayProcess, uuids: string[]): ChildHandle;
   /** Upper bound for the whole send phase. */
   sendTimeoutMs: number;
 }
@@ -23,25 +28,23 @@ const DRAIN_TIMEOUT_MS = 15_000;
 
 export async function runDeliveries(context: RunContext, load: DeliveryLoad): Promise<RunResult> {
   const relay = await context.startRelay();
-  const probe = load.plan([]);
-  const messages = probe.kind === 'large' ? 1 : probe.perBackend * load.backends;
   const pages = context.spawnPages({
     url: relay.url('/web'),
     count: load.pages,
+    ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
     connectConcurrency: 100,
-    expect: load.broadcast ? { kind: 'broadcast', messages } : { kind: 'unicast', messages },
+    expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
     reportUuids: !load.broadcast,
   });
   const connected = await pages.waitFor('connected', 30_000 + load.pages * 20);
   const uuids = connected.uuids as string[];
 
-  const backends = context.spawnBackends({ url: relay.url('/php'), count: load.backends, identPrefix: 'bench-', plan: load.plan(uuids) });
-  await backends.waitFor('connected', 30_000);
+  const publishers = load.publishers(relay, uuids);
+  await publishers.waitFor('connected', 30_000);
 
   const before = await relay.stats();
-  backends.send({ type: 'go' });
-  const done = await backends.waitFor('done', load.sendTimeoutMs);
-  const sentReport = done.report as BackendsReport;
+  publishers.send({ type: 'go' });
+  const sentReport = (await publishers.waitFor('done', load.sendTimeoutMs)).report as BackendsReport;
   try {
     await pages.waitFor('complete', DRAIN_TIMEOUT_MS);
   } catch {
@@ -50,6 +53,7 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
   }
   const after = await relay.stats();
   const received = (await pages.request({ type: 'report' }, 'report', 30_000)).report as PagesReport;
+  if (sentReport.errors > 0) context.log(`publishers got ${sentReport.errors} errors, the first: ${sentReport.firstError ?? ''}`);
 
   const sent = sentReport.sent * (load.broadcast ? load.pages : 1);
   const latency = summarize(mergeEncoded([received.histogram]));
@@ -69,6 +73,8 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
       cpuPerDeliveryUs: received.unique > 0 ? cpuUs / received.unique : 0,
       userCpuPerDeliveryUs: received.unique > 0 ? userUs / received.unique : 0,
       relayCpuMs: cpuUs / 1000,
+      // Near 100 %: the relay was the bottleneck; far below: the load generators or the machine were.
+      relayBusyPct: (100 * cpuUs) / (seconds * 1e6),
       peakRssMiB: after.peakRssBytes / 2 ** 20,
     },
   };

@@ -1,6 +1,6 @@
 /** Fan-out: one backend broadcasts to many pages; the CPU per delivery is what a shared frame saves. */
 import { runDeliveries } from './delivery-run.js';
-import { cpuPerDelivery, latencyMetrics, peakRss, throughput, userCpuPerDelivery } from './metric-specs.js';
+import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
 import type { Scenario } from './scenario.js';
 
 const size = (quick: boolean) => ({ pages: 1000, broadcasts: quick ? 20 : 200, bytes: 100 });
@@ -8,7 +8,7 @@ const size = (quick: boolean) => ({ pages: 1000, broadcasts: quick ? 20 : 200, b
 export const fanOut: Scenario = {
   name: 'fan-out',
   title: 'fan-out broadcast',
-  metrics: [throughput('deliveries/s'), cpuPerDelivery({ op: '<=', value: 0.5 }), userCpuPerDelivery, ...latencyMetrics(false), peakRss],
+  metrics: [throughput('deliveries/s'), cpuPerDelivery({ op: '<=', value: 0.5 }), userCpuPerDelivery, relayBusy, ...latencyMetrics(false), peakRss],
   describe(quick) {
     const s = size(quick);
     return `1 backend × ${s.broadcasts} broadcasts of ${s.bytes} B to ${s.pages} pages, waiting for next`;
@@ -17,10 +17,11 @@ export const fanOut: Scenario = {
     const s = size(context.quick);
     return runDeliveries(context, {
       pages: s.pages,
-      backends: 1,
       broadcast: true,
+      messages: s.broadcasts,
       sendTimeoutMs: 120_000,
-      plan: () => ({ kind: 'broadcast', perBackend: s.broadcasts, messageBytes: s.bytes }),
+      publishers: (relay) =>
+        context.spawnBackends({ url: relay.url('/php'), count: 1, identPrefix: 'bench-', plan: { kind: 'broadcast', perBackend: s.broadcasts, messageBytes: s.bytes } }),
     });
   },
 };

@@ -3,13 +3,15 @@ import { fanOut } from './fan-out.js';
 import { idle } from './idle.js';
 import { largeScenario } from './large.js';
 import { latency } from './latency.js';
-import { httpPublish, pipelined } from './pending.js';
+import { httpPublish } from './http-publish.js';
+import { pipelined, pipelinedMaxRate } from './pipelined.js';
 import type { Scenario } from './scenario.js';
 import { stopAndWait } from './stop-and-wait.js';
 
 export const scenarios: readonly Scenario[] = [
   stopAndWait,
   pipelined,
+  pipelinedMaxRate,
   httpPublish,
   largeScenario(1),
   largeScenario(16),

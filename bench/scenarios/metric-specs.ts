@@ -25,4 +25,7 @@ export const cpuPerDelivery = (target?: MetricSpec['ratioTarget']): MetricSpec =
 /** The user-space part: what the relay's own code costs, without the kernel's socket work. */
 export const userCpuPerDelivery: MetricSpec = { key: 'userCpuPerDeliveryUs', label: 'relay user CPU per delivery (µs)', decimals: 2 };
 
+/** Relay CPU time over wall time of the send phase: near 100 % the relay was the bottleneck. */
+export const relayBusy: MetricSpec = { key: 'relayBusyPct', label: 'relay CPU busy (% of one core)', decimals: 0 };
+
 export const peakRss: MetricSpec = { key: 'peakRssMiB', label: 'relay peak RSS (MiB)', decimals: 1 };

@@ -5,7 +5,7 @@
  */
 import type { ChildHandle } from '../lib/child-handle.js';
 import type { RelayKind, RelayProcess } from '../lib/relay-process.js';
-import type { BackendsConfig, PagesConfig } from '../load/load-config.js';
+import type { BackendsConfig, HttpPublishersConfig, PagesConfig } from '../load/load-config.js';
 
 export interface RatioTarget {
   op: '>=' | '<=';
@@ -48,6 +48,7 @@ export interface RunContext {
   /** Start a load generator; the runner stops it after the run. */
   spawnPages(config: Omit<PagesConfig, 'maxRunMs'>): ChildHandle;
   spawnBackends(config: Omit<BackendsConfig, 'maxRunMs'>): ChildHandle;
+  spawnHttpPublishers(config: Omit<HttpPublishersConfig, 'maxRunMs'>): ChildHandle;
   log(text: string): void;
 }
 

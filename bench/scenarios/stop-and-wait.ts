@@ -1,6 +1,6 @@
 /** v1 stop-and-wait: backends send feedback to pages, each waiting for `next` (the original clients' pattern). */
 import { runDeliveries } from './delivery-run.js';
-import { cpuPerDelivery, latencyMetrics, peakRss, throughput, userCpuPerDelivery } from './metric-specs.js';
+import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
 import type { Scenario } from './scenario.js';
 
 const size = (quick: boolean) => ({ backends: 10, perBackend: quick ? 300 : 2000, pages: 50, bytes: 100 });
@@ -8,7 +8,7 @@ const size = (quick: boolean) => ({ backends: 10, perBackend: quick ? 300 : 2000
 export const stopAndWait: Scenario = {
   name: 'v1-stop-and-wait',
   title: 'v1 stop-and-wait',
-  metrics: [throughput('msg/s'), ...latencyMetrics(false), cpuPerDelivery(), userCpuPerDelivery, peakRss],
+  metrics: [throughput('msg/s'), ...latencyMetrics(false), cpuPerDelivery(), userCpuPerDelivery, relayBusy, peakRss],
   describe(quick) {
     const s = size(quick);
     return `${s.backends} backends × ${s.perBackend} feedback of ${s.bytes} B to ${s.pages} pages, waiting for next`;
@@ -17,10 +17,16 @@ export const stopAndWait: Scenario = {
     const s = size(context.quick);
     return runDeliveries(context, {
       pages: s.pages,
-      backends: s.backends,
       broadcast: false,
+      messages: s.backends * s.perBackend,
       sendTimeoutMs: 120_000,
-      plan: (uuids) => ({ kind: 'feedback', perBackend: s.perBackend, messageBytes: s.bytes, uuids }),
+      publishers: (relay, uuids) =>
+        context.spawnBackends({
+          url: relay.url('/php'),
+          count: s.backends,
+          identPrefix: 'bench-',
+          plan: { kind: 'feedback', perBackend: s.perBackend, messageBytes: s.bytes, uuids },
+        }),
     });
   },
 };

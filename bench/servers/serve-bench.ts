@@ -11,6 +11,9 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** The bearer secret our relay is started with; the HTTP publishers send it (the reference ignores it). */
+export const BENCH_PUBLISH_SECRET = 'bench-publish-secret';
+
 /** The config the runner passes to a relay process. */
 export interface ServerProcessConfig {
   maxRunMs: number;
