@@ -1,8 +1,10 @@
 /**
- * `node dist/bench/profile-summary.js FILE.cpuprofile [N]`: the functions
- * with the most self time in a profile written by `npm run bench --
- * --profile DIR`, and the time per source file, so a miss in the table can
- * be traced to code without opening DevTools.
+ * `node dist/bench/profile-summary.js FILE.cpuprofile [N] [FOCUS]`: the
+ * functions with the most self time in a profile written by `npm run bench
+ * -- --profile DIR`, the time per source file, and, for functions whose
+ * file contains FOCUS (default `dist/server`), their inclusive time (self
+ * plus callees), so a miss in the table can be traced to code without
+ * opening DevTools.
  */
 import { readFileSync } from 'node:fs';
 
@@ -24,7 +26,7 @@ function shortUrl(url: string): string {
   return url.replace(/^file:\/\//, '') || '(native)';
 }
 
-export function summarizeProfile(profile: CpuProfile, top: number): string {
+export function summarizeProfile(profile: CpuProfile, top: number, focus = 'dist/server'): string {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
@@ -47,13 +49,43 @@ export function summarizeProfile(profile: CpuProfile, top: number): string {
   for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${name}`);
   lines.push('', 'self time by file:');
   for (const [file, us] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${file}`);
+
+  // Inclusive time: a node's self time plus its subtree's; recursion counted once per path.
+  const inclusive = new Map<number, number>();
+  const visit = (id: number): number => {
+    const node = byId.get(id);
+    let sum = selfUs.get(id) ?? 0;
+    for (const child of node?.children ?? []) sum += visit(child);
+    inclusive.set(id, sum);
+    return sum;
+  };
+  const childIds = new Set(profile.nodes.flatMap((node) => node.children ?? []));
+  for (const node of profile.nodes) if (!childIds.has(node.id)) visit(node.id);
+  const byFocus = new Map<string, number>();
+  const onStack = new Set<string>();
+  const collect = (id: number): void => {
+    const node = byId.get(id);
+    if (!node) return;
+    const frame = node.callFrame;
+    const name = `${frame.functionName || '(anonymous)'}  ${shortUrl(frame.url)}:${frame.lineNumber + 1}`;
+    const counted = frame.url.includes(focus) && !onStack.has(name);
+    if (counted) {
+      byFocus.set(name, (byFocus.get(name) ?? 0) + (inclusive.get(id) ?? 0));
+      onStack.add(name);
+    }
+    for (const child of node.children ?? []) collect(child);
+    if (counted) onStack.delete(name);
+  };
+  for (const node of profile.nodes) if (!childIds.has(node.id)) collect(node.id);
+  lines.push('', `inclusive time of functions in ${focus}:`);
+  for (const [name, us] of [...byFocus].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(us)}  ${name}`);
   return lines.join('\n');
 }
 
-const [file, count] = process.argv.slice(2);
+const [file, count, focus] = process.argv.slice(2);
 if (file) {
-  console.log(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(count ?? 25)));
+  console.log(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(count ?? 25), focus));
 } else {
-  console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile [N]');
+  console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile [N] [FOCUS]');
   process.exit(2);
 }
