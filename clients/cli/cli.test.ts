@@ -118,16 +118,16 @@ describe('websock send', () => {
   it('sends one feedback to a page and exits 0', async () => {
     const { page, address } = await relayWithPage();
     const run = websock(['send', '--address', address, '--uuid', page.uuid, 'hello', 'page']);
-    expect(await run.exit).toBe(ExitCode.Ok);
-    expect(await page.nextPacket()).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
+    expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
+    expect(await page.nextPacket(15_000)).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
     expect(run.stderr).toBe('');
   });
 
   it('sends structured progress', async () => {
     const { page, address } = await relayWithPage();
     const run = websock(['send', '-a', address, '--uuid', page.uuid, '--job', 'import', '--progress', '3/4', '--status', 'importing']);
-    expect(await run.exit).toBe(ExitCode.Ok);
-    expect(await page.nextPacket()).toMatchObject({ message: 'importing', progress: { job: 'import', done: 3, total: 4, percent: 75 } });
+    expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
+    expect(await page.nextPacket(15_000)).toMatchObject({ message: 'importing', progress: { job: 'import', done: 3, total: 4, percent: 75 } });
   });
 
   it.each(['v1', 'v2'])('--stdin delivers 1 000 lines complete and in order (protocol %s)', async (protocol) => {
@@ -135,9 +135,9 @@ describe('websock send', () => {
     const run = websock(['send', '--address', address, '--protocol', protocol, '--uuid', page.uuid, '--stdin'], { timeoutMs: 60_000 });
     const lines = Array.from({ length: 1000 }, (_, i) => `line ${i} ${'·'.repeat(i % 7)}`);
     run.child.stdin!.end(`${lines.join('\n')}\n`);
-    expect(await run.exit).toBe(ExitCode.Ok);
+    expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
     const received: unknown[] = [];
-    for (let i = 0; i < 1000; i++) received.push((await page.nextPacket()).message);
+    for (let i = 0; i < 1000; i++) received.push((await page.nextPacket(15_000)).message);
     expect(received).toEqual(lines);
     expect(page.received).toEqual([]); // nothing extra
   });
@@ -147,8 +147,8 @@ describe('websock send', () => {
     const dir = mkdtempSync(join(scratch, 'ini-'));
     writeFileSync(join(dir, 'websock.ini'), `adress = ws://0.0.0.0:${relay.port}\n`);
     const run = websock(['send', '--uuid', page.uuid, 'from the ini'], { cwd: dir });
-    expect(await run.exit).toBe(ExitCode.Ok);
-    expect(await page.nextPacket()).toMatchObject({ message: 'from the ini' });
+    expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
+    expect(await page.nextPacket(15_000)).toMatchObject({ message: 'from the ini' });
   });
 
   it('trusts the self-signed certFile of the websock.ini it takes an ssl:// address from', async () => {
@@ -158,40 +158,40 @@ describe('websock send', () => {
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), { rejectUnauthorized: false }), (p) => p.close());
     writeFileSync(join(dir, 'websock.ini'), `adress = ssl://0.0.0.0:${relay.port}\ncertFile = cert.pem\npkFile = key.pem\n`);
     const run = websock(['send', '--uuid', page.uuid, 'over TLS'], { cwd: dir });
-    expect(await run.exit).toBe(ExitCode.Ok);
-    expect(await page.nextPacket()).toMatchObject({ message: 'over TLS' });
+    expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
+    expect(await page.nextPacket(15_000)).toMatchObject({ message: 'over TLS' });
     // Without that trust the certificate is refused: exit 2.
     const untrusted = websock(['send', '--address', `ssl://127.0.0.1:${relay.port}`, '--uuid', page.uuid, 'x']);
-    expect(await untrusted.exit).toBe(ExitCode.CannotConnect);
+    expect(await untrusted.exit, untrusted.stderr).toBe(ExitCode.CannotConnect);
     expect(untrusted.stderr).toMatch(/self-signed|certificate/);
   });
 
   it('exits 1 on a bad address or bad usage', async () => {
     const bad = websock(['send', '--address', 'http://x', '--uuid', 'u', 'm']);
-    expect(await bad.exit).toBe(ExitCode.Usage);
+    expect(await bad.exit, bad.stderr).toBe(ExitCode.Usage);
     expect(bad.stderr).toMatch(/unknown scheme/);
     const none = websock(['send', 'm']);
-    expect(await none.exit).toBe(ExitCode.Usage);
+    expect(await none.exit, none.stderr).toBe(ExitCode.Usage);
     expect(none.stderr).toMatch(/exactly one recipient/);
   });
 
   it('exits 2 when nothing listens', async () => {
     const run = websock(['send', '--address', `tcp://127.0.0.1:${await closedPort()}`, '--uuid', 'u', 'm']);
-    expect(await run.exit).toBe(ExitCode.CannotConnect);
+    expect(await run.exit, run.stderr).toBe(ExitCode.CannotConnect);
     expect(run.stderr).toMatch(/ECONNREFUSED/);
   });
 
   it('exits 3 with the relay’s reason when the handshake is refused', async () => {
     const { relay } = await relayWithPage();
     const run = websock(['send', '--address', `tcp://127.0.0.1:${relay.port}/nope`, '--uuid', 'u', 'm']);
-    expect(await run.exit).toBe(ExitCode.Refused);
+    expect(await run.exit, run.stderr).toBe(ExitCode.Refused);
     expect(run.stderr).toMatch(/no resource at \/nope/);
   });
 
   it('exits 4 when a v2 relay knows no such recipient', async () => {
     const { address } = await relayWithPage();
     const run = websock(['send', '--address', address, '--ident', 'nobody', 'hello?']);
-    expect(await run.exit).toBe(ExitCode.UnknownRecipient);
+    expect(await run.exit, run.stderr).toBe(ExitCode.UnknownRecipient);
     expect(run.stderr).toMatch(/nobody is connected with ident "nobody"/);
   });
 
@@ -199,23 +199,23 @@ describe('websock send', () => {
     const { relay, page, address } = await relayWithPage({ shutdownGraceMs: 100 });
     const run = websock(['send', '--address', address, '--uuid', page.uuid, '--stdin']);
     run.child.stdin!.write('one\ntwo\n');
-    expect((await page.nextPacket()).message).toBe('one');
-    expect((await page.nextPacket()).message).toBe('two');
+    expect((await page.nextPacket(15_000)).message).toBe('one');
+    expect((await page.nextPacket(15_000)).message).toBe('two');
     await relay.stop(); // stdin stays open: the command must notice by itself
-    expect(await run.exit).toBe(ExitCode.ConnectionLost);
+    expect(await run.exit, run.stderr).toBe(ExitCode.ConnectionLost);
     expect(run.stderr).toMatch(/lost/);
   });
 
   it('exits 6 when the relay refuses a message as too large', async () => {
     const { page, address } = await relayWithPage({ maxMessageBytes: 2048 });
     const run = websock(['send', '--address', address, '--protocol', 'v1', '--uuid', page.uuid, 'x'.repeat(5000)]);
-    expect(await run.exit).toBe(ExitCode.Rejected);
+    expect(await run.exit, run.stderr).toBe(ExitCode.Rejected);
     expect(run.stderr).toMatch(/too large/);
   });
 
   it('--help lists the exit codes and examples', async () => {
     const run = websock(['send', '--help']);
-    expect(await run.exit).toBe(0);
+    expect(await run.exit, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Exit codes:[\s\S]*4 {2}unknown recipient/);
     expect(run.stdout).toContain('websock send --uuid "$PAGE_UUID" --stdin');
   });
@@ -228,13 +228,13 @@ describe('websock listen', () => {
     await text.stderrHas('listening as "receiver"');
     expect(await websock(['send', '--address', address, '--ident', 'receiver', 'hello']).exit).toBe(0);
     expect(await websock(['send', '--address', address, '--ident', 'receiver', '--json', '{"n":2}']).exit).toBe(0);
-    expect(await text.exit).toBe(0);
+    expect(await text.exit, text.stderr).toBe(0);
     expect(text.stdout).toBe('hello\n{"n":2}\n');
 
     const json = websock(['listen', '--address', address, '--ident', 'receiver2', '--json', '--count', '1']);
     await json.stderrHas('listening');
     expect(await websock(['send', '--address', address, '--ident', 'receiver2', 'hi']).exit).toBe(0);
-    expect(await json.exit).toBe(0);
+    expect(await json.exit, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ opcode: 'feedback', ident: 'receiver2', message: 'hi' });
   });
 
@@ -249,7 +249,7 @@ describe('websock listen', () => {
     cleanup.add(await startRelay({ address: { ...parseAddress(address), port } }), (r) => r.stop());
     await listener.stderrHas('reconnected');
     expect(await websock(['send', '--address', address, '--ident', 'survivor', 'still here']).exit).toBe(0);
-    expect(await listener.exit).toBe(0);
+    expect(await listener.exit, listener.stderr).toBe(0);
     expect(listener.stdout).toBe('still here\n');
   });
 
@@ -258,11 +258,11 @@ describe('websock listen', () => {
     const listener = websock(['listen', '--address', address, '--ident', 'stopper']);
     await listener.stderrHas('listening');
     listener.child.kill('SIGTERM');
-    expect(await listener.exit).toBe(0);
+    expect(await listener.exit, listener.stderr).toBe(0);
   });
 
   it('exits 2 when the relay cannot be reached at start', async () => {
     const run = websock(['listen', '--address', `tcp://127.0.0.1:${await closedPort()}`, '--ident', 'x']);
-    expect(await run.exit).toBe(ExitCode.CannotConnect);
+    expect(await run.exit, run.stderr).toBe(ExitCode.CannotConnect);
   });
 });
