@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Outcome, type FeedbackPacket } from '../../include/protocol.js';
 import { metricsFor, type RelayMetrics } from '../metrics/prometheus.js';
 import type { Relay } from '../relay.js';
+import { discardRest } from './discard-rest.js';
 import { batchItems, toFeedbackPacket } from './feedback-request.js';
 import { installHealthEndpoint } from './health-endpoint.js';
 import { HttpError, type ErrorBody } from './http-error.js';
@@ -15,9 +16,6 @@ type Endpoint = 'feedback' | 'batch';
 
 /** One entry of a batch answer, in the order of the request's messages. */
 export type BatchResult = { outcome: Outcome } | ErrorBody;
-
-/** Bodies up to this size are drained after an early refusal, to keep the connection; larger ones close it. */
-const DRAIN_LIMIT = 64 * 1024;
 
 /** How each outcome is answered: status, and for the bad ones the error that explains it. */
 const OUTCOME_ANSWERS: Record<Outcome, { status: number; error?: HttpError; headers?: Record<string, string> }> = {
@@ -136,9 +134,8 @@ class PublishApi {
   }
 
   #refuse(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, error: HttpError): void {
-    const headers = { ...error.headers };
-    if (!req.complete && !smallBody(req)) headers.connection = 'close';
-    this.#send(res, endpoint, error.status, error.body, headers);
+    this.#send(res, endpoint, error.status, error.body, error.headers);
+    discardRest(req, res);
   }
 
   #send(res: ServerResponse, endpoint: Endpoint, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -147,10 +144,3 @@ class PublishApi {
     this.#metrics.countPublish(endpoint, status);
   }
 }
-
-/** Is the unread body small enough to drain rather than close the connection? */
-function smallBody(req: IncomingMessage): boolean {
-  const declared = Number(req.headers['content-length']);
-  return Number.isFinite(declared) && declared <= DRAIN_LIMIT;
-}
-

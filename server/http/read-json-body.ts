@@ -7,9 +7,6 @@ export class ClientGoneError extends Error {
   readonly code = 'CLIENT_GONE';
 }
 
-/** Close the connection after a 413: the rest of the upload is not wanted. */
-const CLOSE = { connection: 'close' };
-
 /**
  * Read and parse a JSON request body of at most `limit` bytes. The declared
  * Content-Length is checked before a byte is read, and the bytes are counted
@@ -66,7 +63,7 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<unkno
 }
 
 function tooLarge(limit: number, detail: string): HttpError {
-  return new HttpError('TOO_LARGE', `the body may be at most ${limit} bytes (maxMessageBytes); ${detail}`, CLOSE);
+  return new HttpError('TOO_LARGE', `the body may be at most ${limit} bytes (maxMessageSize); ${detail}`);
 }
 
 function parse(body: Buffer): unknown {
