@@ -3,13 +3,12 @@
  * the demo job, broadcast between pages, echo, the original API fixture, and
  * the modern client's reconnect.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../clients/index.js';
 import type { Relay } from '../server/relay.js';
-import { artifacts, buildProject, launchChromium, newContext, startDemoRelay } from './browser-harness.js';
+import { artifacts, buildOnce, launchChromium, newContext, startDemoRelay } from './browser-harness.js';
 
 const WAIT = { timeout: 10_000 };
 
@@ -23,20 +22,31 @@ interface Modern {
 
 let relay: Relay;
 let browser: Browser;
-const contexts: BrowserContext[] = [];
+/** Tabs are reused from test to test: opening one costs far more than navigating it. */
+let shared: BrowserContext;
+const tabs: Page[] = [];
+let tabsUsed = 0;
+const extraContexts: BrowserContext[] = [];
 const backends: RelayClient[] = [];
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  await buildProject();
-  mkdirSync(artifacts, { recursive: true });
+  await buildOnce();
   relay = await startDemoRelay({ stepMs: 40 });
   browser = await launchChromium();
-}, 180_000);
+  shared = await newContext(browser, { viewport: { width: 1100, height: 900 } }, (message) => pageErrors.push(message));
+}, 240_000);
 
 afterEach(async () => {
   for (const backend of backends.splice(0)) await backend.close().catch(() => backend.terminate());
-  for (const context of contexts.splice(0)) await context.close();
+  for (const context of extraContexts.splice(0)) await context.close();
+  // Park used tabs on a page without a client, and forget their sessions so
+  // no later test resumes this one's uuid.
+  for (const tab of tabs.slice(0, tabsUsed)) {
+    await tab.goto(relay.httpUrl('/fixtures/blank.html'));
+    await tab.evaluate(() => sessionStorage.clear());
+  }
+  tabsUsed = 0;
   const errors = pageErrors;
   pageErrors = [];
   expect(errors, 'uncaught errors in the page').toEqual([]);
@@ -47,17 +57,24 @@ afterAll(async () => {
   await relay?.stop();
 });
 
-async function openPage(path: string, options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
-  const { context, errors } = await newContext(browser, options);
-  contexts.push(context);
-  pageErrors = errors;
-  const page = await context.newPage();
+/** A tab showing `path`: a reused one, or one in a context of its own when `options` are given. */
+async function openPage(path: string, options?: Parameters<Browser['newContext']>[0]): Promise<Page> {
+  let page: Page;
+  if (options) {
+    const context = await newContext(browser, options, (message) => pageErrors.push(message));
+    extraContexts.push(context);
+    page = await context.newPage();
+  } else {
+    page = tabs[tabsUsed] ?? (await shared.newPage());
+    if (tabsUsed === tabs.length) tabs.push(page);
+    tabsUsed++;
+  }
   await page.goto(relay.httpUrl(path));
   return page;
 }
 
 /** The demo page, connected. */
-async function openDemo(options: Parameters<Browser['newContext']>[0] = {}): Promise<Page> {
+async function openDemo(options?: Parameters<Browser['newContext']>[0]): Promise<Page> {
   const page = await openPage('/', options);
   await page.waitForSelector('#state[data-state="open"]', WAIT);
   return page;
@@ -83,7 +100,7 @@ async function connectBackend(options: Parameters<typeof RelayClient.connect>[1]
 
 describe('demo page', () => {
   it('shows a backend job progressing live to 100 % and its final result', async () => {
-    const page = await openDemo({ viewport: { width: 1100, height: 900 } });
+    const page = await openDemo();
     expect(await page.textContent('#uuid')).toMatch(/^[0-9a-f-]{36}\.[0-9a-f]+$/);
     const seen = await runDemoJob(page);
 

@@ -6,6 +6,7 @@
  * bindProgress(client, { bar: '#bar', status: '#status' });
  */
 export { WebsockClient } from './websock-client.js';
+export { ClientOpcode, ServerOpcode, type Progress, type FeedbackPacket } from '../../include/protocol.js';
 export type {
   CloseInfo,
   ConnectionState,

@@ -1,5 +1,6 @@
 import {
   ClientOpcode,
+  CloseCode,
   ServerOpcode,
   SUBPROTOCOL_V2,
   isPacket,
@@ -382,6 +383,13 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     this.#ws = null;
     this.#resume = null;
     this.#queue.detach();
+    if (closed.code === CloseCode.PolicyViolation && this.#wasReady) {
+      // Another connection took over our session (a duplicated tab copies
+      // sessionStorage). Resuming again would take it back, and so on for
+      // ever: leave the session to the other one and start afresh.
+      this.#session = null;
+      this.#store.clear();
+    }
     const reason = this.#refusal ?? closed.reason;
     if (this.#stopped || !this.#backoff) {
       this.#stopped = true;
