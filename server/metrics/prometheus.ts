@@ -3,7 +3,7 @@ import type { Relay } from '../relay.js';
 import { processRegistry } from './process-metrics.js';
 
 /** What the metrics read from a relay when scraped. */
-export type MetricsSource = Pick<Relay, 'stats' | 'hub' | 'sessions'>;
+export type MetricsSource = Pick<Relay, 'stats' | 'hub' | 'sessions' | 'bufferedBytes'>;
 
 /** Where a publish came in: the HTTP API or a WebSocket client. */
 export type PublishSource = 'http' | 'websocket';
@@ -52,9 +52,7 @@ export class RelayMetrics {
       help: 'Bytes queued for all connections but not yet written to the network.',
       registers,
       collect() {
-        let total = 0;
-        for (const conn of hub.all()) total += conn.bufferedBytes;
-        this.set(total);
+        this.set(source.bufferedBytes());
       },
     });
     new Gauge({

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayConfig } from '../../server/config/relay-config.js';
-import { installHttpApi } from '../../server/http/publish-api.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 import { get, post, RawHttp } from './http-client.js';
 
@@ -9,7 +8,6 @@ afterEach(() => cleanup.run());
 
 async function relayWithApi(overrides: Partial<RelayConfig> = {}) {
   const relay = cleanup.add(await startRelay(overrides), (r) => r.stop());
-  installHttpApi(relay);
   return relay;
 }
 

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installHttpApi } from '../../server/http/publish-api.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const cleanup = new Cleanup();
@@ -50,7 +49,6 @@ function scriptFile(name: string, text: string): string {
 
 async function relayWithSecret() {
   const relay = cleanup.add(await startRelay({ publishSecret: SECRET }), (r) => r.stop());
-  installHttpApi(relay);
   return relay;
 }
 

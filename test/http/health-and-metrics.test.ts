@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { installHttpApi } from '../../server/http/publish-api.js';
 import { observeRelayLatency } from '../../server/metrics/prometheus.js';
 import type { Relay } from '../../server/relay.js';
 import { PhpStyleClient } from '../helpers/php-style-client.js';
@@ -14,7 +13,6 @@ const V2 = { protocols: ['websock.v2'] };
 
 async function relayWithApi(): Promise<Relay> {
   const relay = cleanup.add(await startRelay(), (r) => r.stop());
-  installHttpApi(relay);
   return relay;
 }
 
@@ -39,8 +37,7 @@ describe('GET /health', () => {
 
   it('answers 503 while the relay is shutting down', async () => {
     const relay = cleanup.add(await startRelay({ shutdownGraceMs: 2_000 }), (r) => r.stop());
-    installHttpApi(relay);
-    const stop = relay.stop.bind(relay);
+      const stop = relay.stop.bind(relay);
     if (!('shuttingDown' in relay)) {
       // Until Relay exposes its state, mark it the way the endpoint reads it; with the real getter this shim is skipped.
       let stopping = false;

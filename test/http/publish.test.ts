@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { installHttpApi } from '../../server/http/publish-api.js';
 import type { RelayConfig } from '../../server/config/relay-config.js';
 import { PhpStyleClient } from '../helpers/php-style-client.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
@@ -11,8 +10,6 @@ const V2 = { protocols: ['websock.v2'] };
 
 async function relayWithApi(overrides: Partial<RelayConfig> = {}) {
   const relay = cleanup.add(await startRelay(overrides), (r) => r.stop());
-  // Until the Relay constructor installs it; installing twice replaces the same routes.
-  installHttpApi(relay);
   return relay;
 }
 
