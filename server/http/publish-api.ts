@@ -128,7 +128,14 @@ class PublishApi {
   }
 
   #deliver(packet: FeedbackPacket, arrived: bigint): Outcome {
-    const outcome = this.#relay.router.deliverFeedback(packet, JSON.stringify(packet));
+    let raw: string;
+    try {
+      raw = JSON.stringify(packet);
+    } catch {
+      // JSON.parse takes any depth; JSON.stringify recurses and runs out of stack.
+      throw new HttpError('BAD_PACKET', 'the message is nested too deeply to forward');
+    }
+    const outcome = this.#relay.router.deliverFeedback(packet, raw);
     this.#metrics.observeLatency(Number(process.hrtime.bigint() - arrived) / 1e9, 'http');
     return outcome;
   }

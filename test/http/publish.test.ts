@@ -85,6 +85,17 @@ describe('POST /feedback', () => {
     expect(String(answer.json.error).length).toBeGreaterThan(10);
   });
 
+  it('refuses a message nested too deeply to forward, alone or in a batch', async () => {
+    const relay = await relayWithApi();
+    const depth = 200_000;
+    const deep = `{"uuid":"u","message":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+    const alone = await post(relay.httpUrl('/feedback'), deep);
+    expect(alone.status).toBe(400);
+    expect(alone.json).toEqual({ code: 'BAD_PACKET', error: 'the message is nested too deeply to forward' });
+    const batch = await post(relay.httpUrl('/feedback/batch'), `[${deep},{"uuid":"nobody","message":"x"}]`);
+    expect(batch.json).toEqual({ results: [alone.json, { outcome: 'unknown' }] });
+  });
+
   it('reads a form-encoded body as JSON (curl -d) but refuses a multipart form with 415', async () => {
     const relay = await relayWithApi();
     const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
