@@ -6,6 +6,7 @@ import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { HttpRouter } from './http/http-router.js';
+import { installHttpApi } from './http/publish-api.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
 import { RelayStats } from './metrics/relay-stats.js';
@@ -18,6 +19,7 @@ import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
+import { padHandshakeHeaders } from './transport/backend-handshake.js';
 import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
@@ -106,12 +108,16 @@ export class Relay {
       clientTracking: false,
       handleProtocols: (offered) => (offered.has(SUBPROTOCOL_V2) ? SUBPROTOCOL_V2 : false),
     });
+    this.#wss.on('headers', function paddedForPhpReaders(headers: string[], req: IncomingMessage) {
+      if (String(req.headers['client-type']).toLowerCase() === 'php') padHandshakeHeaders(headers);
+    });
     this.#keepalive = new Keepalive(this.hub, this.stats, this.logger, {
       pingIntervalMs: config.pingIntervalMs,
       stallTimeoutMs: config.stallTimeoutMs,
     });
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
+    installHttpApi(this);
   }
 
   /** Serve an application at a request path (replaces an earlier one there). */

@@ -45,7 +45,7 @@ export interface RelayConfig {
   maxHeaderBytes: number;
   /** Proxies whose X-Forwarded-For is believed. */
   trustedProxies: string[];
-  /** Delay of `ready` after the 101 to a v1 backend (its reader needs them apart). */
+  /** Extra delay of `ready` after the 101 to a v1 backend (the padded 101 already keeps them apart). */
   backendReadyDelayMs: number;
   /** Minimum gap between frames to a v1 backend (it decodes one frame per read). */
   backendFrameGapMs: number;
@@ -89,7 +89,7 @@ export function defaultConfig(): RelayConfig {
     handshakeTimeoutMs: 5_000,
     maxHeaderBytes: 16 * 1024,
     trustedProxies: [],
-    backendReadyDelayMs: 10,
+    backendReadyDelayMs: 0,
     backendFrameGapMs: 5,
     shutdownGraceMs: 5_000,
     retentionCount: 1000,

@@ -20,3 +20,18 @@ describe('protocol v1 with a PHP-style backend', () => {
     }
   });
 });
+
+describe('the PHP client reading the 101 and ready', () => {
+  it('gets ready even when the 101 and ready reach it in one piece (the original lost it)', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const client = cleanup.add(await PhpStyleClient.open({ port: relay.port }), (c) => c.destroy());
+    // The script is slow to read: everything the relay sent is already there.
+    await client.waitForBuffered(1024 + 10);
+    await client.readHandshake();
+    expect(client.response).toMatch(/^HTTP\/1\.1 101/);
+    const ready = await client.readReady();
+    expect(ready.opcode).toBe('ready');
+    client.send(JSON.stringify({ opcode: 'echo', message: 'works' }));
+    expect((await client.readPacket()).opcode).toBe('next');
+  });
+});

@@ -5,10 +5,13 @@ import { connect as tlsConnect } from 'node:tls';
 /**
  * A backend client that talks to the relay the way the original PHP client
  * does: it writes the handshake by hand (Client-Type: php, Ident, Origin),
- * masks its frames, reads the 101 with one read and `ready` with a second,
- * decodes only the FIRST frame of every read and drops the rest of the
- * bytes, and closes with an empty close frame. Tests that pass with it are
- * honest about what a v1 PHP backend sees.
+ * masks its frames, reads the 101 with `fread(1024)` and `ready` with a
+ * second `fread(1024)`, reads every later message with `fread(8192)`,
+ * decodes only the FIRST frame of each read and drops the rest of what that
+ * read returned, and closes with an empty close frame. Like PHP's stream
+ * layer it buffers: a read returns at most its length, and what it did not
+ * take stays for the next read. Tests that pass with it are honest about
+ * what a v1 PHP backend sees.
  */
 export interface PhpStyleOptions {
   port: number;
@@ -33,7 +36,7 @@ export class PhpStyleClient {
   /** The status line and headers of the handshake answer. */
   response = '';
   uuid = '';
-  #chunks: Buffer[] = [];
+  #pending: Buffer = Buffer.alloc(0);
   #waiters: (() => void)[] = [];
   #ended = false;
   readonly #timeoutMs: number;
@@ -42,7 +45,7 @@ export class PhpStyleClient {
     this.socket = socket;
     this.#timeoutMs = timeoutMs;
     socket.on('data', (chunk: Buffer) => {
-      this.#chunks.push(chunk);
+      this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
       this.#wake();
     });
     socket.on('close', () => {
@@ -91,7 +94,8 @@ export class PhpStyleClient {
   static async connect(options: PhpStyleOptions): Promise<PhpStyleClient> {
     const client = await PhpStyleClient.open(options);
     await client.readHandshake();
-    const ready = await client.readFrame();
+    // websocketPhp reads `ready` with fread(1024) and decodes the first frame.
+    const ready = decodeFrame(await client.#read(1024));
     const packet = JSON.parse(ready.text) as { opcode: string; uuid?: string; error?: string };
     if (packet.opcode !== 'ready') {
       client.destroy();
@@ -101,9 +105,22 @@ export class PhpStyleClient {
     return client;
   }
 
-  /** One read of the handshake answer; bytes after the headers in it are lost, as in PHP. */
+  /** Wait (without reading) until at least `bytes` have arrived: simulates a slow reader. */
+  async waitForBuffered(bytes: number): Promise<void> {
+    while (this.#pending.length < bytes) {
+      if (this.#ended) throw new Error('connection closed by the server');
+      await this.#waitForData();
+    }
+  }
+
+  /** Read `ready` the way websocketPhp does (fread 1024, first frame). */
+  async readReady(): Promise<{ opcode: string; uuid?: string }> {
+    return JSON.parse(decodeFrame(await this.#read(1024)).text) as { opcode: string; uuid?: string };
+  }
+
+  /** `fread($socket, 1024)` of the handshake answer; bytes after the headers in it are lost, as in PHP. */
   async readHandshake(): Promise<string> {
-    const chunk = await this.#read();
+    const chunk = await this.#read(1024);
     this.response = chunk.toString('latin1');
     const end = this.response.indexOf('\r\n\r\n');
     if (end >= 0) this.response = this.response.slice(0, end);
@@ -121,8 +138,8 @@ export class PhpStyleClient {
    */
   async readFrame(): Promise<Frame> {
     for (;;) {
-      let data = await this.#read();
-      while (!frameComplete(data)) data = Buffer.concat([data, await this.#read()]);
+      let data = await this.#read(8192);
+      while (!frameComplete(data)) data = Buffer.concat([data, await this.#read(8192)]);
       const frame = decodeFrame(data);
       if (frame.opcode === 9) {
         this.sendFrame(10, frame.payload);
@@ -175,12 +192,15 @@ export class PhpStyleClient {
     return this.#ended;
   }
 
-  async #read(): Promise<Buffer> {
-    while (this.#chunks.length === 0) {
+  /** Like PHP's fread on a socket: waits for data, returns at most `length` bytes. */
+  async #read(length: number): Promise<Buffer> {
+    while (this.#pending.length === 0) {
       if (this.#ended) throw new Error('connection closed by the server');
       await this.#waitForData();
     }
-    return this.#chunks.shift()!;
+    const out = this.#pending.subarray(0, length);
+    this.#pending = this.#pending.subarray(out.length);
+    return out;
   }
 
   #waitForData(): Promise<void> {

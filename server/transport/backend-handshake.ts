@@ -1,0 +1,17 @@
+/**
+ * The original PHP client reads the `101` answer with `fread($socket, 1024)`
+ * and `ready` with a second read. PHP buffers socket reads, so if the
+ * answer is exactly 1024 bytes long, the first read ends where `ready`
+ * begins, however the bytes were split into segments. Padding the answer
+ * with a harmless header makes that hold for every backend, instead of
+ * hoping that a short delay keeps the two apart.
+ */
+export const PHP_HANDSHAKE_READ = 1024;
+const PAD_HEADER = 'X-Pad: ';
+
+/** Add a padding header so the answer (status line, headers, blank line) is exactly 1024 bytes. */
+export function padHandshakeHeaders(headers: string[]): void {
+  const length = headers.reduce((sum, line) => sum + Buffer.byteLength(line) + 2, 0) + 2;
+  const pad = PHP_HANDSHAKE_READ - length - (PAD_HEADER.length + 2);
+  if (pad >= 0) headers.push(PAD_HEADER + 'x'.repeat(pad));
+}
