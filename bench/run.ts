@@ -12,7 +12,7 @@ import { compareMetric, deliveryTotals, isLossFree } from './lib/compare.js';
 import { renderMarkdown } from './lib/markdown.js';
 import { defaultResultsDir, repoRoot, scripts } from './lib/paths.js';
 import { RelayProcess, type RelayKind } from './lib/relay-process.js';
-import { gitCommit, machine, type BenchResults, type ScenarioOutcome } from './lib/results.js';
+import { gitCommit, loadAverageNow, machine, type BenchResults, type ScenarioOutcome } from './lib/results.js';
 import { scenarios, type Scenario } from './scenarios/index.js';
 import type { RunContext, RunResult } from './scenarios/scenario.js';
 
@@ -154,6 +154,7 @@ function lossLines(outcomes: readonly ScenarioOutcome[]): string[] {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv);
   const started = Date.now();
+  const loadAtStart = loadAverageNow();
   const selected = scenarios.filter((scenario) => (options.only.length > 0 ? options.only.includes(scenario.name) : !(options.quick && scenario.fullOnly)));
   console.log(`websock-relay benchmark (${options.quick ? 'quick' : 'full'}), relays: ${options.relays.join(' vs ')}, ${options.repeat} run(s) each`);
   const outcomes: ScenarioOutcome[] = [];
@@ -169,6 +170,7 @@ async function main(): Promise<number> {
     repeat: options.repeat,
     relays: options.relays,
     durationSeconds: (Date.now() - started) / 1000,
+    loadAverage: { start: loadAtStart, end: loadAverageNow() },
     passed: problems.length === 0,
     scenarios: outcomes,
   };

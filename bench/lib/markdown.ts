@@ -31,10 +31,18 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push('');
   lines.push(
     `${results.date} · commit ${results.commit} · Node ${results.node} · ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryMiB} MiB · ` +
-      `median of ${results.repeat} run${results.repeat === 1 ? '' : 's'} per relay · ${Math.round(results.durationSeconds)} s`,
+      `median of ${results.repeat} run${results.repeat === 1 ? '' : 's'} per relay · ${Math.round(results.durationSeconds)} s · ` +
+      `load average ${results.loadAverage.start} → ${results.loadAverage.end}`,
   );
   lines.push('');
   lines.push('Ratio = ours / reference. The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.');
+  if (results.loadAverage.start > results.machine.cpus || results.loadAverage.end > results.machine.cpus) {
+    lines.push('');
+    lines.push(
+      `The machine was shared and busy (load average above its ${results.machine.cpus} cores): wall-clock figures (throughput, latency) are noisy; ` +
+        'CPU per delivery and memory are the steadier measures.',
+    );
+  }
   lines.push('');
   lines.push('| Scenario | Metric | Ours | Reference | Ours/Ref | Target | |');
   lines.push('|---|---|--:|--:|--:|---|---|');

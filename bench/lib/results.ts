@@ -1,6 +1,6 @@
 /** The results file: what ran, where, and how each relay did. */
 import { execFileSync } from 'node:child_process';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import type { RunResult } from '../scenarios/scenario.js';
 import type { DeliveryTotals, MetricComparison } from './compare.js';
 
@@ -32,9 +32,16 @@ export interface BenchResults {
   repeat: number;
   relays: string[];
   durationSeconds: number;
+  /** 1-minute load average at the start and the end: how busy the shared machine was. */
+  loadAverage: { start: number; end: number };
   /** No message lost or duplicated, no scenario failed. */
   passed: boolean;
   scenarios: ScenarioOutcome[];
+}
+
+/** The 1-minute load average, rounded. */
+export function loadAverageNow(): number {
+  return Math.round((loadavg()[0] ?? 0) * 10) / 10;
 }
 
 export function machine(): Machine {

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown } from './markdown.js';
+import type { BenchResults, ScenarioOutcome } from './results.js';
+
+const base: Omit<BenchResults, 'scenarios'> = {
+  mode: 'full',
+  date: '2026-01-01T00:00:00.000Z',
+  commit: 'abc1234',
+  node: 'v20.0.0',
+  machine: { cpuModel: 'CPU', cpus: 2, memoryMiB: 1024, kernel: '6.1' },
+  repeat: 3,
+  relays: ['ours', 'reference'],
+  durationSeconds: 100,
+  loadAverage: { start: 0.5, end: 0.7 },
+  passed: true,
+};
+
+const run = (throughput: number, delivered = 10) => ({ sent: 10, delivered, duplicates: 0, metrics: { throughput } });
+
+function outcome(overrides: Partial<ScenarioOutcome>): ScenarioOutcome {
+  return {
+    name: 's',
+    title: 'scenario',
+    load: 'some load',
+    status: 'ok',
+    notes: [],
+    runs: { ours: [run(90)], reference: [run(100)] },
+    totals: { ours: { sent: 10, delivered: 10, duplicates: 0 }, reference: { sent: 10, delivered: 10, duplicates: 0 } },
+    comparison: [{ key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 90, reference: 100, ratio: 0.9, target: '≥ 0.8×', met: true }],
+    ...overrides,
+  };
+}
+
+describe('renderMarkdown', () => {
+  it('has a row per metric with ours, reference, ratio, target and verdict, plus the delivery row', () => {
+    const text = renderMarkdown({ ...base, scenarios: [outcome({})] });
+    expect(text).toContain('| scenario | throughput (msg/s) | 90 | 100 | 0.90 | ≥ 0.8× | met |');
+    expect(text).toContain('| scenario | delivered/sent | 10/10 | 10/10 |  | no loss | met |');
+    expect(text).not.toContain('shared and busy');
+  });
+
+  it('flags misses, loss, skipped scenarios and a busy machine', () => {
+    const missed = outcome({
+      title: 'lossy',
+      totals: { ours: { sent: 10, delivered: 9, duplicates: 0 }, reference: { sent: 10, delivered: 10, duplicates: 0 } },
+      comparison: [{ key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 50, reference: 100, ratio: 0.5, target: '≥ 0.8×', met: false }],
+    });
+    const skipped = outcome({ title: 'later', status: 'skipped', notes: ['TODO: not yet'] });
+    const text = renderMarkdown({ ...base, loadAverage: { start: 9, end: 3 }, scenarios: [missed, skipped] });
+    expect(text).toContain('| lossy | delivered/sent | 9/10 | 10/10 |  | no loss | **LOSS** |');
+    expect(text).toContain('| lossy | throughput (msg/s) | 50 | 100 | 0.50 | ≥ 0.8× | **MISSED** |');
+    expect(text).toContain('| later | *skipped* |  |  |  |  | TODO: not yet |');
+    expect(text).toContain('shared and busy');
+  });
+});
