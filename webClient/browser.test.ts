@@ -130,6 +130,18 @@ describe('demo page', () => {
     await page.screenshot({ path: join(artifacts, 'demo-phone.png'), fullPage: true });
   });
 
+  it('shows a message published with the HTTP API, as its shell example says', async () => {
+    const page = await openDemo();
+    const uuid = (await page.textContent('#uuid')) as string;
+    const shell = (await page.textContent('#shell')) as string;
+    expect(shell).toContain(`--uuid ${uuid} "hello from a shell"`);
+    const curl = /curl -d '(.+)' \\\n\s+(\S+)/.exec(shell);
+    expect(curl?.[2]).toBe(relay.httpUrl('/feedback'));
+    const response = await fetch(curl?.[2] as string, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl?.[1] });
+    expect(await response.json()).toEqual({ outcome: 'delivered' });
+    await page.waitForSelector('#log li:has-text("hello from curl")', WAIT);
+  });
+
   it('echoes a message back to the page', async () => {
     const page = await openDemo();
     await page.fill('#echo-input', 'ping 42');

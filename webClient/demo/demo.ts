@@ -162,7 +162,16 @@ function shortId(uuid: string): string {
 
 function shellExample(uuid: string): string {
   const scheme = location.protocol === 'https:' ? 'ssl' : 'tcp';
-  return `websock send --address ${scheme}://${location.host}/php \\\n  --uuid ${uuid} "hello from a shell"`;
+  const body = JSON.stringify({ uuid, message: 'hello from curl' });
+  return [
+    '# with the command-line client',
+    `websock send --address ${scheme}://${location.host}/php \\`,
+    `  --uuid ${uuid} "hello from a shell"`,
+    '',
+    '# or with plain HTTP (from an allowed IP, or with the publish secret)',
+    `curl -d '${body}' \\`,
+    `  ${location.origin}/feedback`,
+  ].join('\n');
 }
 
 // For tests and the curious: the page's client in the console.
