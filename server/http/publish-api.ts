@@ -27,10 +27,10 @@ const OUTCOME_ANSWERS: Record<Outcome, { status: number; error?: HttpError; head
 
 /**
  * The HTTP API on the relay's port: `POST /feedback`, `POST /feedback/batch`,
- * `GET /health` and `GET /metrics` (see docs/http-api.md).
+ * `GET /health` and `GET /metrics` (see docs/http-api.md). The Relay
+ * constructor calls it; calling it again replaces the routes.
  * @example
- * const relay = new Relay(config);
- * installHttpApi(relay);
+ * const relay = new Relay(config); // installs the API
  * await relay.start();
  * // curl -H "Authorization: Bearer $SECRET" -d '{"uuid":"…","message":"hi"}' http://127.0.0.1:8080/feedback
  */
