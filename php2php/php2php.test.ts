@@ -1,8 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce } from '../webClient/browser-harness.js';
 import { Cleanup, startRelay } from '../test/helpers/relay-fixture.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -10,32 +10,10 @@ const built = (name: string) => join(root, 'dist', 'php2php', `${name}.js`);
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-function newestSource(dirs: string[]): number {
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  for (const dir of dirs) walk(join(root, dir));
-  return newest;
-}
-
-beforeAll(() => {
-  // `npm test` builds first; build here only when the examples are missing or older than their sources.
-  const stale = [built('receiver'), built('sender')].some((file) => !existsSync(file) || statSync(file).mtimeMs < newestSource(['php2php', 'clients', 'include']));
-  if (stale) {
-    try {
-      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-    } catch (error) {
-      // tsc still emits on type errors elsewhere in the tree (other work in progress); go on if our files are there.
-      if (![built('receiver'), built('sender')].every((file) => existsSync(file))) throw error;
-      console.warn(`build reported errors; testing the emitted files anyway:\n${String((error as { stdout?: unknown }).stdout ?? '')}`);
-    }
-  }
-}, 120_000);
+beforeAll(async () => {
+  // One build per test run, shared with the other suites that need dist/ (they take the same lock).
+  await buildOnce();
+}, 240_000);
 
 interface Proc {
   child: ChildProcess;

@@ -1,11 +1,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildOnce } from '../../webClient/browser-harness.js';
 import { parseAddress } from '../../include/address.js';
 import { Cleanup, PageClient, startRelay } from '../../test/helpers/relay-fixture.js';
 import { ExitCode } from './exit-codes.js';
@@ -15,34 +16,11 @@ const cliPath = join(root, 'dist', 'server', 'cli.js');
 const cleanup = new Cleanup();
 let scratch = '';
 
-/** Newest modification time of the TypeScript sources under these folders. */
-function newestSource(dirs: string[]): number {
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  for (const dir of dirs) walk(join(root, dir));
-  return newest;
-}
-
-beforeAll(() => {
-  // `npm test` builds first; build here only when dist is missing or older than the sources.
-  const stale = !existsSync(cliPath) || statSync(cliPath).mtimeMs < newestSource(['clients', 'include', 'server']);
-  if (stale) {
-    try {
-      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-    } catch (error) {
-      // tsc still emits on type errors elsewhere in the tree (other work in progress); go on if our files are there.
-      if (![cliPath].every((file) => existsSync(file))) throw error;
-      console.warn(`build reported errors; testing the emitted files anyway:\n${String((error as { stdout?: unknown }).stdout ?? '')}`);
-    }
-  }
+beforeAll(async () => {
+  // One build per test run, shared with the other suites that need dist/ (they take the same lock).
+  await buildOnce();
   scratch = mkdtempSync(join(tmpdir(), 'websock-cli-test-'));
-}, 120_000);
+}, 240_000);
 
 afterAll(() => {
   if (scratch) rmSync(scratch, { recursive: true, force: true });
