@@ -7,6 +7,7 @@ import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../includ
 import type { RelayConfig } from './config/relay-config.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
+import { metricsFor } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
 import { RelayStats } from './metrics/relay-stats.js';
@@ -80,9 +81,11 @@ export class Relay {
       this.logger,
     );
     this.router = new Router(this.hub, this.sessions, this.stats, this.logger, { maxBufferedBytes: config.maxBufferedBytes });
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, (conn, previousKey) =>
-      this.sessions.rekey(conn, previousKey),
-    );
+    const metrics = metricsFor(this);
+    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, {
+      onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
+      observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+    });
     const resumeDeps = { signer: this.signer, hub: this.hub, sessions: this.sessions, ctx: this.#context };
     this.#pipeline = {
       ctx: this.#context,
@@ -129,6 +132,11 @@ export class Relay {
     const address = this.#server?.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('the relay is not listening');
     return address.port;
+  }
+
+  /** True from the moment stop() is called. */
+  get shuttingDown(): boolean {
+    return this.#shuttingDown;
   }
 
   /** Bytes queued for all clients and not yet on the wire (the backpressure gauge). */

@@ -62,7 +62,7 @@ export class HttpRouter {
       }
       if ((req.method === 'GET' || req.method === 'HEAD') && this.#serveStatic(req, res, path)) return;
       if (this.#pathKnown(path)) {
-        sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}` });
+        sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}`, code: 'METHOD_NOT_ALLOWED' });
         return;
       }
       if (path === '/') {
@@ -71,9 +71,9 @@ export class HttpRouter {
         res.end(req.method === 'HEAD' ? undefined : text);
         return;
       }
-      sendJson(res, 404, { error: `nothing at ${path}` });
+      sendJson(res, 404, { error: `nothing at ${path}`, code: 'NOT_FOUND' });
     } catch (error) {
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL' });
       else res.destroy();
       throw error;
     }

@@ -9,6 +9,16 @@ import type { Router } from '../routing/router.js';
 import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
 
+export interface ContextHooks {
+  /** Called when a connection moves to another uuid (sessions follow it). */
+  onRekey?: (conn: Connection, previousKey: string) => void;
+  /** Receives the relay latency of a sample of WebSocket publishes, in seconds. */
+  observeLatency?: (seconds: number) => void;
+}
+
+/** One publish in this many is timed for the latency histogram: cheap enough for the hot path. */
+const LATENCY_SAMPLE_EVERY = 8;
+
 /** The capabilities the relay hands to resources. */
 export class RelayContext implements ResourceContext {
   constructor(
@@ -17,9 +27,10 @@ export class RelayContext implements ResourceContext {
     private readonly router: Router,
     private readonly signer: UuidSigner,
     private readonly stats: RelayStats,
-    /** Called when a connection moves to another uuid (sessions follow it). */
-    private readonly onRekey: (conn: Connection, previousKey: string) => void = () => {},
+    private readonly hooks: ContextHooks = {},
   ) {}
+
+  #sample = 0;
 
   send(to: Connection, message: object | string | Buffer): boolean {
     const raw = typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message);
@@ -27,7 +38,13 @@ export class RelayContext implements ResourceContext {
   }
 
   deliverFeedback(_from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
-    return this.router.deliverFeedback(packet, raw);
+    const observe = this.hooks.observeLatency;
+    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return this.router.deliverFeedback(packet, raw);
+    this.#sample = 0;
+    const started = process.hrtime.bigint();
+    const outcome = this.router.deliverFeedback(packet, raw);
+    observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return outcome;
   }
 
   broadcast(from: Connection | null, message: string | Buffer): number {
@@ -49,7 +66,7 @@ export class RelayContext implements ResourceContext {
     if (holder && holder !== conn && holder.open) return false;
     const previous = conn.key;
     this.hub.rekey(conn, key, signedUuid);
-    this.onRekey(conn, previous);
+    this.hooks.onRekey?.(conn, previous);
     return true;
   }
 

@@ -39,6 +39,7 @@ export class PhpStyleClient {
   #pending: Buffer = Buffer.alloc(0);
   #waiters: (() => void)[] = [];
   #ended = false;
+  #expectedAccept = '';
   readonly #timeoutMs: number;
 
   private constructor(socket: Socket, timeoutMs: number) {
@@ -84,7 +85,7 @@ export class PhpStyleClient {
     const lines = [`GET ${options.path ?? '/php'} HTTP/1.1`];
     for (const [name, value] of Object.entries(headers)) if (value !== null) lines.push(`${name}: ${value}`);
     socket.write(lines.join('\r\n') + '\r\n\r\n');
-    (client as { expectedAccept: string }).expectedAccept = createHash('sha1')
+    client.#expectedAccept = createHash('sha1')
       .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
       .digest('base64');
     return client;
@@ -125,7 +126,7 @@ export class PhpStyleClient {
     const end = this.response.indexOf('\r\n\r\n');
     if (end >= 0) this.response = this.response.slice(0, end);
     const accept = /sec-websocket-accept:\s*(\S+)/i.exec(this.response)?.[1];
-    if (!this.response.startsWith('HTTP/1.1 101') || accept !== (this as unknown as { expectedAccept: string }).expectedAccept) {
+    if (!this.response.startsWith('HTTP/1.1 101') || accept !== this.#expectedAccept) {
       throw new Error(`handshake refused: ${this.response.split('\r\n')[0] ?? ''}`);
     }
     return this.response;
