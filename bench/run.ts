@@ -115,6 +115,7 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
     return outcome;
   }
   console.log(`\n== ${scenario.title}: ${outcome.load}`);
+  const started = Date.now();
   for (let rep = 0; rep < options.repeat; rep++) {
     // Alternate the order so neither relay always runs on a warmer machine.
     const order = rep % 2 === 0 ? options.relays : [...options.relays].reverse();
@@ -132,6 +133,7 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
       }
     }
   }
+  console.log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   outcome.totals = { ours: deliveryTotals(outcome.runs.ours), reference: deliveryTotals(outcome.runs.reference) };
   outcome.comparison = scenario.metrics.map((spec) => compareMetric(spec, outcome.runs.ours, outcome.runs.reference));
   return outcome;

@@ -3,7 +3,7 @@ import { runDeliveries } from './delivery-run.js';
 import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
 import type { Scenario } from './scenario.js';
 
-const size = (quick: boolean) => ({ pages: 1000, broadcasts: quick ? 20 : 200, bytes: 100 });
+const size = (quick: boolean) => ({ pages: quick ? 500 : 1000, broadcasts: quick ? 20 : 200, bytes: 100 });
 
 export const fanOut: Scenario = {
   name: 'fan-out',

@@ -14,7 +14,7 @@ export const scenarios: readonly Scenario[] = [
   pipelinedMaxRate,
   httpPublish,
   largeScenario(1),
-  largeScenario(16),
+  largeScenario(16, { fullOnly: true }),
   largeScenario(64, { fullOnly: true }),
   fanOut,
   idle,
