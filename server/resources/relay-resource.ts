@@ -14,10 +14,14 @@ export class RelayResource implements Resource {
         if (outcome === Outcome.Unknown) {
           ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
         }
-        // v2 publishers always hear of a message that went nowhere; outcomes only when asked (id).
-        if (outcome === Outcome.Unknown) ctx.error(conn, 'UNKNOWN_RECIPIENT', packet.id);
-        else if (outcome === Outcome.Dropped) ctx.error(conn, 'RECIPIENT_SLOW', packet.id);
-        else if (packet.id !== undefined) ctx.outcome(conn, packet.id, outcome);
+        if (packet.id !== undefined) {
+          ctx.outcome(conn, packet.id, outcome);
+        } else if (outcome === Outcome.Unknown) {
+          // Not asked, but never silent: a v2 publisher hears of a message that went nowhere.
+          ctx.error(conn, 'UNKNOWN_RECIPIENT');
+        } else if (outcome === Outcome.Dropped) {
+          ctx.error(conn, 'RECIPIENT_SLOW');
+        }
         return;
       }
       case ClientOpcode.Echo:

@@ -26,7 +26,9 @@ describe('protocol v2', () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
     const c = cleanup.add(await PageClient.connect(relay.url('/php'), V2), (p) => p.close());
     c.send({ opcode: 'feedback', uuid: 'nobody', message: 'x', id: 'a' });
-    expect(await c.nextPacket()).toEqual({ opcode: 'error', id: 'a', code: 'UNKNOWN_RECIPIENT', error: 'no client has this uuid or ident' });
+    expect(await c.nextPacket()).toEqual({ opcode: 'outcome', id: 'a', outcome: 'unknown' });
+    c.send({ opcode: 'feedback', ident: 'nobody', message: 'not asked, still told' });
+    expect(await c.nextPacket()).toEqual({ opcode: 'error', code: 'UNKNOWN_RECIPIENT', error: 'no client has this uuid or ident' });
     c.send({ opcode: 'frobnicate', id: 'b' });
     expect(await c.nextPacket()).toMatchObject({ opcode: 'error', id: 'b', code: 'UNKNOWN_OPCODE' });
     c.send('[]');
@@ -124,7 +126,7 @@ describe('resume with replay', () => {
     await expect.poll(() => relay.hub.size).toBe(1);
     expect(await publish(uuid, 'soon')).toBe('held');
     await expect.poll(() => relay.sessions.get(uuid.split('.')[0]!), { timeout: 3_000 }).toBeUndefined();
-    expect(await publish(uuid, 'late')).toBe('UNKNOWN_RECIPIENT');
+    expect(await publish(uuid, 'late')).toBe('unknown');
     const again = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
     again.send({ opcode: 'resume', uuid: `${uuid.split('.')[0]}.00000000000000000000000000000000`, lastSeq: 0 });
     expect(await again.nextPacket()).toMatchObject({ opcode: 'error', code: 'BAD_UUID' });
