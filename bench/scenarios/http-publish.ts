@@ -4,7 +4,7 @@ import { runDeliveries } from './delivery-run.js';
 import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
 import type { Scenario } from './scenario.js';
 
-const size = (quick: boolean) => ({ connections: 10, perConnection: quick ? 300 : 2000, pages: 50, bytes: 100 });
+const size = (quick: boolean) => ({ connections: 10, perConnection: quick ? 300 : 1000, pages: 50, bytes: 100 });
 
 export const httpPublish: Scenario = {
   name: 'http-publish',
