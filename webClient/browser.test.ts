@@ -286,8 +286,9 @@ describe('WebsockClient', () => {
     const results = await a.page.evaluate(async (to) => {
       const { c } = window as unknown as Modern;
       const failed = await c.send({ opcode: 'no-such-opcode' }).catch((error: { code: string }) => error.code);
-      return [await c.feedback(to, 'hi B'), await c.feedback('no-such-page.00', 'hello?'), await c.broadcast('to all'), failed];
+      return [await c.feedback(to, 'hi B'), await c.feedback('no-such-page.00', 'hello?'), await c.broadcast('to all'), failed, await c.echo('me')];
     }, b.uuid);
+    expect(results[4]).toEqual({ outcome: 'delivered' });
     expect(results[0]).toEqual({ outcome: 'delivered' });
     expect(results[1]).toEqual({ outcome: 'unknown' });
     expect(results[2]).toMatchObject({ outcome: 'delivered', count: expect.any(Number) });

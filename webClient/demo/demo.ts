@@ -101,15 +101,20 @@ $('echo-form').addEventListener('submit', function sendEcho(event) {
   const text = $<HTMLInputElement>('echo-input').value;
   const token = Math.random().toString(36).slice(2);
   echoSentAt.set(token, performance.now());
-  void client.send({ opcode: ClientOpcode.Echo, message: text, token });
+  client.send({ opcode: ClientOpcode.Echo, message: text, token }).catch(function echoFailed(error: Error) {
+    $('echo-out').textContent = `Not echoed: ${error.message}`;
+  });
 });
 
 $('talk-form').addEventListener('submit', function sendBroadcast(event) {
   event.preventDefault();
   const input = $<HTMLInputElement>('talk-input');
   if (input.value.trim() === '') return;
-  void client.send({ opcode: ClientOpcode.Broadcast, message: input.value, from: client.uuid });
-  addLine('talk-log', input.value, 'you');
+  const text = input.value;
+  addLine('talk-log', text, 'you');
+  client.send({ opcode: ClientOpcode.Broadcast, message: text, from: client.uuid }).catch(function broadcastFailed(error: Error) {
+    addLine('talk-log', `Not sent (${error.message}): ${text}`, 'you');
+  });
 });
 
 function showEcho(packet: InboundPacket): void {

@@ -295,6 +295,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
         this.#refusal = typeof packet.error === 'string' ? packet.error : 'the relay closed the connection';
         this.emit('error', new WebsockError('REFUSED', this.#refusal));
         return;
+      case ClientOpcode.Echo:
+        // v2 answers an echo with the echo itself (our id included), not with an outcome.
+        if (this.#protocol === 2 && isId(packet.id)) this.#queue.settle(packet.id, { outcome: 'delivered' });
+        this.#deliver(packet);
+        return;
       default:
         this.#deliver(packet);
     }
