@@ -193,7 +193,6 @@ export const ErrorCodes = {
   TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
-  RATE_LIMITED: { close: null, text: 'too many messages; slow down' },
   OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },
   FORBIDDEN: { close: CloseCode.PolicyViolation, text: 'not allowed' },
   SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },

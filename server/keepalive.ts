@@ -52,21 +52,26 @@ export class Keepalive {
     }
   }
 
-  stallRound(): void {
-    const now = Date.now();
+  /**
+   * A connection is stalled when it has bytes waiting and its socket has
+   * not moved a byte for `stallTimeoutMs`: the peer stopped reading (or
+   * died without a FIN). It is closed with 1013 and then cut.
+   */
+  stallRound(now = Date.now()): void {
     for (const conn of this.hub.all()) {
-      if (conn.stalledSince === 0) continue;
-      if (conn.bufferedBytes === 0) {
-        conn.stalledSince = 0;
+      const written = conn.bytesWritten;
+      if (conn.bufferedBytes === 0 || written !== conn.lastBytesWritten) {
+        conn.lastBytesWritten = written;
+        conn.lastProgressAt = now;
+        if (conn.bufferedBytes === 0) conn.stalledSince = 0;
         continue;
       }
-      if (now - conn.stalledSince >= this.options.stallTimeoutMs) {
-        this.logger.warn('closing a connection that stays stalled', { client: conn.id, ip: conn.ip, buffered: conn.bufferedBytes });
-        conn.close(CloseCode.TryAgainLater, ErrorCodes.OVERLOADED.text);
-        // A peer that does not read will not read our close frame either.
-        const conn_ = conn;
-        setTimeout(() => conn_.terminate(), 1_000).unref();
-      }
+      if (conn.closing || now - conn.lastProgressAt < this.options.stallTimeoutMs) continue;
+      this.logger.warn('closing a connection that stays stalled', { client: conn.id, ip: conn.ip, buffered: conn.bufferedBytes });
+      conn.close(CloseCode.TryAgainLater, ErrorCodes.OVERLOADED.text);
+      // A peer that does not read will not read our close frame either.
+      const stuck = conn;
+      setTimeout(() => stuck.terminate(), 1_000).unref();
     }
   }
 }

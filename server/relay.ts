@@ -16,6 +16,7 @@ import { routingKey, UuidSigner } from './protocol/uuid-signer.js';
 import { RelayContext } from './resources/relay-context.js';
 import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
+import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
 import { Router } from './routing/router.js';
@@ -279,8 +280,12 @@ export class Relay {
     const hub = this.hub;
     const sessions = this.sessions;
     const logger = this.logger;
+    const stats = this.stats;
+    const throttle =
+      this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
       handleFrame(conn, data, resource, pipeline);
+      throttle?.onMessage();
     });
     ws.on('pong', function connectionOnPong() {
       conn.alive = true;
@@ -291,6 +296,7 @@ export class Relay {
     });
     ws.on('close', function connectionOnClose(code: number) {
       conn.dispose();
+      throttle?.dispose();
       sessions.detach(conn);
       hub.remove(conn);
       logger.info('client disconnected', { client: conn.id, code });

@@ -55,6 +55,8 @@ export interface RelayConfig {
   retentionCount: number;
   retentionBytes: number;
   retentionAgeMs: number;
+  /** Messages per second one connection may send before its socket is paused; 0 = no limit. */
+  maxMessageRate: number;
   /** Bytes a connection may have queued before it counts as stalled. */
   maxBufferedBytes: number;
   /** How long a connection may stay above maxBufferedBytes before it is closed with 1013. */
@@ -95,6 +97,7 @@ export function defaultConfig(): RelayConfig {
     retentionCount: 1000,
     retentionBytes: 1024 * 1024,
     retentionAgeMs: 5 * 60_000,
+    maxMessageRate: 0,
     maxBufferedBytes: 8 * 1024 * 1024,
     stallTimeoutMs: 30_000,
     publishSecret: null,

@@ -1,4 +1,4 @@
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../limits/token-bucket.js';
 
 /** How often idle buckets are swept out (lazily, on a request: no timer to own). */
 const SWEEP_EVERY_MS = 60_000;

@@ -85,6 +85,7 @@ export class RelayMetrics {
     readCounter(registers, 'messages_out_total', 'Messages written to clients.', () => stats.messagesOut);
     readCounter(registers, 'bytes_out_total', 'Bytes of messages written to clients.', () => stats.bytesOut);
     readCounter(registers, 'evictions_total', 'Browsers evicted for not answering a ping.', () => stats.evictions);
+    readCounter(registers, 'throttled_total', 'Times a connection was paused for sending over maxMessageRate.', () => stats.throttled);
     readCounter(registers, 'replayed_messages_total', 'Messages replayed to pages that resumed.', () => stats.replayed);
     readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped).', 'outcome', () =>
       Object.entries(stats.outcomes),

@@ -58,8 +58,11 @@ export class Connection {
   alive = true;
   /** Set once the connection is closing; nothing more is sent. */
   closing = false;
-  /** Since when the outgoing buffer has been over its limit (0: it is not). */
+  /** Since when the outgoing buffer has been over its limit (0: it is not); for logging once. */
   stalledSince = 0;
+  /** Stall detection: bytes the socket had written at the last check, and when that last grew. */
+  lastBytesWritten = 0;
+  lastProgressAt = Date.now();
 
   readonly #ws: WebSocket;
   readonly #socket: Duplex;
@@ -91,6 +94,11 @@ export class Connection {
 
   get open(): boolean {
     return !this.closing && this.#ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes handed to the kernel so far (grows while the peer reads). */
+  get bytesWritten(): number {
+    return (this.#socket as { bytesWritten?: number }).bytesWritten ?? 0;
   }
 
   /** Bytes written but not yet on the wire, plus frames waiting for their gap. */
