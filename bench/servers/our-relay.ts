@@ -1,11 +1,10 @@
 /**
  * Process entry: our relay, configured as a user would run it (defaults),
- * on an ephemeral loopback port, with the HTTP API behind a bearer secret,
- * without the demo and without logging.
+ * on an ephemeral loopback port, with the HTTP API (the Relay installs it)
+ * behind a bearer secret, without the demo and without logging.
  */
 import { parseAddress } from '../../include/address.js';
 import { defaultConfig } from '../../server/config/relay-config.js';
-import { installHttpApi } from '../../server/http/publish-api.js';
 import { silentLogger } from '../../server/logger/logger.js';
 import { Relay } from '../../server/relay.js';
 import { BENCH_PUBLISH_SECRET, serveBench } from './serve-bench.js';
@@ -14,7 +13,6 @@ await serveBench(async function startOurRelay(options) {
   const config = { ...defaultConfig(), address: parseAddress('ws://127.0.0.1:0'), demo: false, publishSecret: BENCH_PUBLISH_SECRET };
   if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
   const relay = new Relay(config, { logger: silentLogger });
-  installHttpApi(relay);
   await relay.start();
   return { port: relay.port, stop: () => relay.stop() };
 });
