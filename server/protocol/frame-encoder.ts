@@ -2,6 +2,8 @@
  * Encodes an unmasked RFC 6455 text frame (server to client). Used to build a
  * broadcast frame once and write the same bytes to every page.
  */
+const SINGLE_BUFFER_MAX = 16 * 1024;
+
 export function encodeServerTextFrame(payload: Buffer): Buffer[] {
   const length = payload.length;
   let header: Buffer;
@@ -18,5 +20,6 @@ export function encodeServerTextFrame(payload: Buffer): Buffer[] {
     header.writeBigUInt64BE(BigInt(length), 2);
   }
   header[0] = 0x81; // FIN + text
-  return [header, payload];
+  // Small frames in one buffer: one socket write per recipient instead of two.
+  return length <= SINGLE_BUFFER_MAX ? [Buffer.concat([header, payload])] : [header, payload];
 }

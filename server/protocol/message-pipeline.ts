@@ -4,8 +4,12 @@ import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Resource, ResourceContext } from '../resources/resource.js';
 import type { Connection } from '../transport/connection.js';
 
+import { encodeTextFrame } from '../transport/connection.js';
+
 /** The v1 acknowledgement, sent before a data message is handled (as the original does). */
-export const NEXT_FRAME = '{"opcode":"next","fyi":""}';
+export const NEXT_PACKET = '{"opcode":"next","fyi":""}';
+/** Encoded once: every v1 message is answered with these same bytes. */
+const NEXT_FRAME = encodeTextFrame(NEXT_PACKET);
 
 export interface PipelineDeps {
   ctx: ResourceContext;

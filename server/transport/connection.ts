@@ -127,15 +127,15 @@ export class Connection {
    * Send an answer the client is waiting for (`next`, an outcome): it goes
    * ahead of unsolicited frames, since the client reads it as the reply.
    */
-  reply(text: string): boolean {
+  reply(message: string | EncodedFrame): boolean {
     if (!this.open) return false;
     if (this.#frameGapMs > 0 && this.#timer !== null && this.#queue.length > 0) {
-      // `ready` is still held back: the reply must follow it.
-      this.#queue.unshift(text);
-      this.#queuedBytes += text.length;
+      // Frames are waiting for their gap: the reply goes first, at the next gap.
+      this.#queue.unshift(message);
+      this.#queuedBytes += sizeOf(message);
       return true;
     }
-    this.#write(text);
+    this.#write(message);
     return true;
   }
 

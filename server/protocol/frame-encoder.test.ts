@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { Receiver } from 'ws';
+import { encodeServerTextFrame } from './frame-encoder.js';
+
+/** Decode with ws's own parser (as a client would), so the test checks the wire format, not our reading of it. */
+function decode(frame: Buffer[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const receiver = new Receiver({ isServer: false } as never);
+    receiver.on('message', (data: Buffer) => resolve(data.toString()));
+    receiver.on('error', reject);
+    for (const part of frame) receiver.write(part);
+  });
+}
+
+describe('encodeServerTextFrame', () => {
+  it.each([0, 5, 125, 126, 65_535, 65_536, 200_000])('encodes a %i byte payload that ws decodes intact', async (size) => {
+    const text = 'a'.repeat(size);
+    expect(await decode(encodeServerTextFrame(Buffer.from(text)))).toBe(text);
+  });
+});
