@@ -3,8 +3,12 @@ import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Resource, ResourceContext } from '../resources/resource.js';
 import type { Connection } from '../transport/connection.js';
-
 import { encodeTextFrame } from '../transport/connection.js';
+import { scanJsonObject } from './json-scan.js';
+
+/** Messages above this size are scanned for their routing fields instead of parsed whole. */
+const LARGE_MESSAGE_BYTES = 1024 * 1024;
+const ROUTING_FIELDS: ReadonlySet<string> = new Set(['opcode', 'uuid', 'ident', 'id', 'message', 'progress', 'lastSeq', 'seq']);
 
 /** The v1 acknowledgement, sent before a data message is handled (as the original does). */
 export const NEXT_PACKET = '{"opcode":"next","fyi":""}';
@@ -52,15 +56,14 @@ export function handleFrame(conn: Connection, data: Buffer, resource: Resource, 
 }
 
 function handleMessage(conn: Connection, raw: Buffer | string, resource: Resource, deps: PipelineDeps): void {
-  let packet: unknown;
-  try {
-    packet = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch {
+  const parsed = parse(raw);
+  if (parsed === null) {
     deps.logger.info('invalid JSON: closing', { client: conn.id, ip: conn.ip, bytes: raw.length });
     deps.ctx.error(conn, 'BAD_JSON');
     return;
   }
   ack(conn);
+  const { packet, partial } = parsed;
   if (!isPacket(packet)) {
     deps.logger.debug('message without an opcode ignored', { client: conn.id });
     deps.ctx.error(conn, 'NOT_AN_OBJECT', idOf(packet));
@@ -71,11 +74,30 @@ function handleMessage(conn: Connection, raw: Buffer | string, resource: Resourc
   }
   if (deps.intercept?.(conn, packet)) return;
   try {
-    resource.onMessage(conn, { packet, raw }, deps.ctx);
+    resource.onMessage(conn, { packet, raw, partial }, deps.ctx);
   } catch (error) {
     // A resource bug must not take the relay down; the client is told.
     deps.logger.error('resource failed on a message', { client: conn.id, reason: (error as Error).message });
     resource.onError?.(conn, error as Error, deps.ctx);
+  }
+}
+
+/**
+ * Parse once. A large message is only scanned: validated, with its small
+ * routing fields picked out, so its text is never copied into strings.
+ * Null when it is not JSON.
+ */
+function parse(raw: Buffer | string): { packet: unknown; partial: boolean } | null {
+  if (typeof raw !== 'string' && raw.length > LARGE_MESSAGE_BYTES) {
+    const scan = scanJsonObject(raw, ROUTING_FIELDS);
+    if (!scan.ok) return null;
+    // A publisher's own seq must be replaced exactly (see withSequence): take the slow path.
+    if (!scan.seen.has('seq')) return { packet: scan.fields, partial: true };
+  }
+  try {
+    return { packet: JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8')), partial: false };
+  } catch {
+    return null;
   }
 }
 

@@ -5,10 +5,16 @@ import type { Connection } from '../transport/connection.js';
 
 /** A data message as a resource sees it: parsed once, raw bytes kept for forwarding. */
 export interface InboundMessage {
-  /** The packet, parsed once by the relay. */
+  /**
+   * The packet, parsed once by the relay. For a message over 1 MiB it holds
+   * only the small top-level fields a relay routes by (opcode, uuid, ident,
+   * id, message, progress, lastSeq, each up to 4 KiB) and `partial` is true:
+   * parse `raw` yourself if you need the rest.
+   */
   packet: { opcode: string; [field: string]: unknown };
   /** The message exactly as received, forwarded without re-serialising. */
   raw: Buffer | string;
+  partial: boolean;
 }
 
 /**

@@ -71,3 +71,44 @@ describe('long messages', () => {
     expect(await backend.readPacket()).toEqual({ opcode: '<close-frame>', code: 1009 });
   });
 });
+
+describe('messages over 1 MiB (scanned, not parsed whole)', () => {
+  const big = 'é'.repeat(1024 * 1024); // 2 MiB of UTF-8
+
+  it('routes by ident and by uuid to v1 and v2 pages byte for byte, with seq for v2', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const v1page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const v2page = cleanup.add(await PageClient.connect(relay.url('/web'), { protocols: ['websock.v2'] }), (p) => p.close());
+    const receiver = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'big-receiver' } }), (p) => p.close());
+    const sender = cleanup.add(await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const toV1 = JSON.stringify({ opcode: 'feedback', uuid: v1page.uuid, message: big, extra: [1, 2] });
+    const toIdent = JSON.stringify({ opcode: 'feedback', ident: 'big-receiver', message: big, id: 'i' });
+    const toV2 = JSON.stringify({ opcode: 'feedback', uuid: v2page.uuid, message: big, progress: { job: 'j', done: 1, total: 2 }, id: 'v2' });
+    sender.send(toV1);
+    sender.send(toIdent);
+    sender.send(toV2);
+    expect(await v1page.next(10_000)).toBe(toV1);
+    expect(await receiver.next(10_000)).toBe(toIdent);
+    expect(await v2page.next(10_000)).toBe(`{"seq":1,${toV2.slice(1)}`);
+    expect(await sender.nextPacket()).toEqual({ opcode: 'outcome', id: 'i', outcome: 'delivered' });
+    expect(await sender.nextPacket()).toEqual({ opcode: 'outcome', id: 'v2', outcome: 'delivered' });
+  });
+
+  it('replaces a seq the publisher put in a large message', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), { protocols: ['websock.v2'] }), (p) => p.close());
+    const sender = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    sender.send(JSON.stringify({ opcode: 'feedback', uuid: page.uuid, seq: 99, message: big }));
+    const got = JSON.parse(await page.next(10_000)) as { seq: number; message: string };
+    expect(got.seq).toBe(1);
+    expect(got.message).toBe(big);
+  });
+
+  it('closes with 1007 when a large message is not valid JSON', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    backend.send(`{"opcode":"feedback","message":"${big}"`);
+    expect(await backend.readPacket()).toEqual({ opcode: 'close', error: 'the message is not valid JSON' });
+    expect(await backend.readPacket()).toEqual({ opcode: '<close-frame>', code: 1007 });
+  });
+});
