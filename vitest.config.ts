@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Suites start real servers and child processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
   },
 });
