@@ -26,7 +26,11 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-function run(command: string, args: string[], timeoutMs: number): { child: ChildProcess; done: Promise<{ code: number | null; output: string }> } {
+function run(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+): { child: ChildProcess; done: Promise<{ code: number | null; output: string }> } {
   const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -73,7 +77,18 @@ describe('bench --quick', () => {
       const results = JSON.parse(readFileSync(join(outDir, 'quick.json'), 'utf8')) as BenchResults;
       expect(results.passed).toBe(true);
       const ran = results.scenarios.filter((scenario) => scenario.status !== 'skipped');
-      expect(ran.map((scenario) => scenario.name)).toEqual(expect.arrayContaining(['v1-stop-and-wait', 'v2-pipelined', 'v2-max-rate', 'http-publish', 'large-1MiB', 'fan-out', 'idle', 'latency']));
+      expect(ran.map((scenario) => scenario.name)).toEqual(
+        expect.arrayContaining([
+          'v1-stop-and-wait',
+          'v2-pipelined',
+          'v2-max-rate',
+          'http-publish',
+          'large-1MiB',
+          'fan-out',
+          'idle',
+          'latency',
+        ]),
+      );
       for (const scenario of ran) {
         expect(scenario.status, `${scenario.name}: ${scenario.notes.join('; ')}`).toBe('ok');
         for (const relay of ['ours', 'reference'] as const) {

@@ -81,7 +81,11 @@ describe('reference relay', () => {
   it('publishes POST /feedback to the page as a feedback packet', async () => {
     const page = await connect('/web');
     const post = (body: unknown) =>
-      fetch(`http://127.0.0.1:${relay.port}/feedback`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      fetch(`http://127.0.0.1:${relay.port}/feedback`, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
     const delivered = await post({ uuid: page.uuid, message: 'over http' });
     expect(delivered.status).toBe(200);
     expect(await delivered.json()).toEqual({ outcome: 'delivered' });

@@ -40,7 +40,9 @@ function parseOptions(argv: string[]): Options {
   const relays = raw.relays.split(',').map((name) => name.trim());
   for (const relay of relays) if (relay !== 'ours' && relay !== 'reference') throw new Error(`--relays: unknown relay "${relay}"`);
   const only = raw.only ? raw.only.split(',').map((name) => name.trim()) : [];
-  for (const name of only) if (!scenarios.some((scenario) => scenario.name === name)) throw new Error(`--only: no scenario "${name}" (have: ${scenarios.map((s) => s.name).join(', ')})`);
+  for (const name of only)
+    if (!scenarios.some((scenario) => scenario.name === name))
+      throw new Error(`--only: no scenario "${name}" (have: ${scenarios.map((s) => s.name).join(', ')})`);
   const repeat = raw.repeat !== undefined ? Number(raw.repeat) : quick ? 1 : 3;
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
   return { quick, repeat, only, relays: relays as RelayKind[], out: resolve(raw.out), profile: raw.profile ? resolve(raw.profile) : null };
@@ -55,7 +57,11 @@ async function runOnce(scenario: Scenario, relayKind: RelayKind, options: Option
     relayKind,
     quick: options.quick,
     async startRelay(relayOptions = {}) {
-      const relay = await RelayProcess.start(relayKind, { ...relayOptions, maxRunMs, ...(options.profile ? { cpuProfileDir: join(options.profile, `${scenario.name}-${relayKind}`) } : {}) });
+      const relay = await RelayProcess.start(relayKind, {
+        ...relayOptions,
+        maxRunMs,
+        ...(options.profile ? { cpuProfileDir: join(options.profile, `${scenario.name}-${relayKind}`) } : {}),
+      });
       relays.push(relay);
       return relay;
     },
@@ -70,7 +76,11 @@ async function runOnce(scenario: Scenario, relayKind: RelayKind, options: Option
       return child;
     },
     spawnHttpPublishers(config) {
-      const child = new ChildHandle(scripts.httpPublishers, { ...config, maxRunMs }, { label: `HTTP publishers (${scenario.name}, ${relayKind})` });
+      const child = new ChildHandle(
+        scripts.httpPublishers,
+        { ...config, maxRunMs },
+        { label: `HTTP publishers (${scenario.name}, ${relayKind})` },
+      );
       loads.push(child);
       return child;
     },
@@ -124,7 +134,9 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
         const result = await runOnce(scenario, relayKind, options);
         outcome.runs[relayKind].push(result);
         const lost = result.sent - result.delivered;
-        console.log(`  ${relayKind.padEnd(9)} run ${rep + 1}/${options.repeat}: ${describeRun(result)}${lost > 0 ? `  <<< ${lost} LOST >>>` : ''}`);
+        console.log(
+          `  ${relayKind.padEnd(9)} run ${rep + 1}/${options.repeat}: ${describeRun(result)}${lost > 0 ? `  <<< ${lost} LOST >>>` : ''}`,
+        );
       } catch (error) {
         outcome.status = 'failed';
         const text = error instanceof Error ? error.message : String(error);
@@ -146,7 +158,9 @@ function lossLines(outcomes: readonly ScenarioOutcome[]): string[] {
     for (const relay of ['ours', 'reference'] as const) {
       const totals = outcome.totals[relay];
       if (!isLossFree(totals)) {
-        lines.push(`${outcome.title} [${relay}]: ${totals.sent - totals.delivered} of ${totals.sent} LOST, ${totals.duplicates} duplicated`);
+        lines.push(
+          `${outcome.title} [${relay}]: ${totals.sent - totals.delivered} of ${totals.sent} LOST, ${totals.duplicates} duplicated`,
+        );
       }
     }
   }
@@ -157,8 +171,12 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv);
   const started = Date.now();
   const loadAtStart = loadAverageNow();
-  const selected = scenarios.filter((scenario) => (options.only.length > 0 ? options.only.includes(scenario.name) : !(options.quick && scenario.fullOnly)));
-  console.log(`websock-relay benchmark (${options.quick ? 'quick' : 'full'}), relays: ${options.relays.join(' vs ')}, ${options.repeat} run(s) each`);
+  const selected = scenarios.filter((scenario) =>
+    options.only.length > 0 ? options.only.includes(scenario.name) : !(options.quick && scenario.fullOnly),
+  );
+  console.log(
+    `websock-relay benchmark (${options.quick ? 'quick' : 'full'}), relays: ${options.relays.join(' vs ')}, ${options.repeat} run(s) each`,
+  );
   const outcomes: ScenarioOutcome[] = [];
   for (const scenario of selected) outcomes.push(await runScenario(scenario, options));
 
@@ -181,13 +199,16 @@ async function main(): Promise<number> {
   const base = options.quick ? 'quick' : 'latest';
   writeFileSync(join(options.out, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(options.out, `${base}.md`), markdown);
-  if (!options.quick) writeFileSync(join(options.out, `full-${results.date.slice(0, 16).replace(/:/g, '-')}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  if (!options.quick)
+    writeFileSync(join(options.out, `full-${results.date.slice(0, 16).replace(/:/g, '-')}.json`), `${JSON.stringify(results, null, 2)}\n`);
 
   console.log(`\n${markdown}`);
   console.log(`Results written to ${join(options.out, `${base}.json`)} and ${base}.md`);
   if (problems.length > 0) {
     const bar = '!'.repeat(72);
-    console.error(`\n${bar}\nBENCHMARK FAILED: messages lost or scenarios failed\n${problems.map((line) => `  - ${line}`).join('\n')}\n${bar}`);
+    console.error(
+      `\n${bar}\nBENCHMARK FAILED: messages lost or scenarios failed\n${problems.map((line) => `  - ${line}`).join('\n')}\n${bar}`,
+    );
     return 1;
   }
   return 0;

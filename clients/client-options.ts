@@ -83,7 +83,8 @@ export function resolveOptions(options: RelayClientOptions): ClientSettings {
     }
   }
   const chunkBytes = options.chunkBytes ?? null;
-  if (chunkBytes !== null && !(Number.isInteger(chunkBytes) && chunkBytes >= 16)) throw bad(`chunkBytes must be an integer >= 16, got ${String(chunkBytes)}`);
+  if (chunkBytes !== null && !(Number.isInteger(chunkBytes) && chunkBytes >= 16))
+    throw bad(`chunkBytes must be an integer >= 16, got ${String(chunkBytes)}`);
   return {
     socket: {
       ...defaultSocketOptions,

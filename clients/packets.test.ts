@@ -48,15 +48,18 @@ describe('normalizeProgress', () => {
     expect(normalizeProgress({ done: 1, total: 2, percent: 10 }).percent).toBe(10);
   });
 
-  it.each([[{ done: -1 }], [{ total: Number.NaN }], [{ percent: 101 }], [{ state: 'finished' }], [{ job: 3 }]])('rejects %o with BAD_ARGUMENT', (bad) => {
-    let caught: unknown;
-    try {
-      normalizeProgress(bad as never);
-    } catch (error) {
-      caught = error;
-    }
-    expect(isClientError(caught, 'BAD_ARGUMENT')).toBe(true);
-  });
+  it.each([[{ done: -1 }], [{ total: Number.NaN }], [{ percent: 101 }], [{ state: 'finished' }], [{ job: 3 }]])(
+    'rejects %o with BAD_ARGUMENT',
+    (bad) => {
+      let caught: unknown;
+      try {
+        normalizeProgress(bad as never);
+      } catch (error) {
+        caught = error;
+      }
+      expect(isClientError(caught, 'BAD_ARGUMENT')).toBe(true);
+    },
+  );
 });
 
 describe('progressText', () => {

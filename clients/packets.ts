@@ -38,7 +38,8 @@ export function normalizeProgress(progress: Progress): Progress {
     }
   }
   if (out.percent !== undefined && out.percent > 100) throw badArgument(`progress.percent must be <= 100, got ${out.percent}`);
-  if (out.state !== undefined && !STATES.has(out.state)) throw badArgument(`progress.state must be running, done or failed, got ${String(out.state)}`);
+  if (out.state !== undefined && !STATES.has(out.state))
+    throw badArgument(`progress.state must be running, done or failed, got ${String(out.state)}`);
   if (out.job !== undefined && typeof out.job !== 'string') throw badArgument('progress.job must be a string');
   if (out.status !== undefined && typeof out.status !== 'string') throw badArgument('progress.status must be a string');
   if (out.percent === undefined && out.done !== undefined && out.total !== undefined && out.total > 0) {
@@ -103,7 +104,10 @@ export function encodePacket(packet: object, maxMessageBytes: number): string {
   const text = JSON.stringify(packet);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxMessageBytes) {
-    throw new ClientError(ClientErrorCode.TooLarge, `the message is ${size} bytes, more than the ${maxMessageBytes} bytes the relay accepts`);
+    throw new ClientError(
+      ClientErrorCode.TooLarge,
+      `the message is ${size} bytes, more than the ${maxMessageBytes} bytes the relay accepts`,
+    );
   }
   return text;
 }
@@ -124,7 +128,12 @@ export const RAW_OPCODE = 'raw';
 export function decodePacket(text: string): ReceivedPacket {
   try {
     const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { opcode?: unknown }).opcode === 'string') {
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof (value as { opcode?: unknown }).opcode === 'string'
+    ) {
       return value as ReceivedPacket;
     }
   } catch {

@@ -14,10 +14,14 @@ const OUTCOMES = new Set<string>(Object.values(Outcome));
 export function relayError(packet: ReceivedPacket): ClientError {
   const code = typeof packet.code === 'string' ? packet.code : 'UNKNOWN';
   const text = typeof packet.error === 'string' ? packet.error : 'no reason given';
-  return new ClientError(SIZE_CODES.has(code) ? ClientErrorCode.TooLarge : ClientErrorCode.RelayError, `the relay refused the message: ${code}: ${text}`, {
-    relayCode: code as ErrorCode,
-    reason: text,
-  });
+  return new ClientError(
+    SIZE_CODES.has(code) ? ClientErrorCode.TooLarge : ClientErrorCode.RelayError,
+    `the relay refused the message: ${code}: ${text}`,
+    {
+      relayCode: code as ErrorCode,
+      reason: text,
+    },
+  );
 }
 
 /**
@@ -76,7 +80,9 @@ export class Pipeline implements Outbound {
     } else if (typeof packet.outcome === 'string' && OUTCOMES.has(packet.outcome)) {
       request.resolve(packet.outcome as SendResult);
     } else {
-      request.reject(new ClientError(ClientErrorCode.RelayError, `the relay sent an outcome this client does not know: ${String(packet.outcome)}`));
+      request.reject(
+        new ClientError(ClientErrorCode.RelayError, `the relay sent an outcome this client does not know: ${String(packet.outcome)}`),
+      );
     }
   }
 
@@ -90,7 +96,10 @@ export class Pipeline implements Outbound {
   #write(request: OutboundRequest): void {
     if (!request.expectsOutcome) {
       this.#sendFrames(request.text, (error) => {
-        if (error) request.reject(new ClientError(ClientErrorCode.ConnectionLost, `could not write the message: ${error.message}`, { cause: error }));
+        if (error)
+          request.reject(
+            new ClientError(ClientErrorCode.ConnectionLost, `could not write the message: ${error.message}`, { cause: error }),
+          );
         else request.resolve('sent');
       });
       return;
@@ -126,7 +135,10 @@ export class Pipeline implements Outbound {
       this.#arm(late);
       return;
     }
-    const error = new ClientError(ClientErrorCode.Timeout, `the relay did not answer within ${this.#settings.ackTimeoutMs} ms (no outcome)`);
+    const error = new ClientError(
+      ClientErrorCode.Timeout,
+      `the relay did not answer within ${this.#settings.ackTimeoutMs} ms (no outcome)`,
+    );
     this.fail(error);
     this.#settings.onTimeout(error);
   };

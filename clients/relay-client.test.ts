@@ -63,7 +63,15 @@ describe.each(['v1', 'v2'] as const)('RelayClient over protocol %s', (protocol) 
     const result = await client.feedback(page.uuid, 'hello page', { extra: { step: 1 } });
     expect(result).toBe(protocol === 'v1' ? 'sent' : 'delivered');
     const packet = await page.nextPacket();
-    expect(packet).toMatchObject({ opcode: 'feedback', uuid: page.uuid, ident: '', message: 'hello page', step: 1, fromUUID: client.uuid, fromIdent: 'job-7' });
+    expect(packet).toMatchObject({
+      opcode: 'feedback',
+      uuid: page.uuid,
+      ident: '',
+      message: 'hello page',
+      step: 1,
+      fromUUID: client.uuid,
+      fromIdent: 'job-7',
+    });
   });
 
   it('keeps order when many feedbacks are fired without awaiting', async () => {

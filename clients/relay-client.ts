@@ -292,7 +292,11 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (inFlight && info.code === CloseCode.MessageTooBig) {
       return new ClientError(ClientErrorCode.TooLarge, `the relay refused the message as too large${reason ? `: ${reason}` : ''}`, details);
     }
-    return new ClientError(ClientErrorCode.ConnectionLost, `connection to ${this.url} lost (code ${info.code}${reason ? `: ${reason}` : ''})`, details);
+    return new ClientError(
+      ClientErrorCode.ConnectionLost,
+      `connection to ${this.url} lost (code ${info.code}${reason ? `: ${reason}` : ''})`,
+      details,
+    );
   }
 
   #scheduleRetry(error: ClientError): void {
@@ -309,7 +313,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       socket = await RelaySocket.open(this.url, this.#settings.socket);
     } catch (error) {
       if (this.#state !== 'reconnecting') return;
-      this.#scheduleRetry(error instanceof ClientError ? error : new ClientError(ClientErrorCode.ConnectFailed, String(error), { cause: error }));
+      this.#scheduleRetry(
+        error instanceof ClientError ? error : new ClientError(ClientErrorCode.ConnectFailed, String(error), { cause: error }),
+      );
       return;
     }
     if (this.#state !== 'reconnecting') {

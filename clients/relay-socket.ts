@@ -103,7 +103,9 @@ export class RelaySocket {
     } catch (error) {
       if (!(error instanceof NoSubprotocolError)) throw error;
       if (options.protocol === 'v2') {
-        throw new ClientError(ClientErrorCode.HandshakeRefused, `${url} does not offer protocol v2 (subprotocol ${SUBPROTOCOL_V2})`, { reason: 'no v2' });
+        throw new ClientError(ClientErrorCode.HandshakeRefused, `${url} does not offer protocol v2 (subprotocol ${SUBPROTOCOL_V2})`, {
+          reason: 'no v2',
+        });
       }
       return handshake(url, [], options, deadline);
     }
@@ -265,9 +267,13 @@ class Handshake {
     const finish = (): void => {
       const reason = reasonFromBody(body) || res.statusMessage || '';
       this.#fail(
-        new ClientError(ClientErrorCode.HandshakeRefused, `${this.#url} refused the connection: HTTP ${res.statusCode}${reason ? ` ${reason}` : ''}`, {
-          reason,
-        }),
+        new ClientError(
+          ClientErrorCode.HandshakeRefused,
+          `${this.#url} refused the connection: HTTP ${res.statusCode}${reason ? ` ${reason}` : ''}`,
+          {
+            reason,
+          },
+        ),
       );
       req.destroy();
     };
@@ -295,13 +301,16 @@ class Handshake {
       return;
     }
     if (packet.opcode === ServerOpcode.Close) {
-      this.#refusal = typeof packet.error === 'string' && packet.error ? packet.error : 'the relay has no such resource, or does not accept this client';
+      this.#refusal =
+        typeof packet.error === 'string' && packet.error ? packet.error : 'the relay has no such resource, or does not accept this client';
     }
   };
 
   readonly #onClose = (code: number, reason: Buffer): void => {
     const why = this.#refusal || reason.toString() || this.#error?.message || `closed with code ${code} before ready`;
-    this.#fail(new ClientError(ClientErrorCode.HandshakeRefused, `${this.#url} refused the connection: ${why}`, { reason: why, closeCode: code }));
+    this.#fail(
+      new ClientError(ClientErrorCode.HandshakeRefused, `${this.#url} refused the connection: ${why}`, { reason: why, closeCode: code }),
+    );
   };
 }
 

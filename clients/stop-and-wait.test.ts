@@ -10,7 +10,12 @@ function setup(chunkBytes: number | null = null, maxInFlight = 1000) {
   const written: string[] = [];
   const queue = new Fifo<OutboundRequest>();
   const onTimeout = vi.fn();
-  const strategy = new StopAndWait({ send: (text) => written.push(text) }, queue, { chunkBytes, ackTimeoutMs: 1000, maxInFlight, onTimeout });
+  const strategy = new StopAndWait({ send: (text) => written.push(text) }, queue, {
+    chunkBytes,
+    ackTimeoutMs: 1000,
+    maxInFlight,
+    onTimeout,
+  });
   const results: Array<SendResult | string> = [];
   const enqueue = (text: string) => {
     queue.push({

@@ -72,7 +72,10 @@ export class StopAndWait implements Outbound {
 
   readonly #onTimeout = (): void => {
     this.#timer = null;
-    const error = new ClientError(ClientErrorCode.Timeout, `the relay did not acknowledge within ${this.#settings.ackTimeoutMs} ms (no next)`);
+    const error = new ClientError(
+      ClientErrorCode.Timeout,
+      `the relay did not acknowledge within ${this.#settings.ackTimeoutMs} ms (no next)`,
+    );
     this.fail(error);
     this.#settings.onTimeout(error);
   };

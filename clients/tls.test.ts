@@ -20,11 +20,27 @@ beforeAll(() => {
   certFile = join(dir, 'cert.pem');
   pkFile = join(dir, 'key.pem');
   // A self-signed certificate for localhost and 127.0.0.1.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-keyout', pkFile, '-out', certFile,
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      pkFile,
+      '-out',
+      certFile,
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
 });
 
 afterAll(() => {
@@ -55,7 +71,10 @@ describe('TLS (ssl:// and wss://)', () => {
 
   it('accepts it when rejectUnauthorized: false is asked for (wss:// scheme)', async () => {
     const relay = await startTlsRelay();
-    const client = cleanup.add(await RelayClient.connect(`wss://127.0.0.1:${relay.port}/php`, { tls: { rejectUnauthorized: false } }), (c) => c.terminate());
+    const client = cleanup.add(
+      await RelayClient.connect(`wss://127.0.0.1:${relay.port}/php`, { tls: { rejectUnauthorized: false } }),
+      (c) => c.terminate(),
+    );
     expect(await client.echo('x')).toBe('sent');
   });
 });

@@ -16,7 +16,8 @@ const { values, positionals } = parseArgs({
   },
 });
 const to = values.to!;
-const messages = positionals.length > 0 ? [positionals.join(' ')] : ['Hello 1 from sender', 'Hello 22 from sender', { hello: 333, from: 'sender' }];
+const messages =
+  positionals.length > 0 ? [positionals.join(' ')] : ['Hello 1 from sender', 'Hello 22 from sender', { hello: 333, from: 'sender' }];
 
 try {
   const client = await RelayClient.connect(values.address!, { ident: 'sender' });

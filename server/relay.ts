@@ -281,8 +281,7 @@ export class Relay {
     const sessions = this.sessions;
     const logger = this.logger;
     const stats = this.stats;
-    const throttle =
-      this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
+    const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
       handleFrame(conn, data, resource, pipeline);
       throttle?.onMessage();

@@ -47,7 +47,10 @@ function start(args: string[], cwd = dir): Run {
 /** Resolve with the first match of `pattern` in the run's stdout; reject on exit or timeout. */
 function waitForOutput(run: Run, pattern: RegExp): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`timed out waiting for ${pattern}; stdout: ${run.stdout} stderr: ${run.stderr}`)), WAIT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`timed out waiting for ${pattern}; stdout: ${run.stdout} stderr: ${run.stderr}`)),
+      WAIT_MS,
+    );
     function check(): void {
       const match = pattern.exec(run.stdout);
       if (match) finish(null, match);
@@ -70,7 +73,10 @@ function waitForOutput(run: Run, pattern: RegExp): Promise<RegExpExecArray> {
 }
 
 function waitForExit(run: Run): Promise<number | null> {
-  return Promise.race([run.exit, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within ${WAIT_MS} ms`)), WAIT_MS).unref())]);
+  return Promise.race([
+    run.exit,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within ${WAIT_MS} ms`)), WAIT_MS).unref()),
+  ]);
 }
 
 /** Start the relay and return its port, read from the ready line. */
@@ -144,7 +150,9 @@ describe('websock serve', () => {
   it('stops on a TLS address without a certificate, and on a bad flag', async () => {
     const tls = start(['serve', '-i', ini('empty.ini', ''), '--adress', 'wss://127.0.0.1:0']);
     expect(await waitForExit(tls)).toBe(2);
-    expect(tls.stderr).toBe('websock: command line: --adress "wss://127.0.0.1:0": wss:// is TLS and needs certFile and pkFile (PEM files); certFile and pkFile not set\n');
+    expect(tls.stderr).toBe(
+      'websock: command line: --adress "wss://127.0.0.1:0": wss:// is TLS and needs certFile and pkFile (PEM files); certFile and pkFile not set\n',
+    );
     const level = start(['serve', '-i', join(dir, 'empty.ini'), '--log-level', 'chatty']);
     expect(await waitForExit(level)).toBe(2);
     expectOneLineNoStack(level.stderr);
@@ -190,10 +198,14 @@ describe('websock serve', () => {
 
   it('says in one line that the port is taken, and exits 1', async () => {
     blocker = createServer();
-    const taken = await new Promise<number>((resolve) => blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)));
+    const taken = await new Promise<number>((resolve) =>
+      blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)),
+    );
     const run = start(['serve', '-i', ini('taken.ini', 'demo = false\n'), '--adress', `ws://127.0.0.1:${taken}`]);
     expect(await waitForExit(run)).toBe(1);
-    expect(run.stderr).toBe(`websock: cannot listen on ws://127.0.0.1:${taken}: the port is already in use; stop the other server or choose another port in adress (EADDRINUSE)\n`);
+    expect(run.stderr).toBe(
+      `websock: cannot listen on ws://127.0.0.1:${taken}: the port is already in use; stop the other server or choose another port in adress (EADDRINUSE)\n`,
+    );
   });
 
   it('exits at once on a second signal while waiting for clients to drain', async () => {
@@ -209,7 +221,9 @@ describe('websock serve', () => {
         if (received.includes('\r\n\r\n')) resolve();
       });
     });
-    raw.write('GET /web HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    raw.write(
+      'GET /web HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     await upgraded;
     await waitForOutput(run, /INFO client connected /);
     run.child.kill('SIGTERM');

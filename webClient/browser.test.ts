@@ -166,7 +166,8 @@ describe('demo page', () => {
   });
 
   it('answers bad job requests with a JSON error', async () => {
-    const post = (body: string) => fetch(relay.httpUrl('/demo/job'), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const post = (body: string) =>
+      fetch(relay.httpUrl('/demo/job'), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     const badJson = await post('{not json');
     expect(badJson.status).toBe(400);
     expect(await badJson.json()).toEqual({ error: expect.stringContaining('not valid JSON') });
@@ -182,8 +183,7 @@ describe('demo page', () => {
   it('limits how many jobs run at once', async () => {
     const small = await startDemoRelay({ maxJobs: 1, stepMs: 100 });
     try {
-      const post = () =>
-        fetch(small.httpUrl('/demo/job'), { method: 'POST', body: JSON.stringify({ uuid: 'nobody-is-here', steps: 2 }) });
+      const post = () => fetch(small.httpUrl('/demo/job'), { method: 'POST', body: JSON.stringify({ uuid: 'nobody-is-here', steps: 2 }) });
       const first = await post();
       expect(first.status).toBe(202);
       expect(await first.json()).toEqual({ job: expect.stringMatching(/^job-/), steps: 2 });
@@ -254,8 +254,9 @@ describe('a page written for the original socketWebClient API', () => {
     const uuid = await page.evaluate(
       () =>
         new Promise<string>((resolve) => {
-          const old = (window as unknown as { socketWebClient: (s: string, p: string, a: string) => Record<string, (...a: unknown[]) => unknown> })
-            .socketWebClient(location.hostname, location.port, '/web');
+          const old = (
+            window as unknown as { socketWebClient: (s: string, p: string, a: string) => Record<string, (...a: unknown[]) => unknown> }
+          ).socketWebClient(location.hostname, location.port, '/web');
           old.setCallbackReady!(() => resolve(String(old.uuid!())));
           old.init!();
         }),
@@ -279,14 +280,20 @@ describe('WebsockClient', () => {
     return { page, uuid };
   }
 
-  it('resolves v2 sends with the relay\'s outcome', async () => {
+  it("resolves v2 sends with the relay's outcome", async () => {
     const a = await openModern();
     const b = await openModern();
     expect(await a.page.evaluate(() => (window as unknown as Modern).c.protocol)).toBe(2);
     const results = await a.page.evaluate(async (to) => {
       const { c } = window as unknown as Modern;
       const failed = await c.send({ opcode: 'no-such-opcode' }).catch((error: { code: string }) => error.code);
-      return [await c.feedback(to, 'hi B'), await c.feedback('no-such-page.00', 'hello?'), await c.broadcast('to all'), failed, await c.echo('me')];
+      return [
+        await c.feedback(to, 'hi B'),
+        await c.feedback('no-such-page.00', 'hello?'),
+        await c.broadcast('to all'),
+        failed,
+        await c.echo('me'),
+      ];
     }, b.uuid);
     expect(results[4]).toEqual({ outcome: 'delivered' });
     expect(results[0]).toEqual({ outcome: 'delivered' });
@@ -319,7 +326,7 @@ describe('WebsockClient', () => {
     expect(got).toEqual([...Array.from({ length: 20 }, (_, i) => `#${i}`), sent.long]);
   });
 
-  it('binds a job\'s progress to a <progress> bar and a status line', async () => {
+  it("binds a job's progress to a <progress> bar and a status line", async () => {
     const { page, uuid } = await openModern();
     await page.evaluate(() => {
       const w = window as unknown as Modern;
@@ -334,7 +341,12 @@ describe('WebsockClient', () => {
       });
     });
     const backend = await connectBackend();
-    const bar = () => page.$eval('#bar', (el) => [(el as HTMLProgressElement).value, el.getAttribute('data-state'), document.getElementById('status')?.textContent]);
+    const bar = () =>
+      page.$eval('#bar', (el) => [
+        (el as HTMLProgressElement).value,
+        el.getAttribute('data-state'),
+        document.getElementById('status')?.textContent,
+      ]);
     await backend.progress(uuid, { job: 'mine', done: 3, total: 12, status: 'three of twelve' });
     await page.waitForFunction(() => document.getElementById('status')?.textContent === 'three of twelve', undefined, WAIT);
     expect(await bar()).toEqual([25, 'running', 'three of twelve']);

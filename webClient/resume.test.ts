@@ -4,7 +4,7 @@
  * missed, in order and once; after a gap longer than retention it is told
  * so and still gets each job's latest progress.
  */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../clients/index.js';
 import type { Relay } from '../server/relay.js';
@@ -110,7 +110,7 @@ describe('resume after a network outage', () => {
     ]);
   });
 
-  it('says recovered: false after a gap longer than retention, and still shows each job\'s latest progress', async () => {
+  it("says recovered: false after a gap longer than retention, and still shows each job's latest progress", async () => {
     const { relay, proxy } = await relayWithProxy({ retentionCount: 5 });
     const page = await openPage(proxy.httpUrl('/'));
     await page.waitForSelector('#state[data-state="open"]', WAIT);

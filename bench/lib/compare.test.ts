@@ -16,7 +16,11 @@ describe('median', () => {
 describe('compareMetric', () => {
   it('reports the ratio ours/reference of the medians and judges a lower bound', () => {
     const spec = { key: 'throughput', label: 't', decimals: 0, ratioTarget: { op: '>=' as const, value: 0.8 } };
-    const result = compareMetric(spec, [run({ throughput: 70 }), run({ throughput: 90 }), run({ throughput: 80 })], [run({ throughput: 100 })]);
+    const result = compareMetric(
+      spec,
+      [run({ throughput: 70 }), run({ throughput: 90 }), run({ throughput: 80 })],
+      [run({ throughput: 100 })],
+    );
     expect(result.ours).toBe(80);
     expect(result.ratio).toBeCloseTo(0.8);
     expect(result.met).toBe(true);
@@ -25,7 +29,13 @@ describe('compareMetric', () => {
   });
 
   it('judges an upper bound and an absolute bound together', () => {
-    const spec = { key: 'rss', label: 'r', decimals: 1, ratioTarget: { op: '<=' as const, value: 1.5 }, absoluteTarget: { op: '<=' as const, value: 192, label: '≤ 192' } };
+    const spec = {
+      key: 'rss',
+      label: 'r',
+      decimals: 1,
+      ratioTarget: { op: '<=' as const, value: 1.5 },
+      absoluteTarget: { op: '<=' as const, value: 192, label: '≤ 192' },
+    };
     expect(compareMetric(spec, [run({ rss: 150 })], [run({ rss: 120 })]).met).toBe(true);
     expect(compareMetric(spec, [run({ rss: 200 })], [run({ rss: 190 })]).met).toBe(false);
     expect(compareMetric(spec, [run({ rss: 150 })], [run({ rss: 50 })]).met).toBe(false);

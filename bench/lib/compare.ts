@@ -68,11 +68,14 @@ export interface DeliveryTotals {
 }
 
 export function deliveryTotals(runs: readonly RunResult[]): DeliveryTotals {
-  return runs.reduce((sum, run) => ({ sent: sum.sent + run.sent, delivered: sum.delivered + run.delivered, duplicates: sum.duplicates + run.duplicates }), {
-    sent: 0,
-    delivered: 0,
-    duplicates: 0,
-  });
+  return runs.reduce(
+    (sum, run) => ({ sent: sum.sent + run.sent, delivered: sum.delivered + run.delivered, duplicates: sum.duplicates + run.duplicates }),
+    {
+      sent: 0,
+      delivered: 0,
+      duplicates: 0,
+    },
+  );
 }
 
 /** Any message lost or duplicated in these runs? */

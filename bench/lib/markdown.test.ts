@@ -26,7 +26,9 @@ function outcome(overrides: Partial<ScenarioOutcome>): ScenarioOutcome {
     notes: [],
     runs: { ours: [run(90)], reference: [run(100)] },
     totals: { ours: { sent: 10, delivered: 10, duplicates: 0 }, reference: { sent: 10, delivered: 10, duplicates: 0 } },
-    comparison: [{ key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 90, reference: 100, ratio: 0.9, target: '≥ 0.8×', met: true }],
+    comparison: [
+      { key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 90, reference: 100, ratio: 0.9, target: '≥ 0.8×', met: true },
+    ],
     ...overrides,
   };
 }
@@ -43,7 +45,9 @@ describe('renderMarkdown', () => {
     const missed = outcome({
       title: 'lossy',
       totals: { ours: { sent: 10, delivered: 9, duplicates: 0 }, reference: { sent: 10, delivered: 10, duplicates: 0 } },
-      comparison: [{ key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 50, reference: 100, ratio: 0.5, target: '≥ 0.8×', met: false }],
+      comparison: [
+        { key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 50, reference: 100, ratio: 0.5, target: '≥ 0.8×', met: false },
+      ],
     });
     const skipped = outcome({ title: 'later', status: 'skipped', notes: ['TODO: not yet'] });
     const text = renderMarkdown({ ...base, loadAverage: { start: 9, end: 3 }, scenarios: [missed, skipped] });

@@ -35,7 +35,9 @@ export function renderMarkdown(results: BenchResults): string {
       `load average ${results.loadAverage.start} → ${results.loadAverage.end}`,
   );
   lines.push('');
-  lines.push('Ratio = ours / reference. The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.');
+  lines.push(
+    'Ratio = ours / reference. The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.',
+  );
   if (results.loadAverage.start > results.machine.cpus || results.loadAverage.end > results.machine.cpus) {
     lines.push('');
     lines.push(

@@ -46,7 +46,12 @@ export function loadAverageNow(): number {
 
 export function machine(): Machine {
   const list = cpus();
-  return { cpuModel: list[0]?.model.trim() ?? 'unknown', cpus: list.length, memoryMiB: Math.round(totalmem() / 2 ** 20), kernel: release() };
+  return {
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    cpus: list.length,
+    memoryMiB: Math.round(totalmem() / 2 ** 20),
+    kernel: release(),
+  };
 }
 
 /** The commit the tree is at, with `+dirty` when it has uncommitted changes. */

@@ -40,9 +40,16 @@ class Backend {
     this.index = index;
     this.total = plan.kind === 'large' ? (index === 0 ? 1 : 0) : plan.perBackend;
     const headers = { 'Client-Type': CLIENT_TYPE_BACKEND, Ident: `${config.identPrefix}${index}` };
-    this.socket = new WebSocket(config.url, config.subprotocol ? [config.subprotocol] : [], { headers, perMessageDeflate: false, maxPayload: 0 });
+    this.socket = new WebSocket(config.url, config.subprotocol ? [config.subprotocol] : [], {
+      headers,
+      perMessageDeflate: false,
+      maxPayload: 0,
+    });
     this.ready = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`backend ${index} got no ready within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`backend ${index} got no ready within ${CONNECT_TIMEOUT_MS} ms`)),
+        CONNECT_TIMEOUT_MS,
+      );
       const onFirst = (data: RawData): void => {
         const packet = JSON.parse(data.toString()) as { opcode?: string };
         if (packet.opcode !== ServerOpcode.Ready) return;

@@ -22,7 +22,11 @@ function post(body: string): Promise<{ status: number; text: string }> {
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${config.secret}` },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          authorization: `Bearer ${config.secret}`,
+        },
         timeout: REQUEST_TIMEOUT_MS,
       },
       function onResponse(res) {
@@ -43,7 +47,10 @@ async function publisher(connection: number): Promise<void> {
   for (let k = 0; k < config.perConnection; k++) {
     const index = connection * config.perConnection + k;
     const sendUs = nowUs();
-    const body = JSON.stringify({ uuid: config.uuids[index % config.uuids.length], message: markedMessage(index, sendUs, config.messageBytes) });
+    const body = JSON.stringify({
+      uuid: config.uuids[index % config.uuids.length],
+      message: markedMessage(index, sendUs, config.messageBytes),
+    });
     if (report.sent === 0) report.firstSendUs = sendUs;
     report.sent++;
     report.lastSendUs = sendUs;

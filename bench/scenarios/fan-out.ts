@@ -8,7 +8,14 @@ const size = (quick: boolean) => ({ pages: quick ? 500 : 1000, broadcasts: quick
 export const fanOut: Scenario = {
   name: 'fan-out',
   title: 'fan-out broadcast',
-  metrics: [throughput('deliveries/s'), cpuPerDelivery({ op: '<=', value: 0.5 }), userCpuPerDelivery, relayBusy, ...latencyMetrics(false), peakRss],
+  metrics: [
+    throughput('deliveries/s'),
+    cpuPerDelivery({ op: '<=', value: 0.5 }),
+    userCpuPerDelivery,
+    relayBusy,
+    ...latencyMetrics(false),
+    peakRss,
+  ],
   describe(quick) {
     const s = size(quick);
     return `1 backend × ${s.broadcasts} broadcasts of ${s.bytes} B to ${s.pages} pages, waiting for next`;
@@ -21,7 +28,12 @@ export const fanOut: Scenario = {
       messages: s.broadcasts,
       sendTimeoutMs: 120_000,
       publishers: (relay) =>
-        context.spawnBackends({ url: relay.url('/php'), count: 1, identPrefix: 'bench-', plan: { kind: 'broadcast', perBackend: s.broadcasts, messageBytes: s.bytes } }),
+        context.spawnBackends({
+          url: relay.url('/php'),
+          count: 1,
+          identPrefix: 'bench-',
+          plan: { kind: 'broadcast', perBackend: s.broadcasts, messageBytes: s.bytes },
+        }),
     });
   },
 };

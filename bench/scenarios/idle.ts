@@ -20,7 +20,13 @@ export const idle: Scenario = {
     const relay = await context.startRelay();
     await relay.gc();
     const before = await relay.stats();
-    const pages = context.spawnPages({ url: relay.url('/web'), count, connectConcurrency: 100, expect: { kind: 'none' }, reportUuids: false });
+    const pages = context.spawnPages({
+      url: relay.url('/web'),
+      count,
+      connectConcurrency: 100,
+      expect: { kind: 'none' },
+      reportUuids: false,
+    });
     const connected = await pages.waitFor('connected', 60_000 + count * 20);
     await relay.gc();
     const after = await relay.stats();

@@ -10,7 +10,12 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
   const bytes = sizeMiB * MiB;
   const peakRssMetric: MetricSpec =
     sizeMiB >= 64
-      ? { key: 'peakRssMiB', label: 'relay peak RSS (MiB)', decimals: 1, absoluteTarget: { op: '<=', value: 3 * sizeMiB, label: `≤ 3 × ${sizeMiB} MiB` } }
+      ? {
+          key: 'peakRssMiB',
+          label: 'relay peak RSS (MiB)',
+          decimals: 1,
+          absoluteTarget: { op: '<=', value: 3 * sizeMiB, label: `≤ 3 × ${sizeMiB} MiB` },
+        }
       : { key: 'peakRssMiB', label: 'relay peak RSS (MiB)', decimals: 1 };
   return {
     name: `large-${sizeMiB}MiB`,
@@ -27,9 +32,20 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
     },
     async run(context) {
       const relay = await context.startRelay({ maxMessageBytes: MAX_MESSAGE_BYTES });
-      const pages = context.spawnPages({ url: relay.url('/web'), count: 1, connectConcurrency: 1, expect: { kind: 'large' }, reportUuids: true });
+      const pages = context.spawnPages({
+        url: relay.url('/web'),
+        count: 1,
+        connectConcurrency: 1,
+        expect: { kind: 'large' },
+        reportUuids: true,
+      });
       const uuid = ((await pages.waitFor('connected', 30_000)).uuids as string[])[0]!;
-      const backends = context.spawnBackends({ url: relay.url('/php'), count: 1, identPrefix: 'bench-', plan: { kind: 'large', bytes, uuid } });
+      const backends = context.spawnBackends({
+        url: relay.url('/php'),
+        count: 1,
+        identPrefix: 'bench-',
+        plan: { kind: 'large', bytes, uuid },
+      });
       await backends.waitFor('connected', 60_000);
       await relay.gc();
       const before = await relay.stats();

@@ -11,7 +11,9 @@ export const throughput = (unit: string): MetricSpec => ({
 export const latencyMetrics = (p99Target: boolean): MetricSpec[] => [
   { key: 'p50Ms', label: 'latency p50 (ms)', decimals: 2 },
   { key: 'p90Ms', label: 'latency p90 (ms)', decimals: 2 },
-  p99Target ? { key: 'p99Ms', label: 'latency p99 (ms)', decimals: 2, ratioTarget: { op: '<=', value: 1.5 } } : { key: 'p99Ms', label: 'latency p99 (ms)', decimals: 2 },
+  p99Target
+    ? { key: 'p99Ms', label: 'latency p99 (ms)', decimals: 2, ratioTarget: { op: '<=', value: 1.5 } }
+    : { key: 'p99Ms', label: 'latency p99 (ms)', decimals: 2 },
   { key: 'maxMs', label: 'latency max (ms)', decimals: 2 },
 ];
 

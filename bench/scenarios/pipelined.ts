@@ -8,7 +8,11 @@ import { runDeliveries } from './delivery-run.js';
 import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
 import type { Scenario } from './scenario.js';
 
-function pipelinedScenario(name: string, title: string, size: (quick: boolean) => { backends: number; perBackend: number; pages: number; bytes: number }): Scenario {
+function pipelinedScenario(
+  name: string,
+  title: string,
+  size: (quick: boolean) => { backends: number; perBackend: number; pages: number; bytes: number },
+): Scenario {
   return {
     name,
     title,
@@ -38,6 +42,16 @@ function pipelinedScenario(name: string, title: string, size: (quick: boolean) =
   };
 }
 
-export const pipelined = pipelinedScenario('v2-pipelined', 'v2 pipelined', (quick) => ({ backends: 10, perBackend: quick ? 300 : 2000, pages: 50, bytes: 100 }));
+export const pipelined = pipelinedScenario('v2-pipelined', 'v2 pipelined', (quick) => ({
+  backends: 10,
+  perBackend: quick ? 300 : 2000,
+  pages: 50,
+  bytes: 100,
+}));
 
-export const pipelinedMaxRate = pipelinedScenario('v2-max-rate', 'v2 one-to-one max rate', (quick) => ({ backends: 1, perBackend: quick ? 5000 : 50_000, pages: 1, bytes: 100 }));
+export const pipelinedMaxRate = pipelinedScenario('v2-max-rate', 'v2 one-to-one max rate', (quick) => ({
+  backends: 1,
+  perBackend: quick ? 5000 : 50_000,
+  pages: 1,
+  bytes: 100,
+}));

@@ -105,7 +105,10 @@ describe('websock send', () => {
     const { page, address } = await relayWithPage();
     const run = websock(['send', '-a', address, '--uuid', page.uuid, '--job', 'import', '--progress', '3/4', '--status', 'importing']);
     expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
-    expect(await page.nextPacket(15_000)).toMatchObject({ message: 'importing', progress: { job: 'import', done: 3, total: 4, percent: 75 } });
+    expect(await page.nextPacket(15_000)).toMatchObject({
+      message: 'importing',
+      progress: { job: 'import', done: 3, total: 4, percent: 75 },
+    });
   });
 
   it.each(['v1', 'v2'])('--stdin delivers 1 000 lines complete and in order (protocol %s)', async (protocol) => {
@@ -131,8 +134,31 @@ describe('websock send', () => {
 
   it('trusts the self-signed certFile of the websock.ini it takes an ssl:// address from', async () => {
     const dir = mkdtempSync(join(scratch, 'tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const relay = cleanup.add(await startRelay({ address: parseAddress('wss://127.0.0.1:0'), certFile: join(dir, 'cert.pem'), pkFile: join(dir, 'key.pem') }), (r) => r.stop());
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const relay = cleanup.add(
+      await startRelay({ address: parseAddress('wss://127.0.0.1:0'), certFile: join(dir, 'cert.pem'), pkFile: join(dir, 'key.pem') }),
+      (r) => r.stop(),
+    );
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), { rejectUnauthorized: false }), (p) => p.close());
     writeFileSync(join(dir, 'websock.ini'), `adress = ssl://0.0.0.0:${relay.port}\ncertFile = cert.pem\npkFile = key.pem\n`);
     const run = websock(['send', '--uuid', page.uuid, 'over TLS'], { cwd: dir });

@@ -20,7 +20,10 @@ export interface ConnectionFlags {
 
 export function addConnectionOptions(command: Command): Command {
   return command
-    .option('-a, --address <url>', 'relay address, SCHEME://HOST[:PORT][/RESOURCE] with SCHEME ws, wss, tcp or ssl (default: $WEBSOCK_ADDRESS, else adress in ./websock.ini, else tcp://127.0.0.1:8080; resource /php)')
+    .option(
+      '-a, --address <url>',
+      'relay address, SCHEME://HOST[:PORT][/RESOURCE] with SCHEME ws, wss, tcp or ssl (default: $WEBSOCK_ADDRESS, else adress in ./websock.ini, else tcp://127.0.0.1:8080; resource /php)',
+    )
     .option('-i, --ini <file>', 'read the address from this websock.ini instead of ./websock.ini')
     .option('--ca <file>', 'PEM certificate to trust for wss/ssl (e.g. the relay’s self-signed certFile)')
     .option('--insecure', 'accept any TLS certificate, self-signed included (testing only)')

@@ -45,7 +45,8 @@ export async function runListen(flags: ListenFlags, io: CliIo, signal?: AbortSig
   try {
     if (flags.count !== undefined) {
       limit = Number(flags.count);
-      if (!(Number.isInteger(limit) && limit > 0)) throw new ClientError(ClientErrorCode.BadArgument, `--count must be a whole number > 0, got "${flags.count}"`);
+      if (!(Number.isInteger(limit) && limit > 0))
+        throw new ClientError(ClientErrorCode.BadArgument, `--count must be a whole number > 0, got "${flags.count}"`);
     }
     const { address, options } = connectionSettings(flags, io);
     client = await RelayClient.connect(address, { ...options, ...(flags.ident ? { ident: flags.ident } : {}), reconnect: LISTEN_BACKOFF });

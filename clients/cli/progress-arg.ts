@@ -10,6 +10,7 @@ export function parseProgressArg(text: string): Pick<Progress, 'done' | 'total' 
   if (!match) throw new ClientError(ClientErrorCode.BadArgument, `--progress must be N/TOTAL or a percentage N, got "${text}"`);
   const first = Number(match[1]);
   if (match[2] !== undefined) return { done: first, total: Number(match[2]) };
-  if (first > 100) throw new ClientError(ClientErrorCode.BadArgument, `--progress ${text}: a percentage is at most 100 (use N/TOTAL for counts)`);
+  if (first > 100)
+    throw new ClientError(ClientErrorCode.BadArgument, `--progress ${text}: a percentage is at most 100 (use N/TOTAL for counts)`);
   return { percent: first };
 }

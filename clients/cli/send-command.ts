@@ -62,7 +62,8 @@ function parseJson(text: string, where: string): unknown {
 
 /** Check the flags and words; throws BAD_ARGUMENT with a line that says what is wrong. */
 export function planSend(words: string[], flags: SendFlags): SendPlan {
-  if ((flags.uuid === undefined) === (flags.ident === undefined)) throw usage('give exactly one recipient: --uuid UUID (a page) or --ident NAME (a script)');
+  if ((flags.uuid === undefined) === (flags.ident === undefined))
+    throw usage('give exactly one recipient: --uuid UUID (a page) or --ident NAME (a script)');
   if (flags.uuid === '' || flags.ident === '') throw usage('the recipient must not be empty');
   const target = flags.uuid !== undefined ? { uuid: flags.uuid } : { ident: flags.ident! };
   const hasProgress = flags.progress !== undefined || flags.job !== undefined || flags.status !== undefined || flags.state !== undefined;
@@ -118,7 +119,8 @@ export async function runSend(words: string[], flags: SendFlags, io: CliIo): Pro
     if (!plan.stdin) {
       const result = await sendOne(client, plan, plan.message);
       if (result === 'unknown') return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)}`);
-      if (result === 'dropped') return fail(ExitCode.Rejected, `not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
+      if (result === 'dropped')
+        return fail(ExitCode.Rejected, `not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
       return ExitCode.Ok;
     }
     return await sendLines(client, plan, io, fail);
@@ -130,7 +132,12 @@ export async function runSend(words: string[], flags: SendFlags, io: CliIo): Pro
 }
 
 /** Each stdin line as one feedback, in order, with a bounded number in flight. */
-async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (code: ExitCode, message: string) => ExitCode): Promise<ExitCode> {
+async function sendLines(
+  client: RelayClient,
+  plan: SendPlan,
+  io: CliIo,
+  fail: (code: ExitCode, message: string) => ExitCode,
+): Promise<ExitCode> {
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   const inFlight: Array<{ line: number; sending: Promise<SendResult> }> = [];
   let lineNo = 0;
@@ -171,9 +178,11 @@ async function sendLines(client: RelayClient, plan: SendPlan, io: CliIo, fail: (
     lines.close();
   }
   if (error !== undefined) return fail(exitCodeFor(error), `line ${failedLine}: ${(error as Error).message}`);
-  if (unknownLine) return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
+  if (unknownLine)
+    return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
   // The recipient may catch up, so keep sending, but say at the end that not everything arrived.
-  if (droppedLines) return fail(ExitCode.Rejected, `${droppedLines} line(s) not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
+  if (droppedLines)
+    return fail(ExitCode.Rejected, `${droppedLines} line(s) not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
   return ExitCode.Ok;
 }
 

@@ -79,7 +79,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('maxBuffered', 'maxBufferedBytes', (raw) => parse.byteSize(raw, { min: 1024 })),
   key('stallTimeout', 'stallTimeoutMs', (raw) => parse.seconds(raw, { positive: true })),
   key('publishSecret', 'publishSecret', (raw) => parse.optionalText(raw)),
-  key('publishRateLimit', 'publishRateLimit', (raw) => parse.wholeNumber(raw, { min: 0, note: 'requests per second per IP; 0 = no limit' })),
+  key('publishRateLimit', 'publishRateLimit', (raw) =>
+    parse.wholeNumber(raw, { min: 0, note: 'requests per second per IP; 0 = no limit' }),
+  ),
   key('demo', 'demo', (raw) => parse.bool(raw)),
 ];
 

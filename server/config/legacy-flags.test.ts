@@ -3,20 +3,20 @@ import { rewriteLegacyFlags } from './legacy-flags.js';
 
 describe('rewriteLegacyFlags', () => {
   it('turns the original single-dash long flags into double-dash ones', () => {
-    expect(rewriteLegacyFlags(['serve', '-i', 'websock.ini', '-adress', 'ws://0.0.0.0:8080', '-logfile', '/tmp/x.log', '-console'])).toEqual([
-      'serve',
-      '-i',
-      'websock.ini',
-      '--adress',
-      'ws://0.0.0.0:8080',
-      '--logfile',
-      '/tmp/x.log',
-      '--console',
-    ]);
+    expect(
+      rewriteLegacyFlags(['serve', '-i', 'websock.ini', '-adress', 'ws://0.0.0.0:8080', '-logfile', '/tmp/x.log', '-console']),
+    ).toEqual(['serve', '-i', 'websock.ini', '--adress', 'ws://0.0.0.0:8080', '--logfile', '/tmp/x.log', '--console']);
   });
 
   it('works when serve is left out, as the original was started', () => {
-    expect(rewriteLegacyFlags(['-i', 'a.ini', '-address', 'ws://h:1', '-logLevel', 'debug'])).toEqual(['-i', 'a.ini', '--address', 'ws://h:1', '--log-level', 'debug']);
+    expect(rewriteLegacyFlags(['-i', 'a.ini', '-address', 'ws://h:1', '-logLevel', 'debug'])).toEqual([
+      '-i',
+      'a.ini',
+      '--address',
+      'ws://h:1',
+      '--log-level',
+      'debug',
+    ]);
   });
 
   it('splits the -flag=value form into two words', () => {

@@ -42,7 +42,6 @@ export function rewriteLegacyFlags(args: readonly string[]): string[] {
     if (flag === undefined) out.push(arg);
     else if (equals === -1) out.push(flag);
     else out.push(flag, arg.slice(equals + 1)); // `-i=x` as two words: commander reads `-i=x` as "=x"
-
   }
   return out;
 }

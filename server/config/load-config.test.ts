@@ -40,8 +40,44 @@ function messageFor(line: string): string {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'websock-config-'));
   mkdirSync(join(dir, 'tls'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls', 'key.pem'), '-out', join(dir, 'tls', 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'tls', 'other-key.pem'), '-out', join(dir, 'tls', 'other-cert.pem'), '-days', '1', '-subj', '/CN=other'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'tls', 'key.pem'),
+      '-out',
+      join(dir, 'tls', 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      join(dir, 'tls', 'other-key.pem'),
+      '-out',
+      join(dir, 'tls', 'other-cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=other',
+    ],
+    { stdio: 'ignore' },
+  );
 });
 
 afterAll(() => {
@@ -74,7 +110,9 @@ describe('precedence', () => {
     const file = ini('console = true\n');
     expect(loadConfig({ iniFile: file, overrides: { console: 'off' } }).console).toBe(false);
     expect(loadConfig({ overrides: { console: true } }).console).toBe(true);
-    expect(errorOf({ overrides: { console: 'loud' } }).message).toBe('command line: --console "loud": expected true or false (yes/no, on/off and 1/0 work too)');
+    expect(errorOf({ overrides: { console: 'loud' } }).message).toBe(
+      'command line: --console "loud": expected true or false (yes/no, on/off and 1/0 work too)',
+    );
   });
 
   it('reads the original websock.ini as it was written', () => {
@@ -167,7 +205,10 @@ describe('precedence', () => {
 describe('paths', () => {
   it('resolves relative logfile, certFile and pkFile against the ini file folder', () => {
     mkdirSync(join(dir, 'etc'), { recursive: true });
-    const file = ini('adress = wss://127.0.0.1:0\nlogfile = logs/websock.log\ncertFile = ../tls/cert.pem\npkFile = ../tls/key.pem\n', 'etc/websock.ini');
+    const file = ini(
+      'adress = wss://127.0.0.1:0\nlogfile = logs/websock.log\ncertFile = ../tls/cert.pem\npkFile = ../tls/key.pem\n',
+      'etc/websock.ini',
+    );
     const config = loadConfig({ iniFile: file, cwd: '/' });
     expect(config.logfile).toBe(join(dir, 'etc', 'logs', 'websock.log'));
     expect(config.certFile).toBe(join(dir, 'tls', 'cert.pem'));
@@ -200,10 +241,19 @@ describe('validation messages', () => {
     ['backendFrameGap = 2.5', 'bad.ini: backendFrameGap = "2.5": expected a whole number >= 0 (milliseconds)'],
     ['logLevel = loud', 'bad.ini: logLevel = "loud": expected one of debug, info, warn, error'],
     ['console = maybe', 'bad.ini: console = "maybe": expected true or false (yes/no, on/off and 1/0 work too)'],
-    ['allowedIP = 127.0.0.1, 10.0.0.0/33', 'bad.ini: allowedIP = "127.0.0.1, 10.0.0.0/33": "10.0.0.0/33" is not an IP, a CIDR range (e.g. 10.0.0.0/8) or self'],
+    [
+      'allowedIP = 127.0.0.1, 10.0.0.0/33',
+      'bad.ini: allowedIP = "127.0.0.1, 10.0.0.0/33": "10.0.0.0/33" is not an IP, a CIDR range (e.g. 10.0.0.0/8) or self',
+    ],
     ['trustedProxies = self', 'bad.ini: trustedProxies = "self": "self" is not an IP or a CIDR range (e.g. 10.0.0.0/8)'],
-    ['allowedOrigins = example.org', 'bad.ini: allowedOrigins = "example.org": "example.org" is not an origin of the form http(s)://HOST[:PORT]'],
-    ['allowedOrigins = https://example.org/app', 'bad.ini: allowedOrigins = "https://example.org/app": "https://example.org/app" is not an origin of the form http(s)://HOST[:PORT]'],
+    [
+      'allowedOrigins = example.org',
+      'bad.ini: allowedOrigins = "example.org": "example.org" is not an origin of the form http(s)://HOST[:PORT]',
+    ],
+    [
+      'allowedOrigins = https://example.org/app',
+      'bad.ini: allowedOrigins = "https://example.org/app": "https://example.org/app" is not an origin of the form http(s)://HOST[:PORT]',
+    ],
     ['maxClient = 5', 'bad.ini: unknown key "maxClient" (did you mean maxClients?)'],
     ['frobnicate = 1', 'bad.ini: unknown key "frobnicate" (see docs/configuration.md for the keys)'],
     ['allowedIP[] = 127.0.0.1', 'bad.ini: allowedIP has a list or nested value; expected a single value (write lists as a,b,c)'],
@@ -219,8 +269,12 @@ describe('validation messages', () => {
   });
 
   it('names the flag for a bad command-line value', () => {
-    expect(errorOf({ overrides: { address: 'ws://127.0.0.1:99999' } }).message).toBe('command line: --adress "ws://127.0.0.1:99999": port 99999 is out of range (0-65535)');
-    expect(errorOf({ overrides: { logLevel: 'trace' } }).message).toBe('command line: --log-level "trace": expected one of debug, info, warn, error');
+    expect(errorOf({ overrides: { address: 'ws://127.0.0.1:99999' } }).message).toBe(
+      'command line: --adress "ws://127.0.0.1:99999": port 99999 is out of range (0-65535)',
+    );
+    expect(errorOf({ overrides: { logLevel: 'trace' } }).message).toBe(
+      'command line: --log-level "trace": expected one of debug, info, warn, error',
+    );
   });
 
   it('says so when the ini file cannot be read', () => {
@@ -230,8 +284,12 @@ describe('validation messages', () => {
 
   it('requires certFile and pkFile for a TLS address', () => {
     const file = ini('adress = ssl://0.0.0.0:8443\ncertFile = tls/cert.pem\n');
-    expect(errorOf({ iniFile: file }).message).toBe(`${file}: adress = "ssl://0.0.0.0:8443": ssl:// is TLS and needs certFile and pkFile (PEM files); pkFile not set`);
-    expect(errorOf({ overrides: { address: 'wss://[::]:443' } }).message).toBe('command line: --adress "wss://[::]:443": wss:// is TLS and needs certFile and pkFile (PEM files); certFile and pkFile not set');
+    expect(errorOf({ iniFile: file }).message).toBe(
+      `${file}: adress = "ssl://0.0.0.0:8443": ssl:// is TLS and needs certFile and pkFile (PEM files); pkFile not set`,
+    );
+    expect(errorOf({ overrides: { address: 'wss://[::]:443' } }).message).toBe(
+      'command line: --adress "wss://[::]:443": wss:// is TLS and needs certFile and pkFile (PEM files); certFile and pkFile not set',
+    );
   });
 
   it('stops on a missing certificate file', () => {
@@ -243,15 +301,23 @@ describe('validation messages', () => {
 
   it('stops on a file that is not PEM and on a certificate that does not match its key', () => {
     const notPem = ini('adress = wss://127.0.0.1:0\ncertFile = tls/cert.pem\npkFile = t0.ini\n');
-    expect(errorOf({ iniFile: notPem }).message).toBe(`${notPem}: pkFile = "${join(dir, 't0.ini')}": not a PEM file; expected a PEM private key (-----BEGIN ...)`);
+    expect(errorOf({ iniFile: notPem }).message).toBe(
+      `${notPem}: pkFile = "${join(dir, 't0.ini')}": not a PEM file; expected a PEM private key (-----BEGIN ...)`,
+    );
     const mismatch = ini('adress = wss://127.0.0.1:0\ncertFile = tls/cert.pem\npkFile = tls/other-key.pem\n');
     const error = errorOf({ iniFile: mismatch });
     expect(error.code).toBe(ConfigErrorCode.TlsIncomplete);
-    expect(error.message).toMatch(new RegExp(`^${escape(mismatch)}: certFile = ".*cert\\.pem", pkFile = ".*other-key\\.pem": not a matching PEM certificate and private key \\(.+\\)$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^${escape(mismatch)}: certFile = ".*cert\\.pem", pkFile = ".*other-key\\.pem": not a matching PEM certificate and private key \\(.+\\)$`,
+      ),
+    );
   });
 
   it('ignores certFile and pkFile for a plain address', () => {
-    expect(loadConfig({ iniFile: ini('adress = ws://127.0.0.1:0\ncertFile = tls/nope.pem\n') }).certFile).toBe(join(dir, 'tls', 'nope.pem'));
+    expect(loadConfig({ iniFile: ini('adress = ws://127.0.0.1:0\ncertFile = tls/nope.pem\n') }).certFile).toBe(
+      join(dir, 'tls', 'nope.pem'),
+    );
   });
 });
 

@@ -128,7 +128,11 @@ function isSection(value: unknown): value is Record<string, unknown> {
 function checkScalar(file: string, name: string, value: unknown): RawValue {
   if (typeof value === 'string' || typeof value === 'boolean' || value === null) return value;
   // `key[] = a` lines make arrays; `a.b = 1` inside a section makes objects.
-  throw new ConfigError(ConfigErrorCode.InvalidValue, `${file}: ${name} has a list or nested value; expected a single value (write lists as a,b,c)`, name);
+  throw new ConfigError(
+    ConfigErrorCode.InvalidValue,
+    `${file}: ${name} has a list or nested value; expected a single value (write lists as a,b,c)`,
+    name,
+  );
 }
 
 function unknownKey(file: string, name: string): ConfigError {

@@ -33,7 +33,11 @@ function readPem(ref: TlsFileRef, what: string): Buffer {
     );
   }
   if (!content.includes('-----BEGIN')) {
-    throw new ConfigError(ConfigErrorCode.InvalidValue, `${ref.source}: ${describe(ref)}: not a PEM file; expected a PEM ${what} (-----BEGIN ...)`, ref.key);
+    throw new ConfigError(
+      ConfigErrorCode.InvalidValue,
+      `${ref.source}: ${describe(ref)}: not a PEM file; expected a PEM ${what} (-----BEGIN ...)`,
+      ref.key,
+    );
   }
   return content;
 }
@@ -46,7 +50,10 @@ export function checkTlsFiles(cert: TlsFileRef, key: TlsFileRef): void {
     createSecureContext({ cert: certPem, key: keyPem });
   } catch (error) {
     const reason = (error as Error).message.split('\n')[0];
-    const where = cert.source === key.source ? `${cert.source}: ${describe(cert)}, ${describe(key)}` : `${cert.source}: ${describe(cert)}, ${key.source}: ${describe(key)}`;
+    const where =
+      cert.source === key.source
+        ? `${cert.source}: ${describe(cert)}, ${describe(key)}`
+        : `${cert.source}: ${describe(cert)}, ${key.source}: ${describe(key)}`;
     throw new ConfigError(ConfigErrorCode.TlsIncomplete, `${where}: not a matching PEM certificate and private key (${reason})`, cert.key);
   }
 }

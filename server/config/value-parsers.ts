@@ -66,7 +66,9 @@ export function byteSize(raw: RawValue, options: CountOptions): number {
   const match = SIZE_RE.exec(text(raw));
   const n = match ? Math.floor(Number(match[1]) * SIZE_UNITS[match[2]!.toLowerCase()]!) : NaN;
   if (!Number.isSafeInteger(n) || n < options.min) {
-    throw new InvalidValue(describeMin('a size in bytes', options.min, `K, M, G suffixes allowed${options.note ? `; ${options.note}` : ''}`));
+    throw new InvalidValue(
+      describeMin('a size in bytes', options.min, `K, M, G suffixes allowed${options.note ? `; ${options.note}` : ''}`),
+    );
   }
   return n;
 }
@@ -134,7 +136,12 @@ export function originList(raw: RawValue): string[] {
     let origin: string | null = null;
     try {
       const url = new URL(item);
-      if ((url.protocol === 'http:' || url.protocol === 'https:') && (url.pathname === '/' || url.pathname === '') && !url.search && !url.hash) {
+      if (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        (url.pathname === '/' || url.pathname === '') &&
+        !url.search &&
+        !url.hash
+      ) {
         origin = url.origin;
       }
     } catch {

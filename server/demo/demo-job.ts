@@ -22,12 +22,20 @@ async function runJob(args: JobScriptArgs): Promise<void> {
   try {
     const { uuid, job, steps } = args;
     const running = { job, total: steps, state: 'running' } as const;
-    await backend.progress(uuid, { ...running, done: 0, status: 'Job accepted, starting…' }, { message: `Job ${job} started: ${steps} steps` });
+    await backend.progress(
+      uuid,
+      { ...running, done: 0, status: 'Job accepted, starting…' },
+      { message: `Job ${job} started: ${steps} steps` },
+    );
     for (let done = 1; done <= steps; done++) {
       await sleep(args.stepMs);
       const task = TASKS[Math.min(TASKS.length - 1, Math.floor(((done - 1) / steps) * TASKS.length))] as string;
       // One packet per step: the bar's state, and a line for the page's log.
-      const outcome = await backend.progress(uuid, { ...running, done, status: `${task} (${done}/${steps})` }, { message: `Step ${done}/${steps}: ${task.toLowerCase()}` });
+      const outcome = await backend.progress(
+        uuid,
+        { ...running, done, status: `${task} (${done}/${steps})` },
+        { message: `Step ${done}/${steps}: ${task.toLowerCase()}` },
+      );
       // Under protocol v2 the relay says when the page is gone for good (a
       // page that is only reconnecting is 'held'): no one to work for.
       if (outcome === Outcome.Unknown) {

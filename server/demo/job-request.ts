@@ -18,9 +18,11 @@ const JOB_RE = /^[A-Za-z0-9_-]{1,64}$/;
  * @example parseJobRequest({ uuid: 'a1.f0' }) // { uuid: 'a1.f0', job: 'job-…', steps: 20 }
  */
 export function parseJobRequest(body: unknown, newJobId: () => string = randomJobId): JobRequest | string {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object like {"uuid": "<your page uuid>"}';
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return 'the body must be a JSON object like {"uuid": "<your page uuid>"}';
   const { uuid, steps, job } = body as Record<string, unknown>;
-  if (typeof uuid !== 'string' || !UUID_RE.test(uuid)) return '"uuid" must be the page\'s uuid (letters, digits, ".", "_" or "-", at most 200)';
+  if (typeof uuid !== 'string' || !UUID_RE.test(uuid))
+    return '"uuid" must be the page\'s uuid (letters, digits, ".", "_" or "-", at most 200)';
   if (steps !== undefined && (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS)) {
     return `"steps" must be an integer from 1 to ${MAX_STEPS}`;
   }

@@ -111,7 +111,10 @@ export class HttpRouter {
         'cache-control': 'no-cache',
       });
       if (req.method === 'HEAD') res.end();
-      else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      else
+        createReadStream(file)
+          .on('error', () => res.destroy())
+          .pipe(res);
       return true;
     }
     return false;

@@ -26,7 +26,17 @@ let stderr: Capture;
 let logger: LineLogger | undefined;
 
 function make(options: Partial<LineLoggerOptions>): LineLogger {
-  logger = new LineLogger({ level: 'info', console: false, logfile: null, logMaxBytes: 0, logKeep: 0, stdout, stderr, now: () => T, ...options });
+  logger = new LineLogger({
+    level: 'info',
+    console: false,
+    logfile: null,
+    logMaxBytes: 0,
+    logKeep: 0,
+    stdout,
+    stderr,
+    now: () => T,
+    ...options,
+  });
   return logger;
 }
 
@@ -90,7 +100,9 @@ describe('LineLogger', () => {
     log.info('two');
     expect(stderr.lines).toHaveLength(3);
     // mkdir reports EEXIST for a file in the way of a folder.
-    expect(stderr.lines[0]).toBe(`${LINE_PREFIX} ERROR log file cannot be written; logging to stderr from now on file=${path} reason=EEXIST`);
+    expect(stderr.lines[0]).toBe(
+      `${LINE_PREFIX} ERROR log file cannot be written; logging to stderr from now on file=${path} reason=EEXIST`,
+    );
     expect(stderr.lines.slice(1)).toEqual([`${LINE_PREFIX} INFO one`, `${LINE_PREFIX} INFO two`]);
   });
 
@@ -129,7 +141,10 @@ describe('LineLogger', () => {
 
   it('is built from the relay configuration by createLogger', () => {
     const path = join(dir, 'websock.log');
-    logger = createLogger({ logLevel: 'error', console: false, logfile: path, logMaxBytes: 0, logKeep: 0 }, { stdout, stderr, now: () => T });
+    logger = createLogger(
+      { logLevel: 'error', console: false, logfile: path, logMaxBytes: 0, logKeep: 0 },
+      { stdout, stderr, now: () => T },
+    );
     logger.warn('filtered');
     logger.error('kept');
     expect(readFileSync(path, 'utf8')).toBe(`${LINE_PREFIX} ERROR kept\n`);

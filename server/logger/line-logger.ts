@@ -105,7 +105,10 @@ export class LineLogger implements Logger {
     this.#fileFailed = true;
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     const whereNow = this.#console ? 'the console only' : 'stderr';
-    this.#stderr.write(formatLogLine(this.#now(), 'error', `log file cannot be written; logging to ${whereNow} from now on`, { file: path, reason: code }) + '\n');
+    this.#stderr.write(
+      formatLogLine(this.#now(), 'error', `log file cannot be written; logging to ${whereNow} from now on`, { file: path, reason: code }) +
+        '\n',
+    );
   }
 
   #consoleOnError(_error: Error): void {
@@ -115,7 +118,10 @@ export class LineLogger implements Logger {
 }
 
 /** The logger a relay started from this configuration writes to. */
-export function createLogger(config: Pick<RelayConfig, 'logLevel' | 'console' | 'logfile' | 'logMaxBytes' | 'logKeep'>, streams: Pick<LineLoggerOptions, 'stdout' | 'stderr' | 'now'> = {}): LineLogger {
+export function createLogger(
+  config: Pick<RelayConfig, 'logLevel' | 'console' | 'logfile' | 'logMaxBytes' | 'logKeep'>,
+  streams: Pick<LineLoggerOptions, 'stdout' | 'stderr' | 'now'> = {},
+): LineLogger {
   return new LineLogger({
     level: config.logLevel,
     console: config.console,

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Receiver } from 'ws';
+import type { Writable } from 'node:stream';
+import * as wsModule from 'ws';
 import { encodeServerTextFrame } from './frame-encoder.js';
+
+// ws exports its frame parser, but @types/ws does not declare it.
+const { Receiver } = wsModule as unknown as { Receiver: new (options: { isServer: boolean }) => Writable };
 
 /** Decode with ws's own parser (as a client would), so the test checks the wire format, not our reading of it. */
 function decode(frame: Buffer[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const receiver = new Receiver({ isServer: false } as never);
+    const receiver = new Receiver({ isServer: false });
     receiver.on('message', (data: Buffer) => resolve(data.toString()));
     receiver.on('error', reject);
     for (const part of frame) receiver.write(part);

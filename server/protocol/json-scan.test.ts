@@ -16,7 +16,8 @@ function agreesWithJsonParse(text: string): void {
   expect(result.ok, text).toBe(isObject);
   if (result.ok && isObject) {
     for (const key of WANTED) {
-      if (Object.prototype.hasOwnProperty.call(parsed, key)) expect(result.fields[key], text).toEqual((parsed as Record<string, unknown>)[key]);
+      if (Object.prototype.hasOwnProperty.call(parsed, key))
+        expect(result.fields[key], text).toEqual((parsed as Record<string, unknown>)[key]);
     }
     expect([...result.seen].sort()).toEqual(Object.keys(parsed as object).sort());
   }
@@ -32,7 +33,8 @@ describe('scanJsonObject', () => {
       '{"message":"esc \\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00","opcode":"echo"}',
       '{"opcode":"feedback","n":[0,1,-1,1.5,2e10,3E-2,false,null]}',
       '{"é":"ü","opcode":"日本"}',
-    ]) agreesWithJsonParse(text);
+    ])
+      agreesWithJsonParse(text);
   });
 
   it('rejects what JSON.parse rejects, and non-objects', () => {
@@ -57,7 +59,8 @@ describe('scanJsonObject', () => {
       "{'a':1}",
       '{"a":-}',
       '{"a":1e}',
-    ]) agreesWithJsonParse(text);
+    ])
+      agreesWithJsonParse(text);
   });
 
   it('leaves out wanted fields larger than the limit but says they are there', () => {

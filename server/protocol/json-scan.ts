@@ -6,9 +6,7 @@
  * (the decoded text and the parsed value).
  */
 
-export type ScanResult =
-  | { ok: true; fields: Record<string, unknown>; seen: Set<string> }
-  | { ok: false; reason: string };
+export type ScanResult = { ok: true; fields: Record<string, unknown>; seen: Set<string> } | { ok: false; reason: string };
 
 const SPACE = 0x20;
 const TAB = 0x09;

@@ -3,7 +3,12 @@ import { padHandshakeHeaders } from './backend-handshake.js';
 
 describe('padHandshakeHeaders', () => {
   it('makes the handshake answer exactly 1024 bytes, as ws writes it', () => {
-    const headers = ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Accept: abcdefghijklmnopqrstuvwxyz0='];
+    const headers = [
+      'HTTP/1.1 101 Switching Protocols',
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Accept: abcdefghijklmnopqrstuvwxyz0=',
+    ];
     padHandshakeHeaders(headers);
     // ws writes headers.concat('\r\n').join('\r\n').
     expect(Buffer.byteLength(headers.concat('\r\n').join('\r\n'))).toBe(1024);

@@ -12,7 +12,10 @@ export function clientIp(req: IncomingMessage, trustedProxies: IpMatcher): strin
   const header = req.headers['x-forwarded-for'];
   const value = Array.isArray(header) ? header.join(',') : header;
   if (!value) return peer;
-  const hops = value.split(',').map((hop) => normalizeIp(hop.trim())).filter(Boolean);
+  const hops = value
+    .split(',')
+    .map((hop) => normalizeIp(hop.trim()))
+    .filter(Boolean);
   // Walk from the nearest hop back, skipping our own proxies.
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;

@@ -33,7 +33,10 @@ describe('backpressure', () => {
     stalledPage(relay.port);
     await expect.poll(() => relay.hub.size).toBe(2);
     const stalled = [...relay.hub.all()].find((c) => c.uuid !== healthy.uuid)!;
-    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const publisher = cleanup.add(
+      await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }),
+      (p) => p.close(),
+    );
     const n = 2_000; // 32 MiB towards a reader that takes none of it
     let peak = 0;
     let slow = 0;
@@ -58,7 +61,10 @@ describe('backpressure', () => {
     const socket = stalledPage(relay.port, 'websock.v2');
     await expect.poll(() => relay.hub.size).toBe(1);
     const stalled = [...relay.hub.all()][0]!;
-    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const publisher = cleanup.add(
+      await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }),
+      (p) => p.close(),
+    );
     const outcomes = new Map<string, number>();
     for (let i = 0; i < 1_000; i++) publisher.send({ opcode: 'feedback', uuid: stalled.uuid, message: MESSAGE, id: i });
     for (let i = 0; i < 1_000; i++) {

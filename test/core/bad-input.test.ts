@@ -80,7 +80,10 @@ describe('floods', () => {
   it('a client over maxMessageRate is slowed down by TCP, and loses nothing', async () => {
     const relay = cleanup.add(await startRelay({ maxMessageRate: 200 }), (r) => r.stop());
     const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
-    const flooder = cleanup.add(await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const flooder = cleanup.add(
+      await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }),
+      (p) => p.close(),
+    );
     const n = 600;
     for (let i = 0; i < n; i++) flooder.send({ opcode: 'feedback', uuid: page.uuid, message: i });
     for (let i = 0; i < n; i++) expect((await page.nextPacket(10_000)).message).toBe(i);

@@ -69,9 +69,8 @@ describe('admission limits', () => {
 
   it('does not let a forwarded outside address pass as an allowed backend', async () => {
     const relay = cleanup.add(await startRelay({ trustedProxies: ['127.0.0.1'] }), (r) => r.stop());
-    const client = cleanup.add(
-      await PhpStyleClient.open({ port: relay.port, headers: { 'X-Forwarded-For': '203.0.113.9' } }),
-      (c) => c.destroy(),
+    const client = cleanup.add(await PhpStyleClient.open({ port: relay.port, headers: { 'X-Forwarded-For': '203.0.113.9' } }), (c) =>
+      c.destroy(),
     );
     await client.readHandshake();
     expect(String((await client.readPacket()).error)).toMatch(/not allowed from 203\.0\.113\.9/);

@@ -79,11 +79,23 @@ describe('messages over 1 MiB (scanned, not parsed whole)', () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
     const v1page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
     const v2page = cleanup.add(await PageClient.connect(relay.url('/web'), { protocols: ['websock.v2'] }), (p) => p.close());
-    const receiver = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'big-receiver' } }), (p) => p.close());
-    const sender = cleanup.add(await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const receiver = cleanup.add(
+      await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'big-receiver' } }),
+      (p) => p.close(),
+    );
+    const sender = cleanup.add(
+      await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }),
+      (p) => p.close(),
+    );
     const toV1 = JSON.stringify({ opcode: 'feedback', uuid: v1page.uuid, message: big, extra: [1, 2] });
     const toIdent = JSON.stringify({ opcode: 'feedback', ident: 'big-receiver', message: big, id: 'i' });
-    const toV2 = JSON.stringify({ opcode: 'feedback', uuid: v2page.uuid, message: big, progress: { job: 'j', done: 1, total: 2 }, id: 'v2' });
+    const toV2 = JSON.stringify({
+      opcode: 'feedback',
+      uuid: v2page.uuid,
+      message: big,
+      progress: { job: 'j', done: 1, total: 2 },
+      id: 'v2',
+    });
     sender.send(toV1);
     sender.send(toIdent);
     sender.send(toV2);

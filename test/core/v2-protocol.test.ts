@@ -10,7 +10,9 @@ describe('protocol v2', () => {
   it('negotiates websock.v2, pipelines without next, answers each id with its outcome', async () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) =>
+      p.close(),
+    );
     expect(publisher.ws.protocol).toBe('websock.v2');
     const n = 1_000;
     for (let i = 1; i <= n; i++) publisher.send({ opcode: 'feedback', uuid: page.uuid, message: `m${i}`, id: i });
@@ -50,7 +52,9 @@ describe('protocol v2', () => {
     const v2page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
     const v1page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
     const v1backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
-    const v2backend = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const v2backend = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) =>
+      p.close(),
+    );
     const rounds = 50;
     const v2done = (async () => {
       for (let i = 0; i < rounds; i++) v2backend.send({ opcode: 'feedback', uuid: v1page.uuid, message: `v2-${i}`, id: i });
@@ -68,7 +72,9 @@ describe('protocol v2', () => {
 describe('resume with replay', () => {
   async function setup(overrides = {}) {
     const relay = cleanup.add(await startRelay(overrides), (r) => r.stop());
-    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) =>
+      p.close(),
+    );
     const publish = async (uuid: string, message: string, extra: object = {}) => {
       publisher.send({ opcode: 'feedback', uuid, message, id: message, ...extra });
       const answer = await publisher.nextPacket();
@@ -91,7 +97,11 @@ describe('resume with replay', () => {
     expect(again.uuid).not.toBe(uuid);
     again.send({ opcode: 'resume', uuid, lastSeq: 1 });
     expect(await again.nextPacket()).toEqual({ opcode: 'resumed', uuid, recovered: true, lastSeq: 4 });
-    for (const [seq, m] of [[2, 'two'], [3, 'three'], [4, 'four']] as const) {
+    for (const [seq, m] of [
+      [2, 'two'],
+      [3, 'three'],
+      [4, 'four'],
+    ] as const) {
       expect(await again.nextPacket()).toMatchObject({ seq, message: m });
     }
     expect(await publish(uuid, 'five')).toBe('delivered');

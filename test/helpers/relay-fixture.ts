@@ -41,7 +41,10 @@ export class PageClient {
   }
 
   /** Connect and wait for `ready`; returns the client with its uuid. */
-  static async connect(url: string, options: ConstructorParameters<typeof WebSocket>[2] & { protocols?: string[] } = {}): Promise<PageClient & { uuid: string }> {
+  static async connect(
+    url: string,
+    options: ConstructorParameters<typeof WebSocket>[2] & { protocols?: string[] } = {},
+  ): Promise<PageClient & { uuid: string }> {
     const ws = new WebSocket(url, options.protocols ?? [], options);
     const client = new PageClient(ws);
     const ready = await client.nextPacket();

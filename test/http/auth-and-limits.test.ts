@@ -76,7 +76,10 @@ describe('rate limit', () => {
     const limited = await post(relay.httpUrl('/feedback'), { uuid: 'n', message: 'x' }, from('198.51.100.1'));
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('1');
-    expect(limited.json).toMatchObject({ code: 'RATE_LIMITED', error: expect.stringMatching(/more than 1 publish requests per second from 198\.51\.100\.1/) });
+    expect(limited.json).toMatchObject({
+      code: 'RATE_LIMITED',
+      error: expect.stringMatching(/more than 1 publish requests per second from 198\.51\.100\.1/),
+    });
     const batch = await post(relay.httpUrl('/feedback/batch'), [], from('198.51.100.1'));
     expect(batch.status).toBe(429);
     // Another client is not affected.
@@ -101,7 +104,10 @@ describe('body limits and broken requests', () => {
     client.write(`POST /feedback HTTP/1.1\r\nHost: x\r\n${AUTH}Content-Type: application/json\r\nContent-Length: 5000000\r\n\r\n{"uuid":`);
     const answer = await client.response();
     expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body)).toMatchObject({ code: 'TOO_LARGE', error: expect.stringMatching(/at most 1024 bytes.*declares 5000000/) });
+    expect(JSON.parse(answer.body)).toMatchObject({
+      code: 'TOO_LARGE',
+      error: expect.stringMatching(/at most 1024 bytes.*declares 5000000/),
+    });
     // The rest is read and thrown away only up to a bound: past it the connection goes.
     client.write(Buffer.alloc(2 * 1024 * 1024, 0x78));
     await client.closed();

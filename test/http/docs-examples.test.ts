@@ -23,7 +23,11 @@ function example(name: string): string {
 }
 
 /** Run a program to its end (bounded); its exit code and output. */
-function run(command: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   cleanup.add(child, (c) => c.exitCode === null && c.kill('SIGKILL'));
   let stdout = '';
@@ -62,7 +66,11 @@ describe('the examples in docs/http-api.md', () => {
     expect(done.stderr).toBe('');
     expect(done).toMatchObject({ code: 0, stdout: 'reported 10 steps\n' });
     for (let step = 1; step <= 10; step++) {
-      expect(await page.nextPacket()).toMatchObject({ opcode: 'feedback', message: `step ${step} of 10`, progress: { job: 'import', done: step, total: 10 } });
+      expect(await page.nextPacket()).toMatchObject({
+        opcode: 'feedback',
+        message: `step ${step} of 10`,
+        progress: { job: 'import', done: step, total: 10 },
+      });
     }
     const gone = await run('php', [file, 'nobody'], env);
     expect(gone.code).toBe(1);

@@ -37,16 +37,6 @@ describe('GET /health', () => {
 
   it('answers 503 while the relay is shutting down', async () => {
     const relay = cleanup.add(await startRelay({ shutdownGraceMs: 2_000 }), (r) => r.stop());
-      const stop = relay.stop.bind(relay);
-    if (!('shuttingDown' in relay)) {
-      // Until Relay exposes its state, mark it the way the endpoint reads it; with the real getter this shim is skipped.
-      let stopping = false;
-      Object.defineProperty(relay, 'shuttingDown', { get: () => stopping });
-      relay.stop = () => {
-        stopping = true;
-        return stop();
-      };
-    }
     // A backend that never answers the close frame keeps the relay in its grace period.
     const stubborn = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
     stubborn.socket.pause();
@@ -91,7 +81,8 @@ describe('GET /metrics', () => {
     expect((await post(relay.httpUrl('/feedback'), '{bad')).status).toBe(400);
     await post(relay.httpUrl('/feedback/batch'), [{ uuid: page.uuid, message: 'b' }, { ident: 'nobody', message: 'x' }, 7]);
     const after = await scrape(relay);
-    const delta = (name: string, labels: Record<string, string> = {}) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      sampleValue(after, name, labels) - sampleValue(before, name, labels);
     expect(delta('websock_outcomes_total', { outcome: 'delivered' })).toBe(4);
     expect(delta('websock_outcomes_total', { outcome: 'unknown' })).toBe(2);
     expect(delta('websock_outcomes_total', { outcome: 'held' })).toBe(0);
@@ -115,7 +106,8 @@ describe('GET /metrics', () => {
     page.ws.close();
     await page.closed();
     await until(() => relay.hub.size === 0);
-    for (let i = 0; i < 2; i++) expect((await post(relay.httpUrl('/feedback'), { uuid: page.uuid, message: `held ${i}` })).status).toBe(202);
+    for (let i = 0; i < 2; i++)
+      expect((await post(relay.httpUrl('/feedback'), { uuid: page.uuid, message: `held ${i}` })).status).toBe(202);
     const held = await scrape(relay);
     expect(sampleValue(held, 'websock_messages_in_total')).toBe(1);
     expect(sampleValue(held, 'websock_outcomes_total', { outcome: 'held' })).toBe(2);

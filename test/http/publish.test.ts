@@ -59,7 +59,10 @@ describe('POST /feedback', () => {
 
   it('answers 404 unknown, with the reason, when nobody has the uuid or ident', async () => {
     const relay = await relayWithApi();
-    for (const body of [{ uuid: 'nobody', message: 'x' }, { ident: 'nobody', message: 'x' }]) {
+    for (const body of [
+      { uuid: 'nobody', message: 'x' },
+      { ident: 'nobody', message: 'x' },
+    ]) {
       const answer = await post(relay.httpUrl('/feedback'), body);
       expect(answer.status).toBe(404);
       expect(answer.json).toEqual({ outcome: 'unknown', error: 'no client has this uuid or ident', code: 'UNKNOWN_RECIPIENT' });

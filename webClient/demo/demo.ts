@@ -30,7 +30,8 @@ client.on('ready', function showUuid({ uuid, resumed, recovered }) {
   $('uuid').textContent = uuid;
   $('uuid').title = uuid;
   $('shell').textContent = shellExample(uuid);
-  if (resumed) addLine('log', recovered ? 'Session resumed: nothing was lost.' : 'Session resumed after a gap: showing the latest progress.');
+  if (resumed)
+    addLine('log', recovered ? 'Session resumed: nothing was lost.' : 'Session resumed after a gap: showing the latest progress.');
 });
 
 client.on('close', function showClose({ reason }) {

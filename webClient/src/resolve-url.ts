@@ -6,7 +6,10 @@
  * @example resolveUrl('ssl://relay.example.org:8443/web') // 'wss://relay.example.org:8443/web'
  */
 export function resolveUrl(url: string, base: string | undefined = pageUrl()): string {
-  const mapped = url.trim().replace(/^(ssl|https):/i, 'wss:').replace(/^(tcp|http):/i, 'ws:');
+  const mapped = url
+    .trim()
+    .replace(/^(ssl|https):/i, 'wss:')
+    .replace(/^(tcp|http):/i, 'ws:');
   const resolved = new URL(mapped, base);
   if (resolved.protocol === 'https:') resolved.protocol = 'wss:';
   else if (resolved.protocol === 'http:') resolved.protocol = 'ws:';

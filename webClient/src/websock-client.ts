@@ -284,7 +284,10 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
         return;
       case ServerOpcode.Outcome:
         if (isId(packet.id)) {
-          this.#queue.settle(packet.id, { outcome: String(packet.outcome), ...(typeof packet.count === 'number' ? { count: packet.count } : {}) });
+          this.#queue.settle(packet.id, {
+            outcome: String(packet.outcome),
+            ...(typeof packet.count === 'number' ? { count: packet.count } : {}),
+          });
         }
         return;
       case ServerOpcode.Error:
@@ -328,7 +331,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
   }
 
   #onError(packet: InboundPacket): void {
-    const error = new WebsockError(String(packet.code) as ErrorCode, String(packet.error ?? packet.code), isId(packet.id) ? packet.id : undefined);
+    const error = new WebsockError(
+      String(packet.code) as ErrorCode,
+      String(packet.error ?? packet.code),
+      isId(packet.id) ? packet.id : undefined,
+    );
     const resume = this.#resume;
     if (resume && (packet.id === resume.id || packet.code === 'RESUME_FAILED' || packet.code === 'BAD_UUID')) {
       // The old session is gone: carry on with the fresh uuid `ready` gave us.
