@@ -4,27 +4,17 @@
  * never on speed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../test/helpers/build-once.js';
 import type { BenchResults } from './lib/results.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const runScript = join(root, 'dist', 'bench', 'run.js');
 const QUICK_RUN_TIMEOUT_MS = 170_000;
-
-/** Newest modification time of the .ts files the bench is compiled from. */
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
 
 function run(
   command: string,
@@ -51,13 +41,7 @@ describe('bench --quick', () => {
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
-    // `npm test` builds first; when this file runs alone, build a stale or missing dist.
-    const sources = Math.max(...['bench', 'server', 'include'].map((dir) => newestSource(join(root, dir))));
-    if (!existsSync(runScript) || statSync(runScript).mtimeMs < sources) {
-      const tsc = run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], 120_000);
-      const built = await tsc.done;
-      if (!existsSync(runScript)) throw new Error(`build failed:\n${built.output}`);
-    }
+    await ensureBuilt();
   }, 130_000);
 
   afterAll(() => {

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildOnce } from '../webClient/browser-harness.js';
+import { ensureBuilt } from '../test/helpers/build-once.js';
 import { Cleanup, startRelay } from '../test/helpers/relay-fixture.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -12,7 +12,7 @@ afterEach(() => cleanup.run());
 
 beforeAll(async () => {
   // One build per test run, shared with the other suites that need dist/ (they take the same lock).
-  await buildOnce();
+  await ensureBuilt();
 }, 240_000);
 
 interface Proc {

@@ -1,17 +1,17 @@
 /**
  * End to end: the built `websock` bin, spawned as users run it, on port 0.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ensureBuilt } from '../test/helpers/build-once.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -98,24 +98,9 @@ function expectOneLineNoStack(stderr: string): void {
   expect(stderr).not.toMatch(/^\s+at /m);
 }
 
-/** Latest change to a non-test TypeScript source under these folders. */
-function latestSourceChange(folders: string[]): number {
-  let latest = 0;
-  for (const folder of folders) {
-    for (const entry of readdirSync(join(ROOT, folder), { recursive: true, withFileTypes: true })) {
-      if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-        latest = Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
-      }
-    }
-  }
-  return latest;
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'websock-serve-'));
-  // `npm test` has just built; rebuilding while other suites run the built files could make them read half-written ones.
-  const stale = !existsSync(CLI) || statSync(CLI).mtimeMs < latestSourceChange(['server', 'include', 'clients']);
-  if (stale) await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT });
+  await ensureBuilt();
 }, 120_000);
 
 afterEach(async () => {

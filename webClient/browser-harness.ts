@@ -9,10 +9,9 @@ import { parseAddress } from '../include/address.js';
 import { defaultConfig, type RelayConfig } from '../server/config/relay-config.js';
 import { installDemo, type DemoOptions } from '../server/demo/index.js';
 import { Relay } from '../server/relay.js';
-import { root } from './build-once.js';
+import { root } from '../test/helpers/build-once.js';
 
-/** buildOnce lives in its own module so suites without a browser need not load Playwright. */
-export { artifacts, buildOnce, root } from './build-once.js';
+export { artifacts, ensureBuilt, root } from '../test/helpers/build-once.js';
 
 const CHROMIUM_ARGS = [
   '--headless',

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../clients/index.js';
 import type { Relay } from '../server/relay.js';
-import { artifacts, buildOnce, launchChromium, newContext, startDemoRelay } from './browser-harness.js';
+import { artifacts, ensureBuilt, launchChromium, newContext, startDemoRelay } from './browser-harness.js';
 
 const WAIT = { timeout: 10_000 };
 
@@ -31,7 +31,7 @@ const backends: RelayClient[] = [];
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  await buildOnce();
+  await ensureBuilt();
   relay = await startDemoRelay({ stepMs: 40 });
   browser = await launchChromium();
   shared = await newContext(browser, { viewport: { width: 1100, height: 900 } }, (message) => pageErrors.push(message));

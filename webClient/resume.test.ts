@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../clients/index.js';
 import type { Relay } from '../server/relay.js';
-import { buildOnce, CuttableProxy, launchChromium, newContext, startDemoRelay, waitFor } from './browser-harness.js';
+import { ensureBuilt, CuttableProxy, launchChromium, newContext, startDemoRelay, waitFor } from './browser-harness.js';
 
 const WAIT = { timeout: 10_000 };
 
@@ -25,7 +25,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  await buildOnce();
+  await ensureBuilt();
   browser = await launchChromium();
 }, 240_000);
 

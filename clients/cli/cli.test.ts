@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildOnce } from '../../webClient/browser-harness.js';
+import { ensureBuilt } from '../../test/helpers/build-once.js';
 import { parseAddress } from '../../include/address.js';
 import { Cleanup, PageClient, startRelay } from '../../test/helpers/relay-fixture.js';
 import { ExitCode } from './exit-codes.js';
@@ -18,7 +18,7 @@ let scratch = '';
 
 beforeAll(async () => {
   // One build per test run, shared with the other suites that need dist/ (they take the same lock).
-  await buildOnce();
+  await ensureBuilt();
   scratch = mkdtempSync(join(tmpdir(), 'websock-cli-test-'));
 }, 240_000);
 

@@ -35,6 +35,9 @@ export function encodeTextFrame(text: string | Buffer): EncodedFrame {
 
 type Pending = string | Buffer | EncodedFrame;
 
+/** How long a v1 backend gets to answer our close frame before its socket is cut. */
+const BACKEND_CLOSE_GRACE_MS = 1_000;
+
 /**
  * One client connection: its identity, its v1 chunk joiner and its outgoing
  * path. v1 backends decode only the first frame of every read, so frames to
@@ -150,16 +153,17 @@ export class Connection {
     this.#clearQueue();
     // The reason of a close frame is at most 123 bytes.
     const payload = Buffer.from(reason).subarray(0, 123);
-    // A v1 backend would lose a close frame that arrives with the previous frame.
-    const wait = this.#frameGapMs > 0 ? this.#lastSentAt + this.#frameGapMs - Date.now() : 0;
-    if (wait > 0) {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        this.#ws.close(code, payload);
-      }, wait);
+    if (this.#frameGapMs === 0) {
+      this.#ws.close(code, payload);
       return;
     }
-    this.#ws.close(code, payload);
+    // A v1 backend would lose a close frame that arrives with the previous
+    // frame, and then never answer it: space it, and cut the socket soon.
+    const wait = Math.max(0, this.#lastSentAt + this.#frameGapMs - Date.now());
+    this.#timer = setTimeout(() => {
+      this.#ws.close(code, payload);
+      this.#timer = setTimeout(() => this.#ws.terminate(), BACKEND_CLOSE_GRACE_MS);
+    }, wait);
   }
 
   /** Flush what the gap holds back, then close (orderly shutdown). */

@@ -157,6 +157,23 @@ export class PhpStyleClient {
     return JSON.parse(frame.text) as { opcode: string };
   }
 
+  /**
+   * After the relay's close packet: the close code of the close frame, or
+   * null when the frame reached us in the same read as the packet and was
+   * dropped, as the PHP client drops it; then the relay must still end the
+   * connection.
+   */
+  async closeCode(): Promise<number | null> {
+    try {
+      const frame = await this.readFrame();
+      if (frame.opcode !== 8) throw new Error(`expected a close frame, got opcode ${frame.opcode}: ${frame.text}`);
+      return frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 0;
+    } catch (error) {
+      if (!this.#ended) throw error;
+      return null;
+    }
+  }
+
   /** Send a masked text frame. */
   send(text: string | Buffer): void {
     this.sendFrame(1, typeof text === 'string' ? Buffer.from(text) : text);
