@@ -81,7 +81,10 @@ export class Relay {
       this.stats,
       this.logger,
     );
-    this.router = new Router(this.hub, this.sessions, this.stats, this.logger, { maxBufferedBytes: config.maxBufferedBytes });
+    this.router = new Router(this.hub, this.sessions, this.stats, this.logger, {
+      maxBufferedBytes: config.maxBufferedBytes,
+      broadcastBatchMs: config.broadcastBatchMs,
+    });
     const metrics = metricsFor(this);
     this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
@@ -192,6 +195,7 @@ export class Relay {
     this.#keepalive.stop();
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;
+    this.router.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
     const server = this.#server;

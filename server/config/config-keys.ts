@@ -75,6 +75,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('retentionCount', 'retentionCount', (raw) => parse.wholeNumber(raw, { min: 0, note: '0 = keep nothing' })),
   key('retentionSize', 'retentionBytes', (raw) => parse.byteSize(raw, { min: 0, note: '0 = keep nothing' })),
   key('retentionAge', 'retentionAgeMs', (raw) => parse.seconds(raw, { positive: false, note: '0 = keep nothing' })),
+  key('broadcastBatch', 'broadcastBatchMs', (raw) => parse.wholeNumber(raw, { min: 0, note: 'milliseconds, 0 = off' })),
   key('maxMessageRate', 'maxMessageRate', (raw) => parse.wholeNumber(raw, noLimit)),
   key('maxBuffered', 'maxBufferedBytes', (raw) => parse.byteSize(raw, { min: 1024 })),
   key('stallTimeout', 'stallTimeoutMs', (raw) => parse.seconds(raw, { positive: true })),

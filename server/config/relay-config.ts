@@ -55,6 +55,8 @@ export interface RelayConfig {
   retentionCount: number;
   retentionBytes: number;
   retentionAgeMs: number;
+  /** Window in which broadcasts under load are coalesced into one write per page; 0 = never. */
+  broadcastBatchMs: number;
   /** Messages per second one connection may send before its socket is paused; 0 = no limit. */
   maxMessageRate: number;
   /** Bytes a connection may have queued before it counts as stalled. */
@@ -97,6 +99,7 @@ export function defaultConfig(): RelayConfig {
     retentionCount: 1000,
     retentionBytes: 1024 * 1024,
     retentionAgeMs: 5 * 60_000,
+    broadcastBatchMs: 2,
     maxMessageRate: 0,
     maxBufferedBytes: 8 * 1024 * 1024,
     stallTimeoutMs: 30_000,

@@ -3,12 +3,15 @@ import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import { encodeTextFrame, type Connection } from '../transport/connection.js';
+import { BroadcastBatcher } from './broadcast-batcher.js';
 import type { Hub } from './hub.js';
 import type { SessionStore } from './session-store.js';
 
 export interface RouterOptions {
   /** A recipient with more than this queued is skipped (counted as slow_consumer). */
   maxBufferedBytes: number;
+  /** Coalescing window for broadcasts under load; 0 writes every broadcast at once. */
+  broadcastBatchMs: number;
 }
 
 /**
@@ -22,7 +25,16 @@ export class Router {
     private readonly stats: RelayStats,
     private readonly logger: Logger,
     private readonly options: RouterOptions,
-  ) {}
+  ) {
+    this.#batcher = new BroadcastBatcher(options.broadcastBatchMs);
+  }
+
+  readonly #batcher: BroadcastBatcher;
+
+  /** Flush held broadcasts and stop the batching timer. */
+  stop(): void {
+    this.#batcher.stop();
+  }
 
   /** The live recipient a feedback packet names: Ident first when non-empty, else uuid. */
   recipientOf(packet: { [field: string]: unknown }): Connection | undefined {
@@ -65,16 +77,19 @@ export class Router {
   broadcast(from: Connection | null, raw: Buffer | string): number {
     const frame = encodeTextFrame(raw);
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
+    const batch = this.#batcher.begin();
     let count = 0;
     for (const conn of this.hub.browsers()) {
       if (conn === from) continue;
       if (!this.#hasRoom(conn)) continue;
+      if (batch) this.#batcher.cork(conn);
       if (conn.sendFrame(frame)) {
         count++;
         this.stats.messagesOut++;
         this.stats.bytesOut += size;
       }
     }
+    this.#batcher.end();
     return count;
   }
 

@@ -121,6 +121,17 @@ export class Connection {
     return this.#enqueue(text);
   }
 
+  /** Hold writes in the socket until uncork() (broadcast batching); false when closed. */
+  cork(): boolean {
+    if (!this.open) return false;
+    this.#socket.cork();
+    return true;
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
+  }
+
   /** Send a pre-encoded frame (broadcast). */
   sendFrame(frame: EncodedFrame): boolean {
     return this.#enqueue(frame);

@@ -152,3 +152,14 @@ class PageClient_Raw {
     });
   }
 }
+
+describe('broadcast under load', () => {
+  it('a burst of broadcasts (coalesced per page) arrives complete and in order at every page', async () => {
+    const relay = cleanup.add(await startRelay({ broadcastBatchMs: 5 }), (r) => r.stop());
+    const pages = await Promise.all(Array.from({ length: 20 }, () => PageClient.connect(relay.url('/web'))));
+    for (const p of pages) cleanup.add(p, (c) => c.close());
+    const sender = cleanup.add(await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'] }), (p) => p.close());
+    for (let i = 0; i < 300; i++) sender.send({ opcode: 'broadcast', message: i });
+    for (const page of pages) for (let i = 0; i < 300; i++) expect((await page.nextPacket()).message).toBe(i);
+  });
+});
