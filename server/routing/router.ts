@@ -36,15 +36,6 @@ export class Router {
     this.#batcher.stop();
   }
 
-  /** The live recipient a feedback packet names: Ident first when non-empty, else uuid. */
-  recipientOf(packet: { [field: string]: unknown }): Connection | undefined {
-    const ident = packet.ident;
-    if (typeof ident === 'string' && ident !== '') return this.hub.byIdent(ident);
-    const uuid = packet.uuid;
-    if (typeof uuid === 'string' && uuid !== '') return this.hub.byKey(routingKey(uuid));
-    return undefined;
-  }
-
   /**
    * Route a feedback: to the client with that Ident, else to the page with
    * that uuid — through its session (numbered, retained) when it has one.
