@@ -180,8 +180,12 @@ export class Relay {
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
     this.#server = server;
     this.#keepalive.start();
-    // Catch-up of slow pages wants to be prompt; expiry is cheap to check this often.
-    this.#sweepTimer = setInterval(() => this.sessions.sweep(), 100);
+    // Catch-up of slow pages wants to be prompt; expiry can wait a second.
+    let ticks = 0;
+    this.#sweepTimer = setInterval(() => {
+      this.sessions.catchUpRound();
+      if (++ticks % 10 === 0) this.sessions.expireRound();
+    }, 100);
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
   }
 

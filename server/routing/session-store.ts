@@ -121,11 +121,16 @@ export class SessionStore {
     this.#byKey.set(conn.key, session);
   }
 
+  /** Frequent duty (every 100 ms): let pages that drained their sockets catch up. */
+  catchUpRound(): void {
+    for (const session of this.#behind) this.#catchUp(session);
+  }
+
   /**
-   * Periodic duty: forget sessions detached for longer than the retention
-   * age, trim retention by age, and let drained pages catch up.
+   * Slower duty (every second): forget sessions detached for longer than
+   * the retention age, and trim retention by age.
    */
-  sweep(now = Date.now()): void {
+  expireRound(now = Date.now()): void {
     for (const session of this.#byKey.values()) {
       if (session.conn === null && now - session.detachedAt > this.options.ageMs) {
         this.#drop(session);
@@ -133,7 +138,6 @@ export class SessionStore {
       }
       session.retention.trim(now);
     }
-    for (const session of this.#behind) this.#catchUp(session);
   }
 
   /** Totals for the metrics endpoint (computed when scraped, not per message). */
