@@ -347,6 +347,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.#resuming = null;
     if (uuid !== null) {
       this.#uuid = uuid;
+      // Not recovered: the relay may have started the numbering over (a session it forgot).
+      if (!recovered) this.#lastSeq = 0;
       return { resumed: true, recovered };
     }
     // A new session: its sequence numbers start over.

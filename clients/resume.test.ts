@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAddress } from '../include/address.js';
 import type { Relay } from '../server/relay.js';
 import { Cleanup, startRelay } from '../test/helpers/relay-fixture.js';
 import type { ReconnectInfo } from './client-events.js';
@@ -69,6 +70,25 @@ describe('resume after a reconnect (v2)', () => {
     expect(info).toMatchObject({ resumed: true, recovered: false, uuid });
     await until(() => got.some((p) => (p.progress as { done?: number } | undefined)?.done === 10), 'the latest progress');
     expect(got.filter((p) => (p.progress as { done?: number } | undefined)?.done !== 10)).toEqual([]);
+  });
+
+  it('after a relay restart (sessions gone, same secret) the numbering starts over and nothing is dropped as a duplicate', async () => {
+    const first = await startRelay();
+    const port = first.port;
+    const { client, got } = await page(first);
+    const uuid = client.uuid;
+    const before = await RelayClient.connect(first.url('/php'));
+    for (let i = 0; i < 3; i++) expect(await before.feedback(uuid, `old${i}`)).toBe('delivered');
+    await until(() => got.length === 3, 'the first three');
+    before.terminate();
+    await first.stop();
+    const second = cleanup.add(await startRelay({ address: parseAddress(`ws://127.0.0.1:${port}`) }), (r) => r.stop());
+    const [info] = (await once(client, 'reconnect')) as [ReconnectInfo];
+    expect(info).toMatchObject({ resumed: true, recovered: false, uuid });
+    const backend = cleanup.add(await RelayClient.connect(second.url('/php')), (c) => c.terminate());
+    expect(await backend.feedback(uuid, 'new0')).toBe('delivered');
+    await until(() => got.length === 4, 'the message after the restart');
+    expect(got[3]).toMatchObject({ message: 'new0', seq: 1 });
   });
 
   it('a backend reconnects without resuming: it is not a page', async () => {
