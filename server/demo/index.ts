@@ -33,9 +33,11 @@ export function installDemo(relay: Relay, options: DemoOptions = {}): void {
     { script: paths.jobScript, maxJobs: options.maxJobs ?? 10, stepMs, timeoutMs: 60_000 + 100 * stepMs },
     relay.logger,
   );
+  const tooMany = (res: ServerResponse): void =>
+    sendJson(res, 429, { error: 'too many demo jobs are running; try again in a few seconds' }, { 'retry-after': '5' });
   relay.http.add('POST', '/demo/job', async function demoJobHandler(req: IncomingMessage, res: ServerResponse) {
     if (jobs.full) {
-      sendJson(res, 429, { error: 'too many demo jobs are running; try again in a few seconds' }, { 'retry-after': '5' });
+      tooMany(res);
       return;
     }
     let body: unknown;
@@ -49,6 +51,11 @@ export function installDemo(relay: Relay, options: DemoOptions = {}): void {
     const request = parseJobRequest(body);
     if (typeof request === 'string') {
       sendJson(res, 400, { error: request });
+      return;
+    }
+    // Other requests may have started jobs while this body was read.
+    if (jobs.full) {
+      tooMany(res);
       return;
     }
     const tls = relay.config.address.tls;
