@@ -113,8 +113,23 @@ export class SessionStore {
 
   /** The connection took another uuid (the `uuid` opcode): its session follows. */
   rekey(conn: Connection, previousKey: string): void {
-    const session = this.#byKey.get(previousKey);
-    if (session?.conn !== conn || this.#byKey.has(conn.key)) return;
+    const own = this.#byKey.get(previousKey);
+    const session = own?.conn === conn ? own : undefined;
+    const existing = this.#byKey.get(conn.key);
+    if (existing !== undefined && existing !== session) {
+      // The uuid had a session whose page is gone (adoptUuid refuses live holders).
+      // A v2 page takes it over, numbering continues; a connection without a
+      // session (v1, backend) gets the uuid's feedback live, so the session goes.
+      if (session) {
+        this.#drop(session);
+        existing.attach(conn);
+        existing.sentSeq = existing.lastSeq;
+      } else {
+        this.#drop(existing);
+      }
+      return;
+    }
+    if (session === undefined) return;
     this.#byKey.delete(previousKey);
     session.key = conn.key;
     session.uuid = conn.uuid;
