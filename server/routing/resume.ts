@@ -34,6 +34,13 @@ export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [fiel
     deps.ctx.error(conn, 'BAD_UUID', id);
     return;
   }
+  const holder = deps.hub.byKey(key);
+  if (holder && holder !== conn && holder.open && deps.sessions.get(key)?.conn !== holder) {
+    // A live connection that is not a resumable page (a backend, a v1 page) keeps its uuid:
+    // pages learn backends' uuids from `fromUUID` and must not take their messages.
+    deps.ctx.error(conn, 'RESUME_FAILED', id, 'the uuid belongs to a live connection that is not a v2 page');
+    return;
+  }
   const result = deps.sessions.resume(conn, key, uuid, lastSeq);
   deps.hub.rekey(conn, key, uuid);
   const answer: { opcode: string; uuid: string; recovered: boolean; lastSeq: number; id?: unknown } = {

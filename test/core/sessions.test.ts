@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PhpStyleClient } from '../helpers/php-style-client.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const cleanup = new Cleanup();
@@ -45,5 +46,18 @@ describe('sessions and the uuid opcode', () => {
     expect(await publish({ uuid: gone.uuid }, 'to the v1 adopter')).toBe('delivered');
     expect(await page.nextPacket()).toMatchObject({ opcode: 'feedback', message: 'to the v1 adopter' });
     expect(relay.sessions.size).toBe(0);
+  });
+});
+
+describe('resume', () => {
+  it('does not let a page take the uuid of a live backend', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
+    page.send({ opcode: 'resume', uuid: backend.uuid, lastSeq: 0 });
+    expect(await page.nextPacket()).toMatchObject({ opcode: 'error', code: 'RESUME_FAILED' });
+    const publish = await v2Publisher(relay.url('/php'));
+    expect(await publish({ uuid: backend.uuid }, 'for the backend')).toBe('delivered');
+    expect(await backend.readPacket()).toMatchObject({ opcode: 'feedback', message: 'for the backend' });
   });
 });
