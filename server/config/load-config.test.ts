@@ -239,6 +239,22 @@ describe('validation messages', () => {
     ['pingInterval = -30', 'bad.ini: pingInterval = "-30": expected a number of seconds >= 0 (decimals allowed; 0 = no pings)'],
     ['handshakeTimeout = 0', 'bad.ini: handshakeTimeout = "0": expected a number of seconds > 0 (decimals allowed)'],
     ['backendFrameGap = 2.5', 'bad.ini: backendFrameGap = "2.5": expected a whole number >= 0 (milliseconds)'],
+    // Node fires a timer of more than 2^31-1 ms after 1 ms: pings every millisecond would evict every page.
+    ['pingInterval = 2200000', 'bad.ini: pingInterval = "2200000": expected a number of seconds <= 2000000 (about 23 days; 0 = no pings)'],
+    ['shutdownGrace = 3000000', 'bad.ini: shutdownGrace = "3000000": expected a number of seconds <= 2000000 (about 23 days)'],
+    ['handshakeTimeout = 2147484', 'bad.ini: handshakeTimeout = "2147484": expected a number of seconds <= 2000000 (about 23 days)'],
+    [
+      'backendFrameGap = 3000000000',
+      'bad.ini: backendFrameGap = "3000000000": expected a whole number from 0 to 2000000000 (milliseconds)',
+    ],
+    [
+      'broadcastBatch = 2147483648',
+      'bad.ini: broadcastBatch = "2147483648": expected a whole number from 0 to 2000000000 (milliseconds, 0 = off)',
+    ],
+    [
+      'backendReadyDelay = 9999999999',
+      'bad.ini: backendReadyDelay = "9999999999": expected a whole number from 0 to 2000000000 (milliseconds)',
+    ],
     ['logLevel = loud', 'bad.ini: logLevel = "loud": expected one of debug, info, warn, error'],
     ['console = maybe', 'bad.ini: console = "maybe": expected true or false (yes/no, on/off and 1/0 work too)'],
     [

@@ -38,8 +38,19 @@ export function bool(raw: RawValue): boolean {
   throw new InvalidValue('expected true or false (yes/no, on/off and 1/0 work too)');
 }
 
+/**
+ * Longest duration a key that drives a timer may have. Node fires a timer
+ * of more than 2^31-1 ms after 1 ms instead (pings every millisecond would
+ * evict every page), so larger values are refused; this round limit also
+ * leaves room for the 5 s the serve command adds to shutdownGrace.
+ */
+export const MAX_TIMER_SECONDS = 2_000_000;
+export const MAX_TIMER_MS = MAX_TIMER_SECONDS * 1000;
+
 export interface CountOptions {
   min: number;
+  /** Largest value allowed (milliseconds that go to a timer: MAX_TIMER_MS). */
+  max?: number;
   /** Said in the error, e.g. "0 = no limit". */
   note?: string;
 }
@@ -54,6 +65,9 @@ export function wholeNumber(raw: RawValue, options: CountOptions): number {
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < options.min) {
     throw new InvalidValue(describeMin('a whole number', options.min, options.note));
+  }
+  if (options.max !== undefined && n > options.max) {
+    throw new InvalidValue(`expected a whole number from ${options.min} to ${options.max}${options.note ? ` (${options.note})` : ''}`);
   }
   return n;
 }
@@ -76,6 +90,8 @@ export function byteSize(raw: RawValue, options: CountOptions): number {
 export interface SecondsOptions {
   /** Reject 0 (a deadline of no time makes no sense). */
   positive: boolean;
+  /** The value drives a timer: at most MAX_TIMER_SECONDS. */
+  timer?: boolean;
   note?: string;
 }
 
@@ -86,6 +102,11 @@ export function seconds(raw: RawValue, options: SecondsOptions): number {
   if (!Number.isFinite(n) || (options.positive && n === 0)) {
     const what = options.positive ? 'a number of seconds > 0' : 'a number of seconds >= 0';
     throw new InvalidValue(`expected ${what} (decimals allowed${options.note ? `; ${options.note}` : ''})`);
+  }
+  if (options.timer === true && n > MAX_TIMER_SECONDS) {
+    throw new InvalidValue(
+      `expected a number of seconds <= ${MAX_TIMER_SECONDS} (about 23 days${options.note ? `; ${options.note}` : ''})`,
+    );
   }
   return Math.round(n * 1000);
 }
