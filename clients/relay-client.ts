@@ -47,6 +47,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   #socket: RelaySocket | null = null;
   #outbound: Outbound | null = null;
   #uuid = '';
+  /** The page session to ask back after a reconnect: the uuid whose messages up to #lastSeq we handled. */
+  #sessionUuid = '';
   #protocol: 1 | 2 = 1;
   #lastSeq = 0;
   #attempt = 0;
@@ -62,6 +64,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.ident = settings.socket.ident;
     this.#settings = settings;
     this.#adopt(socket);
+    this.#sessionUuid = socket.uuid;
   }
 
   /**
@@ -229,7 +232,12 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   }
 
   #onPacket(packet: ReceivedPacket): void {
-    if (this.#resuming?.offer(packet)) return;
+    const resuming = this.#resuming;
+    if (resuming?.offer(packet)) {
+      // Set the duplicate floor now: replays may follow in the same read, before #resume goes on.
+      this.#lastSeq = resuming.settled!.floor;
+      return;
+    }
     if (this.#outbound?.handle(packet)) return;
     switch (packet.opcode) {
       case ServerOpcode.Ready:
@@ -323,12 +331,15 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       await socket.close();
       return;
     }
-    const previousUuid = this.#uuid;
+    const previousUuid = this.#sessionUuid;
     const attempt = this.#attempt;
     this.#state = 'open';
     this.#adopt(socket);
+    if (socket !== this.#socket) return; // closed before we could use it; the close handler took over
     const { resumed, recovered } = await this.#resume(socket, previousUuid);
-    if (socket !== this.#socket) return; // lost again while resuming; the close handler took over
+    // Lost again while resuming: the close handler took over, and the next attempt asks for the same session.
+    if (socket !== this.#socket) return;
+    this.#sessionUuid = this.#uuid;
     this.#attempt = 0;
     this.emit('reconnect', { uuid: this.#uuid, previousUuid, attempt, protocol: this.#protocol, resumed, recovered });
     this.#outbound?.pump();
@@ -342,16 +353,18 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       this.#lastSeq = 0;
       return { resumed: false, recovered: false };
     }
-    this.#resuming = new ResumeRequest(socket, previousUuid, this.#lastSeq, `resume-${++this.#resumeCount}`, RESUME_TIMEOUT_MS);
-    const { uuid, recovered } = await this.#resuming.result;
-    this.#resuming = null;
+    const request = new ResumeRequest(socket, previousUuid, this.#lastSeq, `resume-${++this.#resumeCount}`, RESUME_TIMEOUT_MS);
+    this.#resuming = request;
+    const { uuid, recovered } = await request.result;
+    if (this.#resuming === request) this.#resuming = null;
+    // Lost meanwhile: keep the session and its floor for the next attempt.
+    if (socket !== this.#socket) return { resumed: false, recovered: false };
     if (uuid !== null) {
+      // The floor was set when `resumed` came (#onPacket), before any replay.
       this.#uuid = uuid;
-      // Not recovered: the relay may have started the numbering over (a session it forgot).
-      if (!recovered) this.#lastSeq = 0;
       return { resumed: true, recovered };
     }
-    // A new session: its sequence numbers start over.
+    // Refused or timed out: a new session, numbered from 1.
     this.#lastSeq = 0;
     return { resumed: false, recovered: false };
   }

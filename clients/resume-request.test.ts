@@ -20,27 +20,33 @@ describe('ResumeRequest', () => {
   it('settles with the uuid and recovered flag of `resumed`', async () => {
     const { request } = start();
     expect(request.offer({ opcode: 'feedback' })).toBe(false);
-    expect(request.offer({ opcode: 'resumed', uuid: 'old.sig', recovered: true })).toBe(true);
-    await expect(request.result).resolves.toEqual({ uuid: 'old.sig', recovered: true });
+    expect(request.offer({ opcode: 'resumed', uuid: 'old.sig', recovered: true, lastSeq: 45 })).toBe(true);
+    await expect(request.result).resolves.toEqual({ uuid: 'old.sig', recovered: true, floor: 41 });
   });
 
   it('reports a gap as recovered: false', async () => {
     const { request } = start();
-    request.offer({ opcode: 'resumed', uuid: 'old.sig', recovered: false });
-    await expect(request.result).resolves.toEqual({ uuid: 'old.sig', recovered: false });
+    request.offer({ opcode: 'resumed', uuid: 'old.sig', recovered: false, lastSeq: 90 });
+    await expect(request.result).resolves.toEqual({ uuid: 'old.sig', recovered: false, floor: 41 });
+  });
+
+  it('lowers the floor to the relay lastSeq when the relay numbers from 1 again (it forgot the session)', () => {
+    const { request } = start();
+    request.offer({ opcode: 'resumed', uuid: 'old.sig', recovered: false, lastSeq: 0 });
+    expect(request.settled).toEqual({ uuid: 'old.sig', recovered: false, floor: 0 });
   });
 
   it('settles as not resumed on an error for its id, and ignores other errors', async () => {
     const { request } = start();
     expect(request.offer({ opcode: 'error', id: 7, code: 'BAD_PACKET' })).toBe(false);
     expect(request.offer({ opcode: 'error', id: 'resume-1', code: 'RESUME_FAILED' })).toBe(true);
-    await expect(request.result).resolves.toEqual({ uuid: null, recovered: false });
+    await expect(request.result).resolves.toEqual({ uuid: null, recovered: false, floor: 0 });
   });
 
   it('gives up after the timeout', async () => {
     vi.useFakeTimers();
     const { request } = start();
     vi.advanceTimersByTime(1000);
-    await expect(request.result).resolves.toEqual({ uuid: null, recovered: false });
+    await expect(request.result).resolves.toEqual({ uuid: null, recovered: false, floor: 0 });
   });
 });

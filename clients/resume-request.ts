@@ -8,6 +8,12 @@ export interface ResumeResult {
   uuid: string | null;
   /** ...and every message we missed will follow (false: some were lost). */
   recovered: boolean;
+  /**
+   * The duplicate floor from now on: ours when the relay's numbering goes on
+   * (resumed, even with a gap), the relay's `lastSeq` when it is lower (it
+   * forgot the session and numbers from 1 again), 0 for a new session.
+   */
+  floor: number;
 }
 
 /**
@@ -19,11 +25,15 @@ export interface ResumeResult {
 export class ResumeRequest {
   readonly result: Promise<ResumeResult>;
   readonly #id: string;
+  readonly #lastSeq: number;
   readonly #timer: NodeJS.Timeout;
   #settle!: (result: ResumeResult) => void;
+  /** The answer once there is one, readable at once (replays may follow in the same read). */
+  settled: ResumeResult | null = null;
 
   constructor(writer: FrameWriter, uuid: string, lastSeq: number, id: string, timeoutMs: number) {
     this.#id = id;
+    this.#lastSeq = lastSeq;
     this.result = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -35,11 +45,14 @@ export class ResumeRequest {
   offer(packet: ReceivedPacket): boolean {
     if (packet.opcode === ServerOpcode.Resumed) {
       const uuid = typeof packet.uuid === 'string' ? packet.uuid : null;
-      this.#finish({ uuid, recovered: uuid !== null && packet.recovered === true });
+      const recovered = uuid !== null && packet.recovered === true;
+      const relayLastSeq = typeof packet.lastSeq === 'number' && packet.lastSeq >= 0 ? packet.lastSeq : 0;
+      const floor = uuid === null ? 0 : recovered ? this.#lastSeq : Math.min(this.#lastSeq, relayLastSeq);
+      this.#finish({ uuid, recovered, floor });
       return true;
     }
     if (packet.opcode === ServerOpcode.Error && packet.id !== undefined && String(packet.id) === this.#id) {
-      this.#finish({ uuid: null, recovered: false });
+      this.#finish({ uuid: null, recovered: false, floor: 0 });
       return true;
     }
     return false;
@@ -47,10 +60,12 @@ export class ResumeRequest {
 
   /** Give up waiting (connection lost, timeout): not resumed. */
   cancel(): void {
-    this.#finish({ uuid: null, recovered: false });
+    this.#finish({ uuid: null, recovered: false, floor: 0 });
   }
 
   #finish(result: ResumeResult): void {
+    if (this.settled) return;
+    this.settled = result;
     clearTimeout(this.#timer);
     this.#settle(result);
   }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { parseAddress } from '../include/address.js';
 import type { Relay } from '../server/relay.js';
 import { Cleanup, startRelay } from '../test/helpers/relay-fixture.js';
@@ -103,5 +104,148 @@ describe('resume after a reconnect (v2)', () => {
     expect(info.resumed).toBe(false);
     expect(backend.uuid).not.toBe(uuid);
     expect(await backend.echo('fine')).toBe('sent');
+  });
+});
+
+/** A server frame (unmasked text) as raw bytes, so several can be written in one TCP write. */
+function textFrame(packet: object): Buffer {
+  const payload = Buffer.from(JSON.stringify(packet));
+  if (payload.length >= 126) throw new Error('test frames are short');
+  return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
+}
+
+/**
+ * A scripted v2 relay: connection number n is handed to `script(ws, n)`.
+ * It records every `resume` request it gets.
+ */
+async function scriptedRelay(script: (ws: WebSocket, n: number, resume: (handler: (packet: ResumePacket) => void) => void) => void) {
+  const server = cleanup.add(new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'websock.v2' }), (s) => {
+    for (const ws of s.clients) ws.terminate();
+    return new Promise((resolve) => s.close(resolve));
+  });
+  await once(server, 'listening');
+  const resumes: ResumePacket[] = [];
+  let n = 0;
+  server.on('connection', function scriptedOnConnection(ws: WebSocket) {
+    const index = n++;
+    script(ws, index, (handler) => {
+      ws.on('message', function scriptedOnMessage(data: Buffer) {
+        const packet = JSON.parse(data.toString()) as ResumePacket;
+        if (packet.opcode !== 'resume') return;
+        resumes.push(packet);
+        handler(packet);
+      });
+    });
+  });
+  const { port } = server.address() as { port: number };
+  return { server, resumes, url: `ws://127.0.0.1:${port}/web` };
+}
+
+interface ResumePacket {
+  opcode: string;
+  uuid: string;
+  lastSeq: number;
+  id: unknown;
+}
+
+/** On the client's first echo, three numbered feedbacks (once it listens). */
+function sendThree(ws: WebSocket): void {
+  ws.once('message', function sendThreeOnEcho() {
+    for (let seq = 1; seq <= 3; seq++) ws.send(JSON.stringify({ seq, opcode: 'feedback', message: `m${seq}` }));
+  });
+}
+
+async function scriptedPage(url: string) {
+  const client = cleanup.add(
+    await RelayClient.connect(url, { clientType: null, reconnect: { initialMs: 20, maxMs: 20, jitter: 0 } }),
+    (c) => c.terminate(),
+  );
+  const got: ReceivedPacket[] = [];
+  client.on('message', (packet) => got.push(packet));
+  await client.echo('go');
+  return { client, got };
+}
+
+describe('resume edge cases (scripted relay)', () => {
+  it('a connection lost while resuming: the next attempt still asks for the original uuid and floor', async () => {
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2 }));
+      if (n === 0) {
+        sendThree(ws);
+        return;
+      }
+      onResume((packet) => {
+        if (n === 1)
+          ws.terminate(); // lost before answering
+        else ws.send(JSON.stringify({ opcode: 'resumed', uuid: packet.uuid, recovered: true, lastSeq: 3, id: packet.id }));
+      });
+    });
+    const { client, got } = await scriptedPage(relay.url);
+    await until(() => got.length === 3, 'the first three');
+    const reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    const [info] = (await reconnected) as [ReconnectInfo];
+    expect(relay.resumes.map(({ uuid, lastSeq }) => ({ uuid, lastSeq }))).toEqual([
+      { uuid: 'uuid-0', lastSeq: 3 },
+      { uuid: 'uuid-0', lastSeq: 3 },
+    ]);
+    expect(info).toMatchObject({ resumed: true, recovered: true, uuid: 'uuid-0', previousUuid: 'uuid-0' });
+    expect(client.uuid).toBe('uuid-0');
+  });
+
+  it('a resume that did not recover keeps the duplicate floor: the next resume does not ask again for what was handled', async () => {
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2 }));
+      if (n === 0) {
+        sendThree(ws);
+        return;
+      }
+      onResume((packet) => {
+        const answer = { opcode: 'resumed', uuid: packet.uuid, recovered: n !== 1, lastSeq: 10, id: packet.id };
+        // The gap could not be filled: the answer and the job's latest progress arrive in one read.
+        const replay = { seq: 10, opcode: 'feedback', message: 'p10', progress: { job: 'j', done: 10 } };
+        const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+        if (n === 1) raw.write(Buffer.concat([textFrame(answer), textFrame(replay)]));
+        else ws.send(JSON.stringify(answer));
+      });
+    });
+    const { client, got } = await scriptedPage(relay.url);
+    await until(() => got.length === 3, 'the first three');
+    let reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    const [first] = (await reconnected) as [ReconnectInfo];
+    expect(first).toMatchObject({ resumed: true, recovered: false, uuid: 'uuid-0' });
+    await until(() => got.length === 4, 'the replayed progress');
+
+    reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    await reconnected;
+    expect(relay.resumes.map(({ uuid, lastSeq }) => ({ uuid, lastSeq }))).toEqual([
+      { uuid: 'uuid-0', lastSeq: 3 },
+      { uuid: 'uuid-0', lastSeq: 10 },
+    ]);
+    expect(got.map((p) => p.seq)).toEqual([1, 2, 3, 10]);
+  });
+
+  it('a resume that did not recover and replayed nothing keeps our floor when the relay numbering went on', async () => {
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2 }));
+      if (n === 0) {
+        sendThree(ws);
+        return;
+      }
+      onResume((packet) => {
+        ws.send(JSON.stringify({ opcode: 'resumed', uuid: packet.uuid, recovered: n !== 1, lastSeq: 10, id: packet.id }));
+      });
+    });
+    const { client, got } = await scriptedPage(relay.url);
+    await until(() => got.length === 3, 'the first three');
+    let reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    await reconnected;
+    reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    await reconnected;
+    expect(relay.resumes.map(({ lastSeq }) => lastSeq)).toEqual([3, 3]);
   });
 });
