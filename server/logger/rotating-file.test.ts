@@ -70,4 +70,16 @@ describe('RotatingFile', () => {
     expect(readFileSync(path, 'utf8')).toBe(line('b'));
     expect(readFileSync(`${path}.1`, 'utf8')).toBe(line('a'));
   });
+
+  it('starts a new file at the next rotation when the current one was deleted', () => {
+    const path = join(dir, 'websock.log');
+    file = new RotatingFile({ path, maxBytes: 25, keep: 2 });
+    file.write(line('a'));
+    file.write(line('b'));
+    // An operator freeing disk space: the open descriptor keeps writing to the deleted file until the rotation.
+    rmSync(path);
+    file.write(line('c'));
+    file.write(line('d'));
+    expect(readFileSync(path, 'utf8')).toBe(line('c') + line('d'));
+  });
 });

@@ -8,7 +8,7 @@
  * no coordination with pending writes. Log volume at info is a few lines per
  * connection, which keeps this cheap.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface RotatingFileOptions {
@@ -63,8 +63,10 @@ export class RotatingFile {
   #rotate(): void {
     this.close();
     for (let i = this.#keep - 1; i >= 1; i--) renameIfExists(`${this.path}.${i}`, `${this.path}.${i + 1}`);
-    if (this.#keep >= 1) renameSync(this.path, `${this.path}.1`);
+    // The file may have been deleted (an operator freeing space): start a new one. A folder that is gone stays an error.
+    if (this.#keep >= 1 && existsSync(this.path)) renameSync(this.path, `${this.path}.1`);
     else rmSync(this.path, { force: true });
+    if (!existsSync(dirname(this.path))) throw Object.assign(new Error(`the log folder ${dirname(this.path)} is gone`), { code: 'ENOENT' });
     this.#open();
   }
 }
