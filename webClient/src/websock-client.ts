@@ -352,10 +352,7 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
   }
 
   #becomeReady(uuid: string, resumed: boolean, recovered: boolean, packet: InboundPacket): void {
-    // Keep the duplicate floor only when the relay vouches for continuity;
-    // after a gap (or a relay restart) its numbering may start again.
-    const keepFloor = resumed && recovered && this.#session?.uuid === uuid;
-    this.#session = { uuid, lastSeq: keepFloor ? (this.#session as SessionState).lastSeq : 0 };
+    this.#session = { uuid, lastSeq: this.#floorAfter(uuid, resumed, recovered, packet) };
     this.#store.save(this.#session);
     this.#uuid = uuid;
     this.#attempt = 0;
@@ -364,6 +361,20 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     this.#queue.attach((frame) => ws.send(frame), this.#encode, this.#protocol === 2);
     this.#setState('open');
     this.emit('ready', { uuid, protocol: this.#protocol, resumed, recovered, packet });
+  }
+
+  /**
+   * The duplicate floor for the session now ready. A resumed session keeps
+   * ours: after a gap too (what the relay replays is newer, and a later
+   * resume must not ask again for what was handled); only when the relay's
+   * `lastSeq` is lower did it forget the session and number from 1 again.
+   */
+  #floorAfter(uuid: string, resumed: boolean, recovered: boolean, packet: InboundPacket): number {
+    const session = this.#session;
+    if (!resumed || !session || session.uuid !== uuid) return 0;
+    if (recovered) return session.lastSeq;
+    const relayLastSeq = typeof packet.lastSeq === 'number' && packet.lastSeq >= 0 ? packet.lastSeq : 0;
+    return Math.min(session.lastSeq, relayLastSeq);
   }
 
   #encode = (packet: object): { frames: string[]; id?: number } => {
@@ -405,6 +416,9 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     const reason = this.#refusal ?? closed.reason;
     if (this.#stopped || !this.#backoff) {
       this.#stopped = true;
+      if (typeof removeEventListener === 'function') removeEventListener('online', this.#onOnline);
+      // No connection will come to write them: queued sends fail instead of waiting for ever.
+      this.#queue.clear(new WebsockError('CLOSED', 'the connection closed and the client does not reconnect'));
       this.#setState('closed');
       this.emit('close', { code: closed.code, reason, wasReady: this.#wasReady, reconnectInMs: null });
       return;
