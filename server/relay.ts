@@ -66,6 +66,8 @@ export class Relay {
   #nextId = 1;
   #shuttingDown = false;
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
+  /** Refused clients being told why: not in the hub, but stop() must end them too. */
+  readonly #refused = new Set<WebSocket>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
@@ -207,6 +209,8 @@ export class Relay {
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(this.config.shutdownGraceMs);
     for (const conn of this.hub.all()) conn.terminate();
+    for (const ws of this.#refused) ws.terminate();
+    this.#refused.clear();
     server?.closeAllConnections();
     await closed;
     this.#wss.close();
@@ -251,6 +255,9 @@ export class Relay {
     this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
     this.logger.warn('client rejected', { reason: rejection.reason, ip: applicant.ip, path: applicant.path, kind: applicant.kind });
     ws.on('error', () => {});
+    const refused = this.#refused;
+    refused.add(ws);
+    ws.on('close', () => refused.delete(ws));
     const tell = (): void => {
       ws.send(JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason }));
       ws.close(rejection.close, rejection.reason.slice(0, 120));

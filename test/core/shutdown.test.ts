@@ -1,0 +1,29 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PhpStyleClient } from '../helpers/php-style-client.js';
+import { Cleanup, startRelay } from '../helpers/relay-fixture.js';
+
+const cleanup = new Cleanup();
+afterEach(() => cleanup.run());
+
+describe('stop()', () => {
+  it('does not hang on a backend that was refused but not yet told', async () => {
+    const relay = await startRelay({ backendReadyDelayMs: 300, allowedIP: ['192.0.2.1'] });
+    const refused = cleanup.add(await PhpStyleClient.open({ port: relay.port }), (c) => c.destroy());
+    await refused.readHandshake();
+    const started = Date.now();
+    await relay.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await refused.closed();
+  });
+
+  it('does not wait for a refused client that never answers the close frame', async () => {
+    const relay = await startRelay();
+    const refused = cleanup.add(await PhpStyleClient.open({ port: relay.port, path: '/nowhere' }), (c) => c.destroy());
+    await refused.readHandshake();
+    expect(await refused.readPacket()).toMatchObject({ opcode: 'close' });
+    const started = Date.now();
+    await relay.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await refused.closed();
+  });
+});
