@@ -80,13 +80,15 @@ export class RelayContext implements ResourceContext {
   error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
     const spec = ErrorCodes[code];
     const text = errorText(code, detail);
+    let lastWords: string | undefined;
     if (conn.protocol === 2) {
       const packet: { opcode: string; id?: unknown; code: ErrorCode; error: string } = { opcode: ServerOpcode.Error, code, error: text };
       if (id !== undefined) packet.id = id;
       conn.reply(JSON.stringify(packet));
     } else if (spec.close !== null) {
-      // v1 clients only understand the original's close packet.
-      conn.reply(JSON.stringify({ opcode: ServerOpcode.Close, error: text }));
+      // v1 clients only understand the original's close packet. It goes with the
+      // close: a reply queued behind frames waiting for their gap would be dropped.
+      lastWords = JSON.stringify({ opcode: ServerOpcode.Close, error: text });
     } else {
       this.logger.debug('v1 client error ignored', { client: conn.id, code, detail });
       return;
@@ -94,7 +96,7 @@ export class RelayContext implements ResourceContext {
     if (spec.close !== null) {
       this.stats.countProtocolError(code);
       this.logger.info('closing a connection for a protocol error', { client: conn.id, ip: conn.ip, code });
-      this.close(conn, spec.close, text);
+      conn.close(spec.close, text, lastWords);
     }
   }
 

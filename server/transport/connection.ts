@@ -157,11 +157,15 @@ export class Connection {
     if (this.open) this.#ws.ping(payload);
   }
 
-  /** Close with an RFC 6455 code; frames still queued are dropped. */
-  close(code: CloseCode, reason = ''): void {
+  /**
+   * Close with an RFC 6455 code; frames still queued are dropped. `lastWords`
+   * (the v1 close packet) is written first, as the answer the client reads.
+   */
+  close(code: CloseCode, reason = '', lastWords?: string): void {
     if (this.closing) return;
     this.closing = true;
     this.#clearQueue();
+    if (lastWords !== undefined) this.#write(lastWords);
     // The reason of a close frame is at most 123 bytes.
     const payload = Buffer.from(reason).subarray(0, 123);
     if (this.#frameGapMs === 0) {

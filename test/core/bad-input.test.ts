@@ -36,6 +36,16 @@ describe('bad input never hurts', () => {
     await stillWorks();
   });
 
+  it('invalid JSON from a PHP backend while frames to it wait for their gap: the close packet is still its answer', async () => {
+    const relay = cleanup.add(await startRelay({ backendFrameGapMs: 1_000 }), (r) => r.stop());
+    const receiver = cleanup.add(await PhpStyleClient.connect({ port: relay.port, ident: 'receiver' }), (c) => c.destroy());
+    const sender = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    for (const m of ['a', 'b', 'c']) await sender.talk({ opcode: 'feedback', ident: 'receiver', message: m });
+    receiver.send('not json at all');
+    expect(await receiver.readPacket()).toEqual({ opcode: 'close', error: 'the message is not valid JSON' });
+    expect([1007, null]).toContain(await receiver.closeCode());
+  });
+
   it('invalid UTF-8, reserved opcodes and unmasked frames close that client only', async () => {
     const { relay, stillWorks } = await setup();
     const cases: [number, Buffer][] = [
