@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { Cleanup, PageClient, startRelay } from '../test/helpers/relay-fixture.js';
 import { ClientError, isClientError } from './client-error.js';
 import type { ReceivedPacket } from './packets.js';
@@ -293,5 +294,30 @@ describe('RelayClient reconnect', () => {
     await client.close();
     expect(isClientError(await waiting, 'CLOSED')).toBe(true);
     expect(await closed).toEqual([undefined]);
+  });
+});
+
+describe('RelayClient first packets', () => {
+  it('a packet that arrives in the same read as ready reaches listeners added right after connect()', async () => {
+    const server = cleanup.add(new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: () => 'websock.v2' }), (s) => {
+      for (const ws of s.clients) ws.terminate();
+      return new Promise((resolve) => s.close(resolve));
+    });
+    await once(server, 'listening');
+    server.on('connection', function readyAndMessage(ws: WebSocket) {
+      // Unmasked server text frames, written at once: one read on the client's side.
+      const frame = (packet: object): Buffer => {
+        const payload = Buffer.from(JSON.stringify(packet));
+        return Buffer.concat([Buffer.from([0x81, payload.length]), payload]);
+      };
+      const raw = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+      raw.write(Buffer.concat([frame({ opcode: 'ready', uuid: 'u', protocol: 2 }), frame({ opcode: 'feedback', message: 'first' })]));
+    });
+    const { port } = server.address() as { port: number };
+    const client = await connect(`ws://127.0.0.1:${port}/php`, { ident: 'listener' });
+    const events = nextMessage(client);
+    const stream = client.messages();
+    expect(await events).toMatchObject({ message: 'first' });
+    expect((await stream.next()).value).toMatchObject({ message: 'first' });
   });
 });

@@ -63,7 +63,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.url = url;
     this.ident = settings.socket.ident;
     this.#settings = settings;
-    this.#adopt(socket);
+    // Packets that came with `ready` wait until connect()'s caller could add its listeners.
+    this.#adopt(socket, true);
     this.#sessionUuid = socket.uuid;
   }
 
@@ -214,7 +215,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     });
   }
 
-  #adopt(socket: RelaySocket): void {
+  #adopt(socket: RelaySocket, deferPackets = false): void {
     this.#socket = socket;
     this.#uuid = socket.uuid;
     this.#protocol = socket.version;
@@ -225,10 +226,15 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
       onTimeout: () => socket.terminate(), // an unacknowledged stream cannot be trusted: start over
     };
     this.#outbound = socket.version === 2 ? new Pipeline(socket, this.#queue, settings) : new StopAndWait(socket, this.#queue, settings);
-    socket.attach({
-      packet: (packet) => this.#onPacket(packet),
-      closed: (info) => this.#onSocketClosed(socket, info),
-    });
+    const attach = (): void => {
+      if (socket !== this.#socket) return; // closed or terminated meanwhile
+      socket.attach({
+        packet: (packet) => this.#onPacket(packet),
+        closed: (info) => this.#onSocketClosed(socket, info),
+      });
+    };
+    if (deferPackets) setImmediate(attach);
+    else attach();
   }
 
   #onPacket(packet: ReceivedPacket): void {
