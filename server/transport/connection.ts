@@ -74,6 +74,8 @@ export class Connection {
   #queuedBytes = 0;
   #timer: NodeJS.Timeout | null = null;
   #lastSentAt = 0;
+  /** Set by drainAndClose: close once the queue is empty. */
+  #closeWhenDrained: { code: CloseCode; reason: string } | null = null;
 
   constructor(init: ConnectionInit) {
     this.id = init.id;
@@ -181,12 +183,17 @@ export class Connection {
     }, wait);
   }
 
-  /** Flush what the gap holds back, then close (orderly shutdown). */
+  /**
+   * Orderly shutdown: send what the gap holds back, still spaced (a v1
+   * backend would lose frames that reach it together), then close.
+   */
   drainAndClose(code: CloseCode, reason = ''): void {
     if (this.closing) return;
-    for (const item of this.#queue) this.#write(item);
-    this.#clearQueue();
-    this.close(code, reason);
+    if (this.#queue.length === 0) {
+      this.close(code, reason);
+      return;
+    }
+    this.#closeWhenDrained = { code, reason };
   }
 
   /** Drop the socket without a close handshake (dead or hostile peers). */
@@ -223,10 +230,12 @@ export class Connection {
       return;
     }
     const item = this.#queue.shift();
-    if (item === undefined) return;
-    this.#queuedBytes -= sizeOf(item);
-    this.#write(item);
+    if (item !== undefined) {
+      this.#queuedBytes -= sizeOf(item);
+      this.#write(item);
+    }
     if (this.#queue.length > 0) this.#schedule(this.#frameGapMs);
+    else if (this.#closeWhenDrained) this.close(this.#closeWhenDrained.code, this.#closeWhenDrained.reason);
   }
 
   #schedule(ms: number): void {

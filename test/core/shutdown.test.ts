@@ -26,4 +26,16 @@ describe('stop()', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     await refused.closed();
   });
+
+  it('spaces the frames still queued for a v1 backend, so its reader gets every one before the close', async () => {
+    const relay = await startRelay({ backendFrameGapMs: 100, shutdownGraceMs: 3_000 });
+    const receiver = cleanup.add(await PhpStyleClient.connect({ port: relay.port, ident: 'receiver' }), (c) => c.destroy());
+    const sender = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    for (const m of ['a', 'b', 'c']) await sender.talk({ opcode: 'feedback', ident: 'receiver', message: m });
+    const stopped = relay.stop();
+    for (const m of ['a', 'b', 'c']) expect(await receiver.readPacket()).toMatchObject({ opcode: 'feedback', message: m });
+    expect(await receiver.readPacket()).toEqual({ opcode: '<close-frame>', code: 1001 });
+    receiver.close();
+    await stopped;
+  });
 });
