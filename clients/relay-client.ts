@@ -173,6 +173,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (this.#state === 'closed') return;
     this.#state = 'closing';
     this.#stopRetrying();
+    this.#resuming?.cancel();
     this.#rejectAll(this.#closedError());
     const socket = this.#socket;
     this.#socket = null;
@@ -382,6 +383,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (wasReconnecting) this.#rejectAll(this.#closedError());
     else await this.#drained(this.#settings.ackTimeoutMs);
     this.#rejectAll(this.#closedError());
+    this.#resuming?.cancel();
     const socket = this.#socket;
     this.#socket = null;
     await socket?.close();
@@ -427,6 +429,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   }
 
   #finish(error: ClientError | undefined): void {
+    if (this.#state === 'closed') return; // terminate() came while close() was waiting
     this.#state = 'closed';
     this.#outbound = null;
     for (const stream of [...this.#streams]) stream.end(error);

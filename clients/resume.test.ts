@@ -249,3 +249,41 @@ describe('resume edge cases (scripted relay)', () => {
     expect(relay.resumes.map(({ lastSeq }) => lastSeq)).toEqual([3, 3]);
   });
 });
+
+describe('closing while resuming', () => {
+  it('close() during an unanswered resume leaves no timer behind', async () => {
+    let resumeSeen!: () => void;
+    const seen = new Promise<void>((resolve) => (resumeSeen = resolve));
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2 }));
+      if (n === 0) sendThree(ws);
+      else onResume(() => resumeSeen()); // never answered
+    });
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const { client, got } = await scriptedPage(relay.url);
+    await until(() => got.length === 3, 'the first three');
+    for (const ws of relay.server.clients) ws.close();
+    await seen;
+    const closed = once(client, 'close');
+    await client.close();
+    await closed;
+    expect(timers()).toBe(before);
+  });
+
+  it('terminate() while close() waits for acknowledgements emits close once', async () => {
+    const relay = await scriptedRelay((ws) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: 'u', protocol: 2 })); // never answers a feedback
+    });
+    const client = await RelayClient.connect(relay.url, { clientType: null });
+    let closes = 0;
+    client.on('close', () => closes++);
+    const sending = client.feedback('page', 'unanswered');
+    sending.catch(() => {});
+    const closing = client.close();
+    client.terminate();
+    await closing;
+    await expect(sending).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(closes).toBe(1);
+  });
+});
