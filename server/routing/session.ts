@@ -20,12 +20,16 @@ export class Session {
   behind = false;
   readonly retention: RetentionBuffer;
   readonly latestProgress = new Map<string, { seq: number; text: string }>();
+  /** Bytes held in latestProgress, kept within the retention byte limit. */
+  #progressBytes = 0;
+  readonly #maxProgressBytes: number;
 
   constructor(key: string, uuid: string, conn: Connection | null, limits: RetentionLimits) {
     this.key = key;
     this.uuid = uuid;
     this.conn = conn;
     this.retention = new RetentionBuffer(limits);
+    this.#maxProgressBytes = limits.bytes;
   }
 
   /** Issue the next sequence number and keep the message for replay. */
@@ -33,15 +37,27 @@ export class Session {
     const seq = ++this.lastSeq;
     this.retention.append(seq, text, now);
     if (job !== null) {
-      // Bound the per-job map too: a publisher could invent endless job ids.
-      if (!this.latestProgress.has(job) && this.latestProgress.size >= 100) {
-        const oldest = this.latestProgress.keys().next().value as string;
-        this.latestProgress.delete(oldest);
+      this.#forgetProgress(job);
+      const bytes = Buffer.byteLength(text);
+      // Bound the per-job map too, by count and by the retention byte limit:
+      // a publisher could invent endless job ids or send huge progress messages.
+      if (bytes <= this.#maxProgressBytes) {
+        for (const oldest of this.latestProgress.keys()) {
+          if (this.latestProgress.size < 100 && this.#progressBytes + bytes <= this.#maxProgressBytes) break;
+          this.#forgetProgress(oldest);
+        }
+        this.latestProgress.set(job, { seq, text });
+        this.#progressBytes += bytes;
       }
-      this.latestProgress.delete(job);
-      this.latestProgress.set(job, { seq, text });
     }
     return seq;
+  }
+
+  #forgetProgress(job: string): void {
+    const held = this.latestProgress.get(job);
+    if (held === undefined) return;
+    this.#progressBytes -= Buffer.byteLength(held.text);
+    this.latestProgress.delete(job);
   }
 
   attach(conn: Connection): void {
