@@ -66,6 +66,7 @@ export class Relay {
   #nextId = 1;
   #shuttingDown = false;
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
+  readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
   readonly #refused = new Set<WebSocket>();
 
@@ -140,6 +141,11 @@ export class Relay {
     return address.port;
   }
 
+  /** Run `hook` when stop() begins (e.g. end child processes an application started). */
+  onStop(hook: () => void): void {
+    this.#stopHooks.push(hook);
+  }
+
   /** True from the moment stop() is called. */
   get shuttingDown(): boolean {
     return this.#shuttingDown;
@@ -198,6 +204,13 @@ export class Relay {
   async stop(): Promise<void> {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
+    for (const hook of this.#stopHooks) {
+      try {
+        hook();
+      } catch (error) {
+        this.logger.error('a stop hook failed', { reason: (error as Error).message });
+      }
+    }
     this.#keepalive.stop();
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;

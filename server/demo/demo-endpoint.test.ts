@@ -7,7 +7,12 @@ import { ensureBuilt } from '../../test/helpers/build-once.js';
 import { startRelay } from '../../test/helpers/relay-fixture.js';
 import { RawHttp, until } from '../../test/http/http-client.js';
 import type { HttpHandler } from '../http/http-router.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger, type LogFields } from '../logger/logger.js';
 import type { Relay } from '../relay.js';
+import { DemoJobs } from './demo-jobs.js';
 import { installDemo } from './index.js';
 
 let relay: Relay | undefined;
@@ -49,5 +54,45 @@ describe('POST /demo/job', () => {
 
     expect(statuses.filter((status) => status === 202)).toHaveLength(2);
     expect(statuses.filter((status) => status === 429)).toHaveLength(requests - 2);
+  });
+});
+
+describe('demo jobs and the relay lifecycle', () => {
+  it('killAll() ends running jobs, even one that would never stop by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'demo-jobs-'));
+    const script = join(dir, 'stubborn.mjs');
+    writeFileSync(script, "process.on('SIGINT', () => {}); setInterval(() => {}, 1000);\n");
+    const pids: number[] = [];
+    const logger = {
+      ...silentLogger,
+      info(message: string, fields?: LogFields) {
+        if (message === 'demo job started' && typeof fields?.pid === 'number') pids.push(fields.pid);
+      },
+    };
+    const jobs = new DemoJobs({ script, maxJobs: 5, stepMs: 10, timeoutMs: 60_000 }, logger);
+    jobs.start({ uuid: 'u', job: 'j', steps: 1 }, 'tcp://127.0.0.1:1/php');
+    await until(() => pids.length === 1);
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(alive(pids[0]!)).toBe(true);
+    jobs.killAll();
+    await until(() => jobs.running === 0);
+    expect(alive(pids[0]!)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the relay runs its stop hooks (installDemo registers killAll there)', async () => {
+    relay = await startRelay();
+    let ran = 0;
+    relay.onStop(() => ran++);
+    await relay.stop();
+    relay = undefined;
+    expect(ran).toBe(1);
   });
 });

@@ -46,6 +46,11 @@ export class DemoJobs {
     return this.#running.size >= this.options.maxJobs;
   }
 
+  /** Ends every running job (the relay is stopping). */
+  killAll(): void {
+    for (const child of this.#running) child.kill();
+  }
+
   /** Starts a job reporting to `request.uuid` through the relay at `address`. */
   start(request: JobRequest, address: string, caFile?: string): void {
     const args: JobScriptArgs = { address, uuid: request.uuid, job: request.job, steps: request.steps, stepMs: this.options.stepMs };

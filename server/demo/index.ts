@@ -33,6 +33,7 @@ export function installDemo(relay: Relay, options: DemoOptions = {}): void {
     { script: paths.jobScript, maxJobs: options.maxJobs ?? 10, stepMs, timeoutMs: 60_000 + 100 * stepMs },
     relay.logger,
   );
+  relay.onStop(() => jobs.killAll());
   const tooMany = (res: ServerResponse): void =>
     sendJson(res, 429, { error: 'too many demo jobs are running; try again in a few seconds' }, { 'retry-after': '5' });
   relay.http.add('POST', '/demo/job', async function demoJobHandler(req: IncomingMessage, res: ServerResponse) {
