@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { parseAddress } from '../include/address.js';
 import { Cleanup, PageClient, startRelay } from '../test/helpers/relay-fixture.js';
 import { ClientError } from './client-error.js';
 import { RelayClient } from './relay-client.js';
+import { writeSelfSignedCert } from '../test/helpers/tls-cert.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
@@ -20,27 +20,7 @@ beforeAll(() => {
   certFile = join(dir, 'cert.pem');
   pkFile = join(dir, 'key.pem');
   // A self-signed certificate for localhost and 127.0.0.1.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      pkFile,
-      '-out',
-      certFile,
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCert(certFile, pkFile);
 });
 
 afterAll(() => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -10,6 +10,7 @@ import { ensureBuilt } from '../../test/helpers/build-once.js';
 import { parseAddress } from '../../include/address.js';
 import { Cleanup, PageClient, startRelay } from '../../test/helpers/relay-fixture.js';
 import { ExitCode } from './exit-codes.js';
+import { writeSelfSignedCert } from '../../test/helpers/tls-cert.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cliPath = join(root, 'dist', 'server', 'cli.js');
@@ -134,27 +135,7 @@ describe('websock send', () => {
 
   it('trusts the self-signed certFile of the websock.ini it takes an ssl:// address from', async () => {
     const dir = mkdtempSync(join(scratch, 'tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    writeSelfSignedCert(join(dir, 'cert.pem'), join(dir, 'key.pem'));
     const relay = cleanup.add(
       await startRelay({ address: parseAddress('wss://127.0.0.1:0'), certFile: join(dir, 'cert.pem'), pkFile: join(dir, 'key.pem') }),
       (r) => r.stop(),

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { ConfigError, ConfigErrorCode } from './config-error.js';
 import { loadConfig } from './load-config.js';
 import type { LoadConfigOptions } from './load-config.js';
 import { defaultConfig } from './relay-config.js';
+import { writeSelfSignedCert } from '../../test/helpers/tls-cert.js';
 
 let dir: string;
 let iniCount = 0;
@@ -40,44 +40,8 @@ function messageFor(line: string): string {
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'websock-config-'));
   mkdirSync(join(dir, 'tls'));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'tls', 'key.pem'),
-      '-out',
-      join(dir, 'tls', 'cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-    ],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      join(dir, 'tls', 'other-key.pem'),
-      '-out',
-      join(dir, 'tls', 'other-cert.pem'),
-      '-days',
-      '1',
-      '-subj',
-      '/CN=other',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeSelfSignedCert(join(dir, 'tls', 'cert.pem'), join(dir, 'tls', 'key.pem'));
+  writeSelfSignedCert(join(dir, 'tls', 'other-cert.pem'), join(dir, 'tls', 'other-key.pem'), 'other');
 });
 
 afterAll(() => {
