@@ -21,7 +21,8 @@ import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
-import { padHandshakeHeaders } from './transport/backend-handshake.js';
+import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
+import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
 import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
@@ -257,6 +258,14 @@ export class Relay {
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
+    if (applicant.kind === 'backend') {
+      // Registered before ws's own listener, so it mends each chunk before ws parses it
+      // (ws re-emits `head` through 'data', so that passes here too).
+      const fixer = new PhpOpcodeFixer();
+      socket.on('data', function backendFramesMended(chunk: Buffer) {
+        fixer.fix(chunk);
+      });
+    }
     // Complete the handshake even to refuse: the client is then told why in a packet.
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       if (rejection) this.#reject(ws, applicant, rejection);
@@ -340,7 +349,8 @@ export class Relay {
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
     const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid };
     if (conn.protocol === 2) ready.protocol = 2;
-    conn.send(JSON.stringify(ready));
+    const readyJson = JSON.stringify(ready);
+    conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);
   }
 

@@ -15,3 +15,17 @@ export function padHandshakeHeaders(headers: string[]): void {
   const pad = PHP_HANDSHAKE_READ - length - (PAD_HEADER.length + 2);
   if (pad >= 0) headers.push(PAD_HEADER + 'x'.repeat(pad));
 }
+
+/**
+ * The same client reads `ready` with a second `fread($socket, 1024)`. When
+ * `ready` arrived together with the 101, it already sits in PHP's buffer,
+ * and a buffered read that is short of its length waits for more data —
+ * two seconds, the client's timeout, in 5 % of fresh connections here. A
+ * `ready` frame of exactly 1024 bytes (JSON allows the trailing spaces)
+ * satisfies that read at once, however the bytes arrived.
+ */
+export function padReadyForPhp(readyJson: string): string {
+  // A payload of 126..65535 bytes has a 4-byte frame header.
+  const payload = PHP_HANDSHAKE_READ - 4;
+  return readyJson.length >= payload ? readyJson : readyJson + ' '.repeat(payload - Buffer.byteLength(readyJson));
+}

@@ -65,14 +65,31 @@ describe('bad input never hurts', () => {
     await stillWorks();
   });
 
-  it('a continuation frame with nothing to continue, and a flood of tiny frames', async () => {
+  it('a continuation frame with nothing to continue from a browser (1002), and a flood of tiny frames', async () => {
     const { relay, stillWorks } = await setup();
-    const c = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (x) => x.destroy());
+    // A browser-like raw client (no Client-Type): only backends get the PHP-client allowance.
+    const c = cleanup.add(
+      await PhpStyleClient.connect({ port: relay.port, path: '/web', headers: { 'Client-Type': null }, exactHandshakeRead: true }),
+      (x) => x.destroy(),
+    );
     c.sendFrame(0, Buffer.from('orphan'));
     expect((await c.readPacket()).code).toBe(1002);
     const flood = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
     for (let i = 0; i < 5_000; i++) flood.send('{"opcode":"nothing"}');
     await expect.poll(() => flood.received.length, { timeout: 10_000 }).toBe(5_000);
+    await stillWorks();
+  });
+
+  it('accepts what the original PHP client sends after its first message (FIN + opcode 0) from backends', async () => {
+    const { relay, stillWorks } = await setup();
+    const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (x) => x.destroy());
+    await backend.talk({ opcode: 'feedback', uuid: page.uuid, message: 'as a text frame' });
+    // From here on the PHP client's encoder writes 0x80 frames; they must count as messages.
+    backend.sendFrame(0, Buffer.from(JSON.stringify({ opcode: 'feedback', uuid: page.uuid, message: 'as FIN + opcode 0' })));
+    expect((await backend.readPacket()).opcode).toBe('next');
+    expect((await page.nextPacket()).message).toBe('as a text frame');
+    expect((await page.nextPacket()).message).toBe('as FIN + opcode 0');
     await stillWorks();
   });
 

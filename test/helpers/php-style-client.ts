@@ -22,6 +22,8 @@ export interface PhpStyleOptions {
   /** Extra or replaced request headers (null removes one). */
   headers?: Record<string, string | null>;
   timeoutMs?: number;
+  /** Read the 101 exactly to its end instead of with PHP's fread(1024) (for non-PHP raw clients). */
+  exactHandshakeRead?: boolean;
 }
 
 export interface Frame {
@@ -40,6 +42,8 @@ export class PhpStyleClient {
   #waiters: (() => void)[] = [];
   #ended = false;
   #expectedAccept = '';
+  #sentMessage = false;
+  #exactHandshakeRead = false;
   readonly #timeoutMs: number;
 
   private constructor(socket: Socket, timeoutMs: number) {
@@ -70,6 +74,7 @@ export class PhpStyleClient {
     });
     socket.setNoDelay(true);
     const client = new PhpStyleClient(socket, options.timeoutMs ?? 5_000);
+    client.#exactHandshakeRead = options.exactHandshakeRead ?? false;
     const key = randomBytes(16).toString('base64');
     const headers: Record<string, string | null> = {
       Host: host,
@@ -121,7 +126,11 @@ export class PhpStyleClient {
 
   /** `fread($socket, 1024)` of the handshake answer; bytes after the headers in it are lost, as in PHP. */
   async readHandshake(): Promise<string> {
-    const chunk = await this.#read(1024);
+    if (this.#exactHandshakeRead) {
+      while (!this.#pending.includes('\r\n\r\n')) await this.#waitForData();
+    }
+    const length = this.#exactHandshakeRead ? this.#pending.indexOf('\r\n\r\n') + 4 : 1024;
+    const chunk = await this.#read(length);
     this.response = chunk.toString('latin1');
     const end = this.response.indexOf('\r\n\r\n');
     if (end >= 0) this.response = this.response.slice(0, end);
@@ -174,9 +183,14 @@ export class PhpStyleClient {
     }
   }
 
-  /** Send a masked text frame. */
+  /**
+   * Send a masked message the way websocketPhp does: its first message is a
+   * text frame, every later one goes out as FIN + opcode 0 (its encoder
+   * never resets its "first fragment" flag).
+   */
   send(text: string | Buffer): void {
-    this.sendFrame(1, typeof text === 'string' ? Buffer.from(text) : text);
+    this.sendFrame(this.#sentMessage ? 0 : 1, typeof text === 'string' ? Buffer.from(text) : text);
+    this.#sentMessage = true;
   }
 
   /** Stop and wait, as websocketPhp::writeWait: send, read one frame, expect `next`. */
