@@ -280,8 +280,10 @@ export class Relay {
     const refused = this.#refused;
     refused.add(ws);
     ws.on('close', () => refused.delete(ws));
+    const packet = JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason });
     const tell = (): void => {
-      ws.send(JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason }));
+      // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
+      ws.send(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet);
       ws.close(rejection.close, rejection.reason.slice(0, 120));
     };
     if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);

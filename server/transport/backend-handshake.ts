@@ -25,6 +25,7 @@ export function padHandshakeHeaders(headers: string[]): void {
  * satisfies that read at once, however the bytes arrived.
  */
 export function padReadyForPhp(readyJson: string): string {
+  // Also used for the close packet a refused backend gets where it expects `ready`.
   // A payload of 126..65535 bytes has a 4-byte frame header.
   const payload = PHP_HANDSHAKE_READ - 4;
   return readyJson.length >= payload ? readyJson : readyJson + ' '.repeat(payload - Buffer.byteLength(readyJson));
