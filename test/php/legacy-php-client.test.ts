@@ -7,6 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { RelayClient } from '../../clients/index.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const SCRIPT = fileURLToPath(new URL('./legacy-php-client.php', import.meta.url));
@@ -62,5 +63,15 @@ describe('the original PHP client’s way of reading and writing, in real PHP', 
     const sender = php([relay.port, 'send', 50, 'php-receiver']);
     expect(await sender.line(/sent ok=\d+/)).toBe('sent ok=50');
     expect(await receiver.line(/received=\d+/)).toBe('received=50');
+  });
+
+  it('a pipelined burst from a v2 publisher reaches a PHP receiver whole: frames are spaced for its one-frame reads', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const receiver = php([relay.port, 'receive', 200, 'php-burst']);
+    expect(await receiver.line(/listening|not connected/)).toBe('listening');
+    const publisher = cleanup.add(await RelayClient.connect(relay.url('/php')), (c) => c.terminate());
+    const outcomes = await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.send('php-burst', `m${i}`)));
+    expect(outcomes.every((o) => o === 'delivered')).toBe(true);
+    expect(await receiver.line(/received=\d+/)).toBe('received=200');
   });
 });
