@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The test suites drive Debian's chromium, run PHP examples and make TLS
-# certificates with openssl. Install what is missing when we can (root with
+# The test suites drive Debian's chromium, run PHP examples, make TLS
+# certificates with openssl and start redis-server for the Redis engine. Install what is missing when we can (root with
 # apt-get, as on CI and fresh machines); otherwise say what to install.
 set -euo pipefail
 
-declare -A package_of=([chromium]=chromium [php]=php-cli [openssl]=openssl)
+declare -A package_of=([chromium]=chromium [php]=php-cli [openssl]=openssl [redis-server]=redis-server)
 missing=()
-for tool in chromium php openssl; do
+for tool in chromium php openssl redis-server; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
