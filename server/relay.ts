@@ -28,6 +28,7 @@ import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
 import { clearDeadline, createListener } from './transport/http-listener.js';
 import { IpMatcher } from './transport/ip-match.js';
+import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -54,6 +55,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
+  readonly mounts = new Mounts();
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -171,8 +174,11 @@ export class Relay {
 
   async start(): Promise<void> {
     const server = createListener(this.config, this.logger);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+    });
     server.on('request', (req, res) => {
+      if (this.mounts.request(req, res)) return;
       clearDeadline(req.socket);
       this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
         this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
