@@ -29,6 +29,7 @@ import { Connection } from './transport/connection.js';
 import { RefusedClient } from './transport/refused-client.js';
 import { clearDeadline, createListener } from './transport/http-listener.js';
 import { IpMatcher } from './transport/ip-match.js';
+import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -55,6 +56,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
+  readonly mounts = new Mounts();
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -175,13 +178,14 @@ export class Relay {
     // Both run on client input: a bug below them costs that one socket, never the process.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
-        this.#onUpgrade(req, socket, head);
+        if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
       } catch (error) {
         this.#failed('upgrade handler failed', socket, error, req);
       }
     });
     server.on('request', (req, res) => {
       try {
+        if (this.mounts.request(req, res)) return;
         clearDeadline(req.socket);
         this.http
           .handle(req, res, clientIp(req, this.#trustedProxies))
