@@ -98,7 +98,10 @@ describe('websock send', () => {
     const { page, address } = await relayWithPage();
     const run = websock(['send', '--address', address, '--uuid', page.uuid, 'hello', 'page']);
     expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
-    expect(await page.nextPacket(15_000)).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
+    const packet = await page.nextPacket(15_000);
+    expect(packet).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
+    // The CLI's v2 request id is for the relay's answer; the page never sees it.
+    expect(packet).not.toHaveProperty('id');
     expect(run.stderr).toBe('');
   });
 
