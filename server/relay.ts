@@ -5,6 +5,8 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { HookRegistry } from './hooks/hook-registry.js';
+import { closeReason } from './hooks/close-reason.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
 import { metricsFor } from './metrics/prometheus.js';
@@ -34,6 +36,8 @@ export interface RelayOptions {
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '']);
+/** postShutdown runs after everything is closed; within the serve command's 5 s stop margin. */
+const POST_SHUTDOWN_LIMIT_MS = 3_000;
 
 /**
  * The relay: one port for browsers, backends and plain HTTP. Wires the
@@ -54,6 +58,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
+  readonly hooks: HookRegistry;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -75,6 +81,7 @@ export class Relay {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
+    this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
     this.sessions = new SessionStore(
       {
         count: config.retentionCount,
@@ -93,6 +100,7 @@ export class Relay {
     this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+      close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
     });
     const resumeDeps = { signer: this.signer, hub: this.hub, sessions: this.sessions, ctx: this.#context };
     this.#pipeline = {
@@ -205,6 +213,9 @@ export class Relay {
   async stop(): Promise<void> {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
+    // preShutdown may delay the stop; it shares shutdownGrace with the drain below.
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    await this.hooks.beforeShutdown(this.config.shutdownGraceMs);
     for (const hook of this.#stopHooks) {
       try {
         hook();
@@ -221,13 +232,14 @@ export class Relay {
     const server = this.#server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
-    await this.#waitForClients(this.config.shutdownGraceMs);
+    await this.#waitForClients(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.terminate();
     for (const ws of this.#refused) ws.terminate();
     this.#refused.clear();
     server?.closeAllConnections();
     await closed;
     this.#wss.close();
+    await this.hooks.afterShutdown(POST_SHUTDOWN_LIMIT_MS);
     this.logger.info('relay stopped');
   }
 
@@ -269,7 +281,7 @@ export class Relay {
     // Complete the handshake even to refuse: the client is then told why in a packet.
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       if (rejection) this.#reject(ws, applicant, rejection);
-      else this.#accept(ws, socket, applicant);
+      else this.#accept(ws, socket, applicant, req);
     });
   }
 
@@ -284,14 +296,13 @@ export class Relay {
     const tell = (): void => {
       // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
       ws.send(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet);
-      ws.close(rejection.close, rejection.reason.slice(0, 120));
+      ws.close(rejection.close, closeReason(rejection.reason));
     };
     if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);
     else tell();
   }
 
-  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant): void {
-    const resource = this.#resources.get(applicant.path)!;
+  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant, req: IncomingMessage): void {
     const uuid = this.signer.issue();
     const conn = new Connection({
       id: this.#nextId++,
@@ -309,6 +320,27 @@ export class Relay {
       maxMessageBytes: this.config.maxMessageBytes,
       frameGapMs: this.config.backendFrameGapMs,
     });
+    if (!this.hooks.has('preConnect', conn.resource)) {
+      this.#open(conn, ws, applicant);
+      return;
+    }
+    // Nothing is read while the application decides: what the client sends waits in the socket.
+    socket.pause();
+    ws.on('error', () => {});
+    this.#refused.add(ws);
+    void this.hooks.admit(conn, req).then((refusal) => {
+      this.#refused.delete(ws);
+      if (ws.readyState !== ws.OPEN) return;
+      if (refusal === null && this.#shuttingDown) refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway };
+      if (refusal) this.#reject(ws, applicant, refusal);
+      else this.#open(conn, ws, applicant);
+      socket.resume();
+    });
+  }
+
+  /** Register an admitted connection, wire its events and send `ready`. */
+  #open(conn: Connection, ws: WebSocket, applicant: Applicant): void {
+    const resource = this.#resources.get(applicant.path)!;
     const displaced = this.hub.add(conn);
     if (displaced) {
       this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
@@ -320,6 +352,7 @@ export class Relay {
     const sessions = this.sessions;
     const logger = this.logger;
     const stats = this.stats;
+    const hooks = this.hooks;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
       handleFrame(conn, data, resource, pipeline);
@@ -333,12 +366,14 @@ export class Relay {
       resource.onError?.(conn, error, ctx);
     });
     ws.on('close', function connectionOnClose(code: number) {
+      hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();
       sessions.detach(conn);
       hub.remove(conn);
       logger.info('client disconnected', { client: conn.id, code });
       resource.onClose?.(conn, code, ctx);
+      hooks.closed(conn, code);
     });
     logger.info('client connected', {
       client: conn.id,
@@ -349,11 +384,12 @@ export class Relay {
       protocol: conn.protocol,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid };
+    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
     if (conn.protocol === 2) ready.protocol = 2;
     const readyJson = JSON.stringify(ready);
     conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);
+    this.hooks.connected(conn);
   }
 
   #later(ms: number, fn: () => void): void {
