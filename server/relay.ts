@@ -6,7 +6,6 @@ import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
 import { HookRegistry } from './hooks/hook-registry.js';
-import { closeReason } from './hooks/close-reason.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
 import { metricsFor } from './metrics/prometheus.js';
@@ -28,8 +27,10 @@ import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
 import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
+import { RefusedClient } from './transport/refused-client.js';
 import { clearDeadline, createListener } from './transport/http-listener.js';
 import { IpMatcher } from './transport/ip-match.js';
+import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -60,6 +61,8 @@ export class Relay {
   readonly sessions: SessionStore;
   /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
   readonly hooks: HookRegistry;
+  /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
+  readonly mounts = new Mounts();
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -75,7 +78,9 @@ export class Relay {
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
   readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
-  readonly #refused = new Set<WebSocket>();
+  readonly #refused = new Map<WebSocket, RefusedClient>();
+  /** Clients an application's preConnect is deciding on: not in the hub either. */
+  readonly #admitting = new Set<WebSocket>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
@@ -179,12 +184,24 @@ export class Relay {
 
   async start(): Promise<void> {
     const server = createListener(this.config, this.logger);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    // Both run on client input: a bug below them costs that one socket, never the process.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+      } catch (error) {
+        this.#failed('upgrade handler failed', socket, error, req);
+      }
+    });
     server.on('request', (req, res) => {
-      clearDeadline(req.socket);
-      this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
-        this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
-      });
+      try {
+        if (this.mounts.request(req, res)) return;
+        clearDeadline(req.socket);
+        this.http
+          .handle(req, res, clientIp(req, this.#trustedProxies))
+          .catch((error: unknown) => this.#failed('HTTP handler failed', req.socket, error, req));
+      } catch (error) {
+        this.#failed('HTTP handler failed', req.socket, error, req);
+      }
     });
     const host = WILDCARD_HOSTS.has(this.config.address.host) ? '::' : this.config.address.host;
     await new Promise<void>((resolve, reject) => {
@@ -234,8 +251,10 @@ export class Relay {
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.terminate();
-    for (const ws of this.#refused) ws.terminate();
+    for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
+    for (const ws of this.#admitting) ws.terminate();
+    this.#admitting.clear();
     server?.closeAllConnections();
     await closed;
     this.#wss.close();
@@ -266,7 +285,7 @@ export class Relay {
     const applicant = readApplicant(req, clientIp(req, this.#trustedProxies));
     const rejection = admit(applicant, this.#rules, {
       hasResource: (path) => this.#resources.has(path),
-      total: this.hub.size,
+      total: this.hub.size + this.#admitting.size,
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
@@ -275,29 +294,36 @@ export class Relay {
       // (ws re-emits `head` through 'data', so that passes here too).
       const fixer = new PhpOpcodeFixer();
       socket.on('data', function backendFramesMended(chunk: Buffer) {
-        fixer.fix(chunk);
+        try {
+          fixer.fix(chunk);
+        } catch {
+          socket.destroy();
+        }
       });
     }
     // Complete the handshake even to refuse: the client is then told why in a packet.
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (rejection) this.#reject(ws, applicant, rejection);
+      if (rejection) this.#reject(ws, socket, applicant, rejection);
       else this.#accept(ws, socket, applicant, req);
     });
   }
 
-  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection): void {
-    this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
-    this.logger.warn('client rejected', { reason: rejection.reason, ip: applicant.ip, path: applicant.path, kind: applicant.kind });
-    ws.on('error', () => {});
+  #reject(ws: WebSocket, socket: Duplex, applicant: Applicant, rejection: Rejection): void {
+    this.stats.countRejection(rejection.cause === 'resource' ? 'resource' : String(rejection.close));
+    this.logger.warn('client rejected', {
+      reason: rejection.reason,
+      ip: applicant.ip,
+      path: applicant.path,
+      kind: applicant.kind,
+      origin: rejection.cause === 'origin' ? applicant.origin : undefined,
+    });
+    const client = new RefusedClient(ws, socket);
     const refused = this.#refused;
-    refused.add(ws);
+    refused.set(ws, client);
     ws.on('close', () => refused.delete(ws));
     const packet = JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason });
-    const tell = (): void => {
-      // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
-      ws.send(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet);
-      ws.close(rejection.close, closeReason(rejection.reason));
-    };
+    // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
+    const tell = (): void => client.tell(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet, rejection.close, rejection.reason);
     if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);
     else tell();
   }
@@ -327,13 +353,18 @@ export class Relay {
     // Nothing is read while the application decides: what the client sends waits in the socket.
     socket.pause();
     ws.on('error', () => {});
-    this.#refused.add(ws);
+    const admitting = this.#admitting;
+    admitting.add(ws);
     void this.hooks.admit(conn, req).then((refusal) => {
-      this.#refused.delete(ws);
+      admitting.delete(ws);
       if (ws.readyState !== ws.OPEN) return;
-      if (refusal === null && this.#shuttingDown) refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway };
-      if (refusal) this.#reject(ws, applicant, refusal);
-      else this.#open(conn, ws, applicant);
+      if (refusal === null && this.#shuttingDown)
+        refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
+      if (refusal) {
+        this.#reject(ws, socket, applicant, refusal);
+        return;
+      }
+      this.#open(conn, ws, applicant);
       socket.resume();
     });
   }
@@ -355,8 +386,14 @@ export class Relay {
     const hooks = this.hooks;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
-      handleFrame(conn, data, resource, pipeline);
-      throttle?.onMessage();
+      try {
+        handleFrame(conn, data, resource, pipeline);
+        throttle?.onMessage();
+      } catch (error) {
+        // handleFrame never throws by design; if a bug makes it, only this client pays.
+        logger.error('message handler failed: closing', { client: conn.id, ip: conn.ip, reason: (error as Error)?.message });
+        conn.close(CloseCode.InternalError, 'internal error');
+      }
     });
     ws.on('pong', function connectionOnPong() {
       conn.alive = true;
@@ -390,6 +427,16 @@ export class Relay {
     conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);
     this.hooks.connected(conn);
+  }
+
+  /** A handler threw on client input: log it and drop that client's socket. */
+  #failed(what: string, socket: Duplex, error: unknown, req?: IncomingMessage): void {
+    this.logger.error(what, {
+      path: req?.url,
+      ip: (socket as { remoteAddress?: string }).remoteAddress,
+      reason: (error as Error)?.message ?? String(error),
+    });
+    socket.destroy();
   }
 
   #later(ms: number, fn: () => void): void {

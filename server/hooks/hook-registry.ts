@@ -3,7 +3,7 @@ import { CloseCode } from '../../include/protocol.js';
 import type { Logger } from '../logger/logger.js';
 import type { Connection } from '../transport/connection.js';
 import type { Rejection } from '../transport/admission.js';
-import { closeReason, isApplicationCloseCode } from './close-reason.js';
+import { isApplicationCloseCode } from './close-code.js';
 import { HOOK_NAMES, type HookName, type HookOwner, type Hooks, type Refusal } from './hook-types.js';
 import { settle, type Settled } from './settle.js';
 
@@ -71,10 +71,10 @@ export class HookRegistry {
       const result = await this.#call(entry, 'preConnect', conn, [conn, request], this.#decisionTimeoutMs);
       if (!result.ok) {
         const close = result.timedOut ? CloseCode.TryAgainLater : CloseCode.InternalError;
-        return { reason: APP_FAILED, close };
+        return { reason: APP_FAILED, close, cause: 'app' };
       }
       const verdict = result.value;
-      if (verdict === false) return { reason: REFUSED_BY_APP, close: CloseCode.PolicyViolation };
+      if (verdict === false) return { reason: REFUSED_BY_APP, close: CloseCode.PolicyViolation, cause: 'app' };
       if (isRefusal(verdict)) return this.#refusal(entry, conn, verdict);
     }
     return null;
@@ -166,7 +166,7 @@ export class HookRegistry {
         );
     }
     // 4000–4999 are outside CloseCode's list on purpose: the application's own, checked above.
-    return { reason: closeReason(reason.slice(0, 1000)), close: close as CloseCode };
+    return { reason: reason.slice(0, 1000), close: close as CloseCode, cause: 'app' };
   }
 
   /** Hooks of this name that apply to a connection on `path` (null: those for every path). */
