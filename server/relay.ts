@@ -20,6 +20,7 @@ import type { Resource } from './resources/resource.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
+import { PublishPolicy } from './routing/publish-policy.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
@@ -61,6 +62,8 @@ export class Relay {
   readonly sessions: SessionStore;
   /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
   readonly hooks: HookRegistry;
+  /** Who may publish to whom (server/routing/publish-policy.ts). */
+  readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
 
@@ -102,7 +105,8 @@ export class Relay {
       broadcastBatchMs: config.broadcastBatchMs,
     });
     const metrics = metricsFor(this);
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, {
+    this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
       close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
