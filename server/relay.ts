@@ -174,7 +174,7 @@ export class Relay {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     server.on('request', (req, res) => {
       clearDeadline(req.socket);
-      this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
+      this.http.handle(req, res, clientIp(req, this.#trustedProxies), (error) => {
         this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
       });
     });
