@@ -205,9 +205,9 @@ export class Relay {
       try {
         if (this.mounts.request(req, res)) return;
         clearDeadline(req.socket);
-        this.http
-          .handle(req, res, clientIp(req, this.#trustedProxies))
-          .catch((error: unknown) => this.#failed('HTTP handler failed', req.socket, error, req));
+        this.http.handle(req, res, clientIp(req, this.#trustedProxies), (error) =>
+          this.#failed('HTTP handler failed', req.socket, error, req),
+        );
       } catch (error) {
         this.#failed('HTTP handler failed', req.socket, error, req);
       }
