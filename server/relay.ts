@@ -19,6 +19,7 @@ import type { Resource } from './resources/resource.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
+import { PublishPolicy } from './routing/publish-policy.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
@@ -26,6 +27,7 @@ import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
 import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
+import { RefusedClient } from './transport/refused-client.js';
 import { clearDeadline, createListener } from './transport/http-listener.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
@@ -55,6 +57,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Who may publish to whom (server/routing/publish-policy.ts). */
+  readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
 
@@ -72,7 +76,7 @@ export class Relay {
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
   readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
-  readonly #refused = new Set<WebSocket>();
+  readonly #refused = new Map<WebSocket, RefusedClient>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
@@ -93,7 +97,8 @@ export class Relay {
       broadcastBatchMs: config.broadcastBatchMs,
     });
     const metrics = metricsFor(this);
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, {
+    this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
     });
@@ -174,15 +179,24 @@ export class Relay {
 
   async start(): Promise<void> {
     const server = createListener(this.config, this.logger);
+    // Both run on client input: a bug below them costs that one socket, never the process.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+      try {
+        if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+      } catch (error) {
+        this.#failed('upgrade handler failed', socket, error, req);
+      }
     });
     server.on('request', (req, res) => {
-      if (this.mounts.request(req, res)) return;
-      clearDeadline(req.socket);
-      this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
-        this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
-      });
+      try {
+        if (this.mounts.request(req, res)) return;
+        clearDeadline(req.socket);
+        this.http.handle(req, res, clientIp(req, this.#trustedProxies), (error) =>
+          this.#failed('HTTP handler failed', req.socket, error, req),
+        );
+      } catch (error) {
+        this.#failed('HTTP handler failed', req.socket, error, req);
+      }
     });
     const host = WILDCARD_HOSTS.has(this.config.address.host) ? '::' : this.config.address.host;
     await new Promise<void>((resolve, reject) => {
@@ -229,7 +243,7 @@ export class Relay {
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(this.config.shutdownGraceMs);
     for (const conn of this.hub.all()) conn.terminate();
-    for (const ws of this.#refused) ws.terminate();
+    for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
     server?.closeAllConnections();
     await closed;
@@ -269,29 +283,36 @@ export class Relay {
       // (ws re-emits `head` through 'data', so that passes here too).
       const fixer = new PhpOpcodeFixer();
       socket.on('data', function backendFramesMended(chunk: Buffer) {
-        fixer.fix(chunk);
+        try {
+          fixer.fix(chunk);
+        } catch {
+          socket.destroy();
+        }
       });
     }
     // Complete the handshake even to refuse: the client is then told why in a packet.
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (rejection) this.#reject(ws, applicant, rejection);
+      if (rejection) this.#reject(ws, socket, applicant, rejection);
       else this.#accept(ws, socket, applicant);
     });
   }
 
-  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection): void {
-    this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
-    this.logger.warn('client rejected', { reason: rejection.reason, ip: applicant.ip, path: applicant.path, kind: applicant.kind });
-    ws.on('error', () => {});
+  #reject(ws: WebSocket, socket: Duplex, applicant: Applicant, rejection: Rejection): void {
+    this.stats.countRejection(rejection.cause === 'resource' ? 'resource' : String(rejection.close));
+    this.logger.warn('client rejected', {
+      reason: rejection.reason,
+      ip: applicant.ip,
+      path: applicant.path,
+      kind: applicant.kind,
+      origin: rejection.cause === 'origin' ? applicant.origin : undefined,
+    });
+    const client = new RefusedClient(ws, socket);
     const refused = this.#refused;
-    refused.add(ws);
+    refused.set(ws, client);
     ws.on('close', () => refused.delete(ws));
     const packet = JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason });
-    const tell = (): void => {
-      // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
-      ws.send(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet);
-      ws.close(rejection.close, rejection.reason.slice(0, 120));
-    };
+    // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
+    const tell = (): void => client.tell(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet, rejection.close, rejection.reason);
     if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);
     else tell();
   }
@@ -328,8 +349,14 @@ export class Relay {
     const stats = this.stats;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
-      handleFrame(conn, data, resource, pipeline);
-      throttle?.onMessage();
+      try {
+        handleFrame(conn, data, resource, pipeline);
+        throttle?.onMessage();
+      } catch (error) {
+        // handleFrame never throws by design; if a bug makes it, only this client pays.
+        logger.error('message handler failed: closing', { client: conn.id, ip: conn.ip, reason: (error as Error)?.message });
+        conn.close(CloseCode.InternalError, 'internal error');
+      }
     });
     ws.on('pong', function connectionOnPong() {
       conn.alive = true;
@@ -360,6 +387,16 @@ export class Relay {
     const readyJson = JSON.stringify(ready);
     conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);
+  }
+
+  /** A handler threw on client input: log it and drop that client's socket. */
+  #failed(what: string, socket: Duplex, error: unknown, req?: IncomingMessage): void {
+    this.logger.error(what, {
+      path: req?.url,
+      ip: (socket as { remoteAddress?: string }).remoteAddress,
+      reason: (error as Error)?.message ?? String(error),
+    });
+    socket.destroy();
   }
 
   #later(ms: number, fn: () => void): void {
