@@ -16,6 +16,8 @@ import { routingKey, UuidSigner } from './protocol/uuid-signer.js';
 import { RelayContext } from './resources/relay-context.js';
 import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
+import { HandshakeLimiter } from './limits/handshake-limiter.js';
+import { HttpConnectionCap } from './limits/http-connection-cap.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
@@ -67,6 +69,8 @@ export class Relay {
   readonly #pipeline: PipelineDeps;
   readonly #rules: AdmissionRules;
   readonly #trustedProxies: IpMatcher;
+  readonly #handshakes: HandshakeLimiter;
+  readonly #httpCap: HttpConnectionCap;
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
   #server: Server | null = null;
@@ -120,6 +124,14 @@ export class Relay {
       maxPerIP: config.maxPerIP,
     };
     this.#trustedProxies = new IpMatcher(config.trustedProxies);
+    const unlimited = new IpMatcher([...config.allowedIP, ...config.trustedProxies]);
+    this.#handshakes = new HandshakeLimiter({
+      rate: config.handshakeRate,
+      burst: config.handshakeBurst,
+      exempt: unlimited,
+      onRefuse: () => this.stats.countRejection('429'),
+    });
+    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -179,9 +191,11 @@ export class Relay {
 
   async start(): Promise<void> {
     const server = createListener(this.config, this.logger);
+    this.#httpCap.watch(server, this.config.address.tls);
     // Both run on client input: a bug below them costs that one socket, never the process.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
+        if (this.#handshakes.refuse(socket, clientIp(req, this.#trustedProxies))) return;
         if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
       } catch (error) {
         this.#failed('upgrade handler failed', socket, error, req);
