@@ -14,6 +14,7 @@ import { defaultConfig } from './relay-config.js';
 import type { RelayConfig } from './relay-config.js';
 import { checkNovosga } from './novosga-settings.js';
 import { checkTlsFiles } from './tls-files.js';
+import { isAppSection } from '../apps/app-sections.js';
 import { InvalidValue } from './value-parsers.js';
 import type { RawValue } from './value-parsers.js';
 
@@ -124,6 +125,8 @@ function readIniEntries(file: string, warn: (message: string) => void): IniEntry
       if (section !== undefined) {
         for (const [inner, innerValue] of Object.entries(value))
           entries.push({ name: inner, raw: checkScalar(file, inner, innerValue), section });
+      } else if (isAppSection(name)) {
+        // [apps] and [app:NAME]: read by apps/app-loader.ts.
       } else {
         const ours = [SERVER_SECTION, ...KEY_SECTIONS].map((known) => `[${known}]`).join(', ');
         warn(`${file}: section [${name}] ignored; the relay reads top-level keys and ${ours}`);
