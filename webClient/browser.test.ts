@@ -3,7 +3,10 @@
  * the demo job, broadcast between pages, echo, the original API fixture, and
  * the modern client's reconnect.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RelayClient } from '../clients/index.js';
@@ -14,6 +17,7 @@ const WAIT = { timeout: 10_000 };
 
 /** What the modern-API fixture page holds, as seen from page.evaluate. */
 type ClientModule = typeof import('./src/index.js');
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 interface Modern {
   websock: ClientModule;
   c: InstanceType<ClientModule['WebsockClient']>;
@@ -140,6 +144,17 @@ describe('demo page', () => {
     const response = await fetch(curl?.[2] as string, { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl?.[1] });
     expect(await response.json()).toEqual({ outcome: 'delivered' });
     await page.waitForSelector('#log li:has-text("hello from curl")', WAIT);
+  });
+
+  it('shows a message sent with the shell line it prints, pasted as it is into a shell in the project folder', async () => {
+    const page = await openDemo();
+    const shell = (await page.textContent('#shell')) as string;
+    const cli = shell.split('\n\n')[0]!; // the command-line client part (comments included, as a user pastes it)
+    expect(cli).toMatch(/^npx websock send /m);
+    // Asynchronously: the relay runs in this process. A non-zero exit rejects.
+    const run = await promisify(execFile)('sh', ['-c', cli], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(run.stderr).toBe('');
+    await page.waitForSelector('#log li:has-text("hello from a shell")', WAIT);
   });
 
   it('echoes a message back to the page', async () => {

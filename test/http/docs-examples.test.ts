@@ -75,6 +75,9 @@ describe('the examples in docs/http-api.md', () => {
     const gone = await run('php', [file, 'nobody'], env);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/nobody is waiting/);
+    const noArgument = await run('php', [file], env);
+    expect(noArgument.code).toBe(64);
+    expect(noArgument.stderr).toBe('usage: php job.php <page uuid>\n');
     const wrongSecret = await run('php', [file, page.uuid], { ...env, WEBSOCK_SECRET: 'wrong' });
     expect(wrongSecret.code).toBe(2);
     expect(wrongSecret.stderr).toMatch(/publish failed \(403\): the bearer secret is wrong/);

@@ -34,7 +34,7 @@ export function bindProgress(client: WebsockClient, options: ProgressBindingOpti
       else bar.value = percent;
       bar.dataset.state = progress.state ?? 'running';
     }
-    if (status) status.textContent = progressText(progress);
+    if (status) status.textContent = progressText(progress, event.packet.message);
     options.onUpdate?.(event);
     if (progress.state === 'done' || progress.state === 'failed') options.onEnd?.(event);
   });

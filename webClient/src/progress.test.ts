@@ -27,6 +27,13 @@ describe('progressText', () => {
     expect(progressText({ percent: 33.4 })).toBe('33 %');
     expect(progressText({ state: 'failed' })).toBe('failed');
   });
+
+  it('shows the message of a report without status (the CLI puts the final words there)', () => {
+    expect(progressText({ job: 'import', done: 3, total: 3, state: 'done' }, 'import finished')).toBe('import finished');
+    expect(progressText({ status: 'copying' }, 'ignored')).toBe('copying');
+    expect(progressText({ done: 1, total: 2 }, { not: 'text' })).toBe('1/2');
+    expect(progressText({ done: 1, total: 2 }, '')).toBe('1/2');
+  });
 });
 
 describe('isProgress', () => {

@@ -17,11 +17,15 @@ export function progressPercent(progress: Progress): number | undefined {
 }
 
 /**
- * The status line for a progress report: its `status`, else "done/total",
- * else the rounded percentage, else the state.
+ * The status line for a progress report: its `status`, else the report's
+ * `message` when that is text (`websock send --state done "import
+ * finished"` says it there), else "done/total", else the rounded
+ * percentage, else the state.
+ * @example progressText({ done: 3, total: 3, state: 'done' }, 'import finished') // 'import finished'
  */
-export function progressText(progress: Progress): string {
+export function progressText(progress: Progress, message?: unknown): string {
   if (typeof progress.status === 'string' && progress.status !== '') return progress.status;
+  if (typeof message === 'string' && message !== '') return message;
   if (isFiniteNumber(progress.done) && isFiniteNumber(progress.total)) return `${progress.done}/${progress.total}`;
   const percent = progressPercent(progress);
   if (percent !== undefined) return `${Math.round(percent)} %`;
