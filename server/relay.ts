@@ -7,6 +7,7 @@ import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../includ
 import type { RelayConfig } from './config/relay-config.js';
 import { HookRegistry } from './hooks/hook-registry.js';
 import { HttpRouter } from './http/http-router.js';
+import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
 import { metricsFor } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
@@ -158,6 +159,7 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
+    installClientFiles(this.http);
   }
 
   /** Serve an application at a request path (replaces an earlier one there). */

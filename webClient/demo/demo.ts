@@ -170,7 +170,7 @@ function shellExample(uuid: string): string {
   const scheme = location.protocol === 'https:' ? 'ssl' : 'tcp';
   const body = JSON.stringify({ uuid, message: 'hello from curl' });
   return [
-    '# with the command-line client, in the relay\'s project folder',
+    "# with the command-line client, in the relay's project folder",
     '# (elsewhere: `websock send …` after npm link or npm install -g)',
     `npx websock send --address ${scheme}://${location.host}/php \\`,
     `  --uuid ${uuid} "hello from a shell"`,
