@@ -348,9 +348,9 @@ export class Relay {
     const logger = this.logger;
     const stats = this.stats;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
-    ws.on('message', function connectionOnMessage(data: Buffer) {
+    ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
       try {
-        handleFrame(conn, data, resource, pipeline);
+        handleFrame(conn, data, resource, pipeline, isBinary);
         throttle?.onMessage();
       } catch (error) {
         // handleFrame never throws by design; if a bug makes it, only this client pays.
