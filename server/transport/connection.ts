@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
-import { encodeServerTextFrame } from '../protocol/frame-encoder.js';
+import { encodeServerTextFrame, encodeServerTextFrameFromText } from '../protocol/frame-encoder.js';
 
 /** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
 export type ClientKind = 'browser' | 'backend';
@@ -67,6 +67,8 @@ export class Connection {
   /** Stall detection: bytes the socket had written at the last check, and when that last grew. */
   lastBytesWritten = 0;
   lastProgressAt = Date.now();
+  /** What an application's preConnect hook attached (the signed-in user...); typed by the app. */
+  data: unknown = undefined;
 
   readonly #ws: WebSocket;
   readonly #socket: Duplex;
@@ -265,12 +267,15 @@ export class Connection {
 
   #write(item: Pending): void {
     this.#lastSentAt = Date.now();
-    if (typeof item === 'string' || Buffer.isBuffer(item)) {
-      this.#ws.send(item, { binary: false });
+    // Frames go straight to the socket, encoded here: ws writes its own
+    // frames (pings, close) synchronously too (no compression here), so order
+    // is kept, and a text message costs one socket write instead of ws's
+    // corked two (visible per message in the HTTP publish profile).
+    if (typeof item === 'string') {
+      this.#socket.write(encodeServerTextFrameFromText(item));
       return;
     }
-    // A pre-encoded frame goes straight to the socket; ws writes its own
-    // frames synchronously (no compression here), so order is kept.
+    if (Buffer.isBuffer(item)) item = encodeServerTextFrame(item);
     if (item.length === 1) {
       this.#socket.write(item[0]!);
     } else {
