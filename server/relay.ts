@@ -420,7 +420,9 @@ export class Relay {
       logger.info('connection error', { client: conn.id, ip: conn.ip, reason: error.message });
       resource.onError?.(conn, error, ctx);
     });
-    ws.on('close', function connectionOnClose(code: number) {
+    ws.on('close', function connectionOnClose(received: number) {
+      // When the relay closed, the client's answer is not read (ws reports 1005/1006): say the code we sent.
+      const code = conn.closeCodeSent ?? received;
       hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();

@@ -62,6 +62,8 @@ export class Connection {
   alive = true;
   /** Set once the connection is closing; nothing more is sent. */
   closing = false;
+  /** The close code the relay sent, when it was the relay that closed. */
+  closeCodeSent: CloseCode | null = null;
   /** Since when the outgoing buffer has been over its limit (0: it is not); for logging once. */
   stalledSince = 0;
   /** Stall detection: bytes the socket had written at the last check, and when that last grew. */
@@ -202,6 +204,7 @@ export class Connection {
    * after CLOSE_LINGER_MS if the client does not close either.
    */
   #finish(code: CloseCode, payload: Buffer): void {
+    this.closeCodeSent = code;
     this.#ws.close(code, payload);
     this.#socket.end();
     // On shutdown the relay cuts what is left when shutdownGrace ends instead.
