@@ -35,6 +35,12 @@ export interface RelayConfig {
   maxClients: number;
   /** Most connections from one IP, 0 = no limit. */
   maxPerIP: number;
+  /** WebSocket handshakes per second one IP (an IPv6 /64) may start, 0 = no limit; allowedIP and trusted proxies are exempt. */
+  handshakeRate: number;
+  /** Handshakes one IP may start at once after a quiet spell. */
+  handshakeBurst: number;
+  /** Plain HTTP connections one IP may hold open at once, 0 = no limit; allowedIP and trusted proxies are exempt. */
+  maxHttpPerIP: number;
   /** Largest message in bytes (one frame, a fragmented message, or a chunked one). */
   maxMessageBytes: number;
   /** Most chunks between bufferON and bufferOFF. */
@@ -73,6 +79,16 @@ export interface RelayConfig {
   pageBroadcast: boolean;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
+  /** [novosga] Run the Novo SGA event server (socket.io) on the relay's port. */
+  novosgaEnabled: boolean;
+  /** [novosga] The secret attendants register with; read from novosgaSecretFile when that is set. */
+  novosgaSecret: string | null;
+  /** [novosga] The file holding that secret (Novo SGA keeps it in var/websocket). */
+  novosgaSecretFile: string | null;
+  /** [novosga] The socket.io path its clients connect to. */
+  novosgaPath: string;
+  /** [novosga] Redis shared by several relays, so an event on one reaches clients on all; null = this node only. */
+  novosgaRedis: string | null;
 }
 
 /** The embedded defaults: a relay on loopback that anyone can try at once. */
@@ -92,6 +108,9 @@ export function defaultConfig(): RelayConfig {
     allowedOrigins: [],
     maxClients: 0,
     maxPerIP: 0,
+    handshakeRate: 20,
+    handshakeBurst: 40,
+    maxHttpPerIP: 64,
     maxMessageBytes: 16 * 1024 * 1024,
     maxChunks: 10_000,
     handshakeTimeoutMs: 5_000,
@@ -112,5 +131,10 @@ export function defaultConfig(): RelayConfig {
     pageIdents: [],
     pageBroadcast: true,
     demo: true,
+    novosgaEnabled: false,
+    novosgaSecret: null,
+    novosgaSecretFile: null,
+    novosgaPath: '/socket.io',
+    novosgaRedis: null,
   };
 }
