@@ -93,6 +93,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('pageIdents', 'pageIdents', (raw) => parse.identList(raw)),
   key('pageBroadcast', 'pageBroadcast', (raw) => parse.bool(raw)),
   key('demo', 'demo', (raw) => parse.bool(raw)),
+  key('demoAllowedIP', 'demoAllowedIP', (raw) => parse.ipList(raw, { allowSelf: true })),
 ];
 
 const BY_NAME = new Map<string, KeySpec>();

@@ -79,6 +79,8 @@ export interface RelayConfig {
   pageBroadcast: boolean;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
+  /** Who may start demo jobs (POST /demo/job); loopback by default. */
+  demoAllowedIP: string[];
 }
 
 /** The embedded defaults: a relay on loopback that anyone can try at once. */
@@ -121,5 +123,6 @@ export function defaultConfig(): RelayConfig {
     pageIdents: [],
     pageBroadcast: true,
     demo: true,
+    demoAllowedIP: ['127.0.0.0/8', '::1'],
   };
 }
