@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NovosgaClientEvent as C, NovosgaServerEvent as S } from '../../include/novosga-events.js';
-import type { Relay } from '../../server/relay.js';
-import { artifacts, ensureBuilt, launchChromium, newContext } from '../../webClient/browser-harness.js';
-import { SGA_SECRET, SgaClient, startSgaRelay } from './sga-harness.js';
+import { NovosgaClientEvent as C, NovosgaServerEvent as S } from '../include/novosga-events.js';
+import type { Relay } from '../server/relay.js';
+import { artifacts, ensureBuilt, launchChromium, newContext } from './browser-harness.js';
+import { SGA_SECRET, SgaClient, startSgaRelay } from '../test/novosga/sga-harness.js';
 
 const WAIT = { timeout: 10_000 };
 
