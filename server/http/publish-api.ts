@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Outcome, type FeedbackPacket } from '../../include/protocol.js';
-import { metricsFor, type RelayMetrics } from '../metrics/prometheus.js';
-import type { Relay } from '../relay.js';
+import type { RelayConfig } from '../config/relay-config.js';
+import type { Engine } from '../engine/engine.js';
+import type { RelayMetrics } from '../metrics/prometheus.js';
+import type { RelayStats } from '../metrics/relay-stats.js';
+import { publishFeedback } from '../routing/publish-feedback.js';
 import { discardRest } from './discard-rest.js';
 import { batchItems, toFeedbackPacket } from './feedback-request.js';
-import { installHealthEndpoint } from './health-endpoint.js';
+import { installHealthEndpoint, type HealthSource } from './health-endpoint.js';
 import { HttpError, type ErrorBody } from './http-error.js';
-import { sendJson, type HttpContext } from './http-router.js';
+import { sendJson, type HttpContext, type HttpRouter } from './http-router.js';
 import { installMetricsEndpoint } from './metrics-endpoint.js';
 import { publishAuth, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -23,7 +26,18 @@ const OUTCOME_ANSWERS: Record<Outcome, { status: number; error?: HttpError; head
   [Outcome.Held]: { status: 202 },
   [Outcome.Unknown]: { status: 404, error: new HttpError('UNKNOWN_RECIPIENT') },
   [Outcome.Dropped]: { status: 503, error: new HttpError('RECIPIENT_SLOW'), headers: { 'retry-after': '1' } },
+  [Outcome.Failed]: { status: 503, error: new HttpError('ENGINE_FAILED'), headers: { 'retry-after': '1' } },
 };
+
+/** What the HTTP API is installed on (the Relay, seen through only what the API uses). */
+export interface HttpApiHost extends HealthSource {
+  readonly http: HttpRouter;
+  readonly config: RelayConfig;
+  readonly stats: RelayStats;
+  readonly metrics: RelayMetrics;
+  readonly engine: Engine;
+  readonly shuttingDown: boolean;
+}
 
 /**
  * The HTTP API on the relay's port: `POST /feedback`, `POST /feedback/batch`,
@@ -34,12 +48,12 @@ const OUTCOME_ANSWERS: Record<Outcome, { status: number; error?: HttpError; head
  * await relay.start();
  * // curl -H "Authorization: Bearer $SECRET" -d '{"uuid":"…","message":"hi"}' http://127.0.0.1:8080/feedback
  */
-export function installHttpApi(relay: Relay): void {
+export function installHttpApi(relay: HttpApiHost): void {
   const api = new PublishApi(relay);
   relay.http.add('POST', '/feedback', (req, res, ctx) => api.handle('feedback', req, res, ctx));
   relay.http.add('POST', '/feedback/batch', (req, res, ctx) => api.handle('batch', req, res, ctx));
   installHealthEndpoint(relay);
-  installMetricsEndpoint(relay);
+  installMetricsEndpoint(relay.http, relay.metrics);
 }
 
 /**
@@ -48,14 +62,14 @@ export function installHttpApi(relay: Relay): void {
  * no body reading — and then each message goes to the router.
  */
 class PublishApi {
-  readonly #relay: Relay;
+  readonly #relay: HttpApiHost;
   readonly #metrics: RelayMetrics;
   readonly #auth: PublishAuth;
   readonly #limiter: RateLimiter | null;
 
-  constructor(relay: Relay) {
+  constructor(relay: HttpApiHost) {
     this.#relay = relay;
-    this.#metrics = metricsFor(relay);
+    this.#metrics = relay.metrics;
     // Built here so that a bad allowedIP or rate fails at start-up, not per request.
     this.#auth = publishAuth(relay.config);
     const rate = relay.config.publishRateLimit;
@@ -78,8 +92,8 @@ class PublishApi {
     }
     const arrived = process.hrtime.bigint();
     try {
-      if (endpoint === 'feedback') this.#publishOne(body, arrived, res);
-      else this.#publishBatch(body, arrived, res);
+      if (endpoint === 'feedback') await this.#publishOne(body, arrived, res);
+      else await this.#publishBatch(body, arrived, res);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       this.#refuse(endpoint, req, res, error);
@@ -88,7 +102,7 @@ class PublishApi {
 
   /** The reason to refuse before reading the body, or null. */
   #admit(req: IncomingMessage, ctx: HttpContext): HttpError | null {
-    if ((this.#relay as { shuttingDown?: boolean }).shuttingDown === true) return new HttpError('SHUTTING_DOWN');
+    if (this.#relay.shuttingDown) return new HttpError('SHUTTING_DOWN');
     if (this.#limiter) {
       const waitMs = this.#limiter.take(ctx.clientIp);
       if (waitMs > 0) {
@@ -107,27 +121,28 @@ class PublishApi {
     return null;
   }
 
-  #publishOne(body: unknown, arrived: bigint, res: ServerResponse): void {
+  async #publishOne(body: unknown, arrived: bigint, res: ServerResponse): Promise<void> {
     const packet = toFeedbackPacket(body);
-    const outcome = this.#deliver(packet, arrived);
+    const outcome = await this.#deliver(packet, arrived);
     const answer = OUTCOME_ANSWERS[outcome];
     this.#send(res, 'feedback', answer.status, { outcome, ...answer.error?.body }, answer.headers);
   }
 
-  #publishBatch(body: unknown, arrived: bigint, res: ServerResponse): void {
+  async #publishBatch(body: unknown, arrived: bigint, res: ServerResponse): Promise<void> {
     const items = batchItems(body);
-    const results: BatchResult[] = items.map((item) => {
+    // Published in order (each one handed to the engine before the next), answered together.
+    const pending: Promise<BatchResult>[] = items.map((item) => {
       try {
-        return { outcome: this.#deliver(toFeedbackPacket(item), arrived) };
+        return this.#deliver(toFeedbackPacket(item), arrived).then((outcome) => ({ outcome }));
       } catch (error) {
-        if (error instanceof HttpError) return error.body;
+        if (error instanceof HttpError) return Promise.resolve(error.body);
         throw error;
       }
     });
-    this.#send(res, 'batch', 200, { results });
+    this.#send(res, 'batch', 200, { results: await Promise.all(pending) });
   }
 
-  #deliver(packet: FeedbackPacket, arrived: bigint): Outcome {
+  #deliver(packet: FeedbackPacket, arrived: bigint): Promise<Outcome> {
     let raw: string;
     try {
       raw = JSON.stringify(packet);
@@ -135,9 +150,10 @@ class PublishApi {
       // JSON.parse takes any depth; JSON.stringify recurses and runs out of stack.
       throw new HttpError('BAD_PACKET', 'the message is nested too deeply to forward');
     }
-    const outcome = this.#relay.router.deliverFeedback(packet, raw);
-    this.#metrics.observeLatency(Number(process.hrtime.bigint() - arrived) / 1e9, 'http');
-    return outcome;
+    return publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw).then(({ outcome }) => {
+      this.#metrics.observeLatency(Number(process.hrtime.bigint() - arrived) / 1e9, 'http');
+      return outcome;
+    });
   }
 
   #refuse(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, error: HttpError): void {

@@ -1,11 +1,14 @@
 import { ErrorCodes, ServerOpcode, type CloseCode, type ErrorCode, type Outcome } from '../../include/protocol.js';
+import type { Delivery } from '../delivery/delivery.js';
+import type { Broker } from '../engine/broker.js';
+import type { PublishResult } from '../engine/publication.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
-import { errorText } from '../protocol/message-pipeline.js';
+import { errorText } from '../protocol/error-text.js';
 import type { UuidSigner } from '../protocol/uuid-signer.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import type { Hub } from '../routing/hub.js';
-import type { Router } from '../routing/router.js';
+import { publishFeedback } from '../routing/publish-feedback.js';
 import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
 
@@ -16,57 +19,72 @@ export interface ContextHooks {
   observeLatency?: (seconds: number) => void;
 }
 
+/** What the context is made of: the parts the relay wired. */
+export interface ContextParts {
+  logger: Logger;
+  hub: Hub;
+  broker: Broker;
+  delivery: Delivery;
+  signer: UuidSigner;
+  stats: RelayStats;
+  nodeId: string;
+}
+
 /** One publish in this many is timed for the latency histogram: cheap enough for the hot path. */
 const LATENCY_SAMPLE_EVERY = 8;
+const NO_FIELDS = Object.freeze({});
 
 /** The capabilities the relay hands to resources. */
 export class RelayContext implements ResourceContext {
-  constructor(
-    readonly logger: Logger,
-    private readonly hub: Hub,
-    private readonly router: Router,
-    private readonly signer: UuidSigner,
-    private readonly stats: RelayStats,
-    private readonly hooks: ContextHooks = {},
-  ) {}
-
+  readonly logger: Logger;
+  readonly #parts: ContextParts;
+  readonly #hooks: ContextHooks;
   #sample = 0;
+
+  constructor(parts: ContextParts, hooks: ContextHooks = {}) {
+    this.logger = parts.logger;
+    this.#parts = parts;
+    this.#hooks = hooks;
+  }
 
   send(to: Connection, message: object | string | Buffer): boolean {
     const raw = typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message);
-    return this.router.write(to, raw);
+    return this.#parts.delivery.message(to, raw);
   }
 
-  deliverFeedback(_from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
-    const observe = this.hooks.observeLatency;
-    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return this.router.deliverFeedback(packet, raw);
+  deliverFeedback(_from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> {
+    const { broker, stats } = this.#parts;
+    const observe = this.#hooks.observeLatency;
+    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw);
     this.#sample = 0;
     const started = process.hrtime.bigint();
-    const outcome = this.router.deliverFeedback(packet, raw);
-    observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return outcome;
+    const result = publishFeedback(broker, stats, packet, raw);
+    void result.then(() => observe(Number(process.hrtime.bigint() - started) / 1e9));
+    return result;
   }
 
-  broadcast(from: Connection | null, message: string | Buffer): number {
-    return this.router.broadcast(from, message);
+  broadcast(from: Connection | null, message: string | Buffer): Promise<PublishResult> {
+    const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
+    return this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
   }
 
   findByUuid(uuid: string): Connection | undefined {
-    return this.hub.byKey(routingKey(uuid));
+    return this.#parts.hub.byKey(routingKey(uuid));
   }
 
   findByIdent(ident: string): Connection | undefined {
-    return this.hub.byIdent(ident);
+    return this.#parts.hub.byIdent(ident);
   }
 
   adoptUuid(conn: Connection, signedUuid: string): boolean {
-    const key = this.signer.verify(signedUuid);
+    const { signer, hub } = this.#parts;
+    const key = signer.verify(signedUuid);
     if (key === null) return false;
-    const holder = this.hub.byKey(key);
+    const holder = hub.byKey(key);
     if (holder && holder !== conn && holder.open) return false;
     const previous = conn.key;
-    this.hub.rekey(conn, key, signedUuid);
-    this.hooks.onRekey?.(conn, previous);
+    hub.rekey(conn, key, signedUuid);
+    this.#hooks.onRekey?.(conn, previous);
     return true;
   }
 
@@ -74,7 +92,7 @@ export class RelayContext implements ResourceContext {
     if (conn.protocol !== 2 || id === undefined) return;
     const packet: { opcode: string; id: unknown; outcome: Outcome; count?: number } = { opcode: ServerOpcode.Outcome, id, outcome };
     if (count !== undefined) packet.count = count;
-    conn.reply(JSON.stringify(packet));
+    this.#parts.delivery.reply(conn, JSON.stringify(packet));
   }
 
   error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
@@ -84,7 +102,7 @@ export class RelayContext implements ResourceContext {
     if (conn.protocol === 2) {
       const packet: { opcode: string; id?: unknown; code: ErrorCode; error: string } = { opcode: ServerOpcode.Error, code, error: text };
       if (id !== undefined) packet.id = id;
-      conn.reply(JSON.stringify(packet));
+      this.#parts.delivery.reply(conn, JSON.stringify(packet));
     } else if (spec.close !== null) {
       // v1 clients only understand the original's close packet. It goes with the
       // close: a reply queued behind frames waiting for their gap would be dropped.
@@ -94,7 +112,7 @@ export class RelayContext implements ResourceContext {
       return;
     }
     if (spec.close !== null) {
-      this.stats.countProtocolError(code);
+      this.#parts.stats.countProtocolError(code);
       this.logger.info('closing a connection for a protocol error', { client: conn.id, ip: conn.ip, code });
       conn.close(spec.close, text, lastWords);
     }

@@ -1,5 +1,6 @@
 import type { ErrorCode, Outcome } from '../../include/protocol.js';
 import type { CloseCode } from '../../include/protocol.js';
+import type { PublishResult } from '../engine/publication.js';
 import type { Logger } from '../logger/logger.js';
 import type { Connection } from '../transport/connection.js';
 
@@ -25,10 +26,13 @@ export interface ResourceContext {
   readonly logger: Logger;
   /** Send an unsolicited message (object → JSON). */
   send(to: Connection, message: object | string | Buffer): boolean;
-  /** Route a feedback packet to its uuid or ident; says what became of it. */
-  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome;
-  /** Send to every browser but `from`; returns how many got it. */
-  broadcast(from: Connection | null, message: string | Buffer): number;
+  /**
+   * Route a feedback packet to its uuid or ident, on whichever node holds it;
+   * resolves with what became of it (never rejects: `failed` when the engine cannot tell).
+   */
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult>;
+  /** Send to every browser (on every node) but `from`; resolves with how many got it in `count`. */
+  broadcast(from: Connection | null, message: string | Buffer): Promise<PublishResult>;
   /** The live connection with this uuid (signed or bare). */
   findByUuid(uuid: string): Connection | undefined;
   findByIdent(ident: string): Connection | undefined;
