@@ -11,6 +11,16 @@ export interface EngineHealth {
   detail?: string;
 }
 
+/** Counters of an engine's trouble, read by the metrics when scraped. */
+export interface EngineCounters {
+  /** Engine commands that failed (each publish among them was answered `failed`). */
+  errors: number;
+  /** Times the connection to the shared store was re-established. */
+  reconnects: number;
+  /** Pub/sub liveness probes that did not come back in time. */
+  probeFailures: number;
+}
+
 /**
  * The three parts of the seam, as one engine: publication routing (Broker),
  * page history (SessionLog) and who-holds-what (Presence). The memory engine
@@ -33,4 +43,7 @@ export interface Engine {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): EngineHealth;
+  readonly counters: EngineCounters;
+  /** Receives how long each cross-node publish took to be answered, in seconds (set by the metrics). */
+  onLatency: ((seconds: number) => void) | null;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger/logger.js';
 import type { PublicationHandler } from '../broker.js';
-import type { Engine, EngineHealth } from '../engine.js';
+import type { Engine, EngineCounters, EngineHealth } from '../engine.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryPresence, type HolderSource } from './memory-presence.js';
 import { MemorySessionLog, type SessionSource } from './memory-session-log.js';
@@ -21,6 +21,9 @@ export class MemoryEngine implements Engine {
   readonly broker: MemoryBroker;
   readonly log: MemorySessionLog;
   readonly presence: MemoryPresence;
+  /** Nothing can fail between nodes: these stay 0. */
+  readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
+  onLatency: ((seconds: number) => void) | null = null;
 
   constructor(parts: MemoryEngineParts) {
     this.nodeId = parts.nodeId;
