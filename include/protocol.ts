@@ -206,7 +206,8 @@ export const ErrorCodes = {
     text: 'the relay could not tell whether the message arrived (its engine is unreachable); publish it again',
   },
   OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },
-  FORBIDDEN: { close: CloseCode.PolicyViolation, text: 'not allowed' },
+  /** Refused by the publish policy (docs/protocol.md, "Who may publish to whom"); the connection stays open. */
+  FORBIDDEN: { close: null, text: 'not allowed' },
   SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },
 } as const satisfies Record<string, { close: CloseCode | null; text: string }>;
 export type ErrorCode = keyof typeof ErrorCodes;

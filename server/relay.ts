@@ -22,6 +22,7 @@ import type { Resource } from './resources/resource.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
+import { PublishPolicy } from './routing/publish-policy.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
@@ -29,8 +30,10 @@ import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
 import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
+import { RefusedClient } from './transport/refused-client.js';
 import { clearDeadline, createListener } from './transport/http-listener.js';
 import { IpMatcher } from './transport/ip-match.js';
+import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -64,6 +67,10 @@ export class Relay {
   readonly router: Router;
   readonly sessions: SessionStore;
   readonly metrics: RelayMetrics;
+  /** Who may publish to whom (server/routing/publish-policy.ts). */
+  readonly policy: PublishPolicy;
+  /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
+  readonly mounts = new Mounts();
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -79,7 +86,7 @@ export class Relay {
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
   readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
-  readonly #refused = new Set<WebSocket>();
+  readonly #refused = new Map<WebSocket, RefusedClient>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
@@ -97,6 +104,7 @@ export class Relay {
     this.engine.attach(this.router);
     const metrics = metricsFor(this);
     this.metrics = metrics;
+    this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
     const presence = this.engine.presence;
     this.#context = new RelayContext(
       {
@@ -106,6 +114,7 @@ export class Relay {
         delivery: this.delivery,
         signer: this.signer,
         stats: this.stats,
+        policy: this.policy,
         nodeId: this.engine.nodeId,
       },
       {
@@ -204,12 +213,24 @@ export class Relay {
   async start(): Promise<void> {
     await this.engine.start();
     const server = createListener(this.config, this.logger);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    // Both run on client input: a bug below them costs that one socket, never the process.
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+      } catch (error) {
+        this.#failed('upgrade handler failed', socket, error, req);
+      }
+    });
     server.on('request', (req, res) => {
-      clearDeadline(req.socket);
-      this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
-        this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
-      });
+      try {
+        if (this.mounts.request(req, res)) return;
+        clearDeadline(req.socket);
+        this.http.handle(req, res, clientIp(req, this.#trustedProxies), (error) =>
+          this.#failed('HTTP handler failed', req.socket, error, req),
+        );
+      } catch (error) {
+        this.#failed('HTTP handler failed', req.socket, error, req);
+      }
     });
     const host = WILDCARD_HOSTS.has(this.config.address.host) ? '::' : this.config.address.host;
     await new Promise<void>((resolve, reject) => {
@@ -258,7 +279,7 @@ export class Relay {
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(this.config.shutdownGraceMs);
     for (const conn of this.hub.all()) conn.terminate();
-    for (const ws of this.#refused) ws.terminate();
+    for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
     server?.closeAllConnections();
     await closed;
@@ -299,29 +320,36 @@ export class Relay {
       // (ws re-emits `head` through 'data', so that passes here too).
       const fixer = new PhpOpcodeFixer();
       socket.on('data', function backendFramesMended(chunk: Buffer) {
-        fixer.fix(chunk);
+        try {
+          fixer.fix(chunk);
+        } catch {
+          socket.destroy();
+        }
       });
     }
     // Complete the handshake even to refuse: the client is then told why in a packet.
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (rejection) this.#reject(ws, applicant, rejection);
+      if (rejection) this.#reject(ws, socket, applicant, rejection);
       else this.#accept(ws, socket, applicant);
     });
   }
 
-  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection): void {
-    this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
-    this.logger.warn('client rejected', { reason: rejection.reason, ip: applicant.ip, path: applicant.path, kind: applicant.kind });
-    ws.on('error', () => {});
+  #reject(ws: WebSocket, socket: Duplex, applicant: Applicant, rejection: Rejection): void {
+    this.stats.countRejection(rejection.cause === 'resource' ? 'resource' : String(rejection.close));
+    this.logger.warn('client rejected', {
+      reason: rejection.reason,
+      ip: applicant.ip,
+      path: applicant.path,
+      kind: applicant.kind,
+      origin: rejection.cause === 'origin' ? applicant.origin : undefined,
+    });
+    const client = new RefusedClient(ws, socket);
     const refused = this.#refused;
-    refused.add(ws);
+    refused.set(ws, client);
     ws.on('close', () => refused.delete(ws));
     const packet = JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason });
-    const tell = (): void => {
-      // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
-      ws.send(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet);
-      ws.close(rejection.close, rejection.reason.slice(0, 120));
-    };
+    // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
+    const tell = (): void => client.tell(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet, rejection.close, rejection.reason);
     if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);
     else tell();
   }
@@ -359,8 +387,14 @@ export class Relay {
     const stats = this.stats;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
-      handleFrame(conn, data, resource, pipeline);
-      throttle?.onMessage();
+      try {
+        handleFrame(conn, data, resource, pipeline);
+        throttle?.onMessage();
+      } catch (error) {
+        // handleFrame never throws by design; if a bug makes it, only this client pays.
+        logger.error('message handler failed: closing', { client: conn.id, ip: conn.ip, reason: (error as Error)?.message });
+        conn.close(CloseCode.InternalError, 'internal error');
+      }
     });
     ws.on('pong', function connectionOnPong() {
       conn.alive = true;
@@ -420,6 +454,16 @@ export class Relay {
     if (conn.ident) steps.push(presence.hold({ kind: 'ident', ident: conn.ident }));
     if (session !== null) steps.push(log.create(session.key, session.epoch));
     return Promise.all(steps);
+  }
+
+  /** A handler threw on client input: log it and drop that client's socket. */
+  #failed(what: string, socket: Duplex, error: unknown, req?: IncomingMessage): void {
+    this.logger.error(what, {
+      path: req?.url,
+      ip: (socket as { remoteAddress?: string }).remoteAddress,
+      reason: (error as Error)?.message ?? String(error),
+    });
+    socket.destroy();
   }
 
   #later(ms: number, fn: () => void): void {

@@ -9,6 +9,7 @@ import type { UuidSigner } from '../protocol/uuid-signer.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import type { Hub } from '../routing/hub.js';
 import { publishFeedback } from '../routing/publish-feedback.js';
+import { feedbackTarget, type PublishDecision, type PublishPolicy, type PublishTarget } from '../routing/publish-policy.js';
 import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
 
@@ -27,6 +28,8 @@ export interface ContextParts {
   delivery: Delivery;
   signer: UuidSigner;
   stats: RelayStats;
+  /** Who may publish to whom: asked here, where a publish enters, before any engine carries it. */
+  policy: PublishPolicy;
   nodeId: string;
 }
 
@@ -40,6 +43,8 @@ export class RelayContext implements ResourceContext {
   readonly #parts: ContextParts;
   readonly #hooks: ContextHooks;
   #sample = 0;
+  /** v1 senders whose refused messages were already logged (logged once per connection). */
+  readonly #refusalLogged = new WeakSet<Connection>();
 
   constructor(parts: ContextParts, hooks: ContextHooks = {}) {
     this.logger = parts.logger;
@@ -52,8 +57,10 @@ export class RelayContext implements ResourceContext {
     return this.#parts.delivery.message(to, raw);
   }
 
-  deliverFeedback(_from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> {
-    const { broker, stats } = this.#parts;
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null {
+    const { broker, stats, signer } = this.#parts;
+    const target = feedbackTarget(packet, (uuid) => signer.verify(uuid) !== null);
+    if (target !== null && !this.#permitted(from, target, packet.id)) return null;
     const observe = this.#hooks.observeLatency;
     if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw);
     this.#sample = 0;
@@ -63,9 +70,30 @@ export class RelayContext implements ResourceContext {
     return result;
   }
 
-  broadcast(from: Connection | null, message: string | Buffer): Promise<PublishResult> {
+  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null {
+    if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
     const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
     return this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
+  }
+
+  /** The publish policy's answer for `from`; a refusal is reported here, once, as the policy says. */
+  #permitted(from: Connection, target: PublishTarget, id: unknown): boolean {
+    const decision: PublishDecision = this.#parts.policy.decide({ role: from.kind === 'backend' ? 'backend' : 'page' }, target);
+    if (decision.allowed) return true;
+    this.#parts.stats.publishRefused++;
+    if (from.protocol === 2) {
+      this.error(from, decision.code, id, decision.reason);
+    } else if (!this.#refusalLogged.has(from)) {
+      // v1 clients cannot be told (they read only `next` here): drop, log once per connection, count always.
+      this.#refusalLogged.add(from);
+      this.logger.warn('message refused by the publish policy (further refusals of this client are only counted)', {
+        client: from.id,
+        ip: from.ip,
+        target: target.kind,
+        reason: decision.reason,
+      });
+    }
+    return false;
   }
 
   findByUuid(uuid: string): Connection | undefined {

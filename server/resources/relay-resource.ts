@@ -11,6 +11,7 @@ export class RelayResource implements Resource {
     switch (packet.opcode) {
       case ClientOpcode.Feedback: {
         const result = ctx.deliverFeedback(conn, packet, raw);
+        if (result === null) return; // refused by the publish policy; the sender was told
         // A v1 publisher had its `next` already and can be told nothing more.
         if (conn.protocol === 2 || ctx.logger.level === 'debug') {
           const id = packet.id;
@@ -36,8 +37,9 @@ export class RelayResource implements Resource {
         ctx.send(conn, raw);
         return;
       case ClientOpcode.Broadcast: {
-        const result = ctx.broadcast(conn, raw);
         const id = packet.id;
+        const result = ctx.broadcast(conn, raw, id);
+        if (result === null) return; // refused by the publish policy; the sender was told
         if (id !== undefined) void result.then(({ outcome, count }) => ctx.outcome(conn, id, outcome, count ?? 0));
         return;
       }

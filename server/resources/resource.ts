@@ -27,12 +27,20 @@ export interface ResourceContext {
   /** Send an unsolicited message (object → JSON). */
   send(to: Connection, message: object | string | Buffer): boolean;
   /**
+  /**
    * Route a feedback packet to its uuid or ident, on whichever node holds it;
-   * resolves with what became of it (never rejects: `failed` when the engine cannot tell).
+   * resolves with what became of it (never rejects: `failed` when the engine
+   * cannot tell). Null when the publish policy refused it
+   * (server/routing/publish-policy.ts): the sender has then been told (v2)
+   * or the refusal logged (v1).
    */
-  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult>;
-  /** Send to every browser (on every node) but `from`; resolves with how many got it in `count`. */
-  broadcast(from: Connection | null, message: string | Buffer): Promise<PublishResult>;
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null;
+  /**
+   * Send to every browser (on every node) but `from`; resolves with how many
+   * got it in `count`, or null when the publish policy refused (as for
+   * deliverFeedback; `id` goes into the v2 error).
+   */
+  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null;
   /** The live connection with this uuid (signed or bare). */
   findByUuid(uuid: string): Connection | undefined;
   findByIdent(ident: string): Connection | undefined;

@@ -28,9 +28,15 @@ export interface AdmissionState {
 
 /** Why a client is turned away, and the close code that says so. */
 export interface Rejection {
+  /** What the client is told: never header text (it is logged, escaped, instead). */
   reason: string;
   close: CloseCode;
+  /** Which rule refused it. */
+  cause: 'shutdown' | 'resource' | 'backend-ip' | 'origin' | 'full' | 'per-ip';
 }
+
+/** A path short and plain enough to repeat in a reason; anything else is not echoed. */
+const PLAIN_PATH = /^\/[\x21-\x7e]{0,63}$/;
 
 const IDENT_MAX = 256;
 
@@ -38,35 +44,46 @@ export function readApplicant(req: IncomingMessage, ip: string): Applicant {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const type = header(req, HEADER_CLIENT_TYPE);
   const ident = header(req, HEADER_IDENT)?.trim() ?? '';
-  // The PHP client sends `Ident: ` empty when it has none.
+  const kind: ClientKind = type?.toLowerCase() === CLIENT_TYPE_BACKEND ? 'backend' : 'browser';
+  // The PHP client sends `Ident: ` empty when it has none. Only backends get one
+  // (admit() lets backends in only from allowedIP): a page claiming an Ident
+  // would receive every message meant for that script.
   return {
     path,
     ip,
-    kind: type?.toLowerCase() === CLIENT_TYPE_BACKEND ? 'backend' : 'browser',
-    ident: ident === '' ? null : ident.slice(0, IDENT_MAX),
+    kind,
+    ident: ident === '' || kind !== 'backend' ? null : ident.slice(0, IDENT_MAX),
     origin: header(req, 'origin') ?? null,
   };
 }
 
 /** Null when the applicant may connect, else why not. */
 export function admit(applicant: Applicant, rules: AdmissionRules, state: AdmissionState): Rejection | null {
-  if (state.shuttingDown) return { reason: 'the relay is shutting down', close: CloseCode.GoingAway };
+  if (state.shuttingDown) return { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
   if (!state.hasResource(applicant.path)) {
-    return { reason: `no resource at ${applicant.path}`, close: CloseCode.PolicyViolation };
+    const where = PLAIN_PATH.test(applicant.path) ? applicant.path : 'this path';
+    return { reason: `no resource at ${where}`, close: CloseCode.PolicyViolation, cause: 'resource' };
   }
   if (applicant.kind === 'backend' && !rules.allowedBackendIps.has(applicant.ip)) {
-    return { reason: `backends are not allowed from ${applicant.ip}`, close: CloseCode.PolicyViolation };
+    return { reason: `backends are not allowed from ${applicant.ip}`, close: CloseCode.PolicyViolation, cause: 'backend-ip' };
   }
   if (applicant.kind === 'browser' && rules.allowedOrigins.size > 0) {
-    if (applicant.origin === null || !rules.allowedOrigins.has(applicant.origin)) {
-      return { reason: `origin ${applicant.origin ?? '(none)'} is not allowed`, close: CloseCode.PolicyViolation };
+    if (applicant.origin === null) {
+      return { reason: 'the page sent no Origin; allowedOrigins requires one', close: CloseCode.PolicyViolation, cause: 'origin' };
+    }
+    if (!rules.allowedOrigins.has(applicant.origin)) {
+      return { reason: "the page's origin is not in allowedOrigins", close: CloseCode.PolicyViolation, cause: 'origin' };
     }
   }
   if (rules.maxClients > 0 && state.total >= rules.maxClients) {
-    return { reason: `the relay is full (${rules.maxClients} clients)`, close: CloseCode.TryAgainLater };
+    return { reason: `the relay is full (${rules.maxClients} clients)`, close: CloseCode.TryAgainLater, cause: 'full' };
   }
   if (rules.maxPerIP > 0 && state.fromIp(applicant.ip) >= rules.maxPerIP) {
-    return { reason: `too many connections from ${applicant.ip} (limit ${rules.maxPerIP})`, close: CloseCode.PolicyViolation };
+    return {
+      reason: `too many connections from ${applicant.ip} (limit ${rules.maxPerIP})`,
+      close: CloseCode.PolicyViolation,
+      cause: 'per-ip',
+    };
   }
   return null;
 }
