@@ -8,6 +8,7 @@ import type { RelayConfig } from './config/relay-config.js';
 import { Delivery } from './delivery/delivery.js';
 import { createEngine } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
+import { HookRegistry } from './hooks/hook-registry.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
@@ -19,6 +20,8 @@ import { routingKey, UuidSigner } from './protocol/uuid-signer.js';
 import { RelayContext } from './resources/relay-context.js';
 import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
+import { HandshakeLimiter } from './limits/handshake-limiter.js';
+import { HttpConnectionCap } from './limits/http-connection-cap.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
@@ -40,6 +43,8 @@ export interface RelayOptions {
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '']);
+/** postShutdown runs after everything is closed; within the serve command's 5 s stop margin. */
+const POST_SHUTDOWN_LIMIT_MS = 3_000;
 
 /**
  * The relay: one port for browsers, backends and plain HTTP. Wires the
@@ -67,6 +72,8 @@ export class Relay {
   readonly router: Router;
   readonly sessions: SessionStore;
   readonly metrics: RelayMetrics;
+  /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
+  readonly hooks: HookRegistry;
   /** Who may publish to whom (server/routing/publish-policy.ts). */
   readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
@@ -77,6 +84,8 @@ export class Relay {
   readonly #pipeline: PipelineDeps;
   readonly #rules: AdmissionRules;
   readonly #trustedProxies: IpMatcher;
+  readonly #handshakes: HandshakeLimiter;
+  readonly #httpCap: HttpConnectionCap;
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
   #server: Server | null = null;
@@ -87,11 +96,14 @@ export class Relay {
   readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
   readonly #refused = new Map<WebSocket, RefusedClient>();
+  /** Clients an application's preConnect is deciding on: not in the hub either. */
+  readonly #admitting = new Set<WebSocket>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
+    this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
     this.delivery = new Delivery(this.stats, this.logger, {
       maxBufferedBytes: config.maxBufferedBytes,
       broadcastBatchMs: config.broadcastBatchMs,
@@ -124,6 +136,7 @@ export class Relay {
           void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
         },
         observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+        close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
       },
     );
     const resumeDeps = {
@@ -153,6 +166,14 @@ export class Relay {
       maxPerIP: config.maxPerIP,
     };
     this.#trustedProxies = new IpMatcher(config.trustedProxies);
+    const unlimited = new IpMatcher([...config.allowedIP, ...config.trustedProxies]);
+    this.#handshakes = new HandshakeLimiter({
+      rate: config.handshakeRate,
+      burst: config.handshakeBurst,
+      exempt: unlimited,
+      onRefuse: () => this.stats.countRejection('429'),
+    });
+    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -213,9 +234,11 @@ export class Relay {
   async start(): Promise<void> {
     await this.engine.start();
     const server = createListener(this.config, this.logger);
+    this.#httpCap.watch(server, this.config.address.tls);
     // Both run on client input: a bug below them costs that one socket, never the process.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       try {
+        if (this.#handshakes.refuse(socket, clientIp(req, this.#trustedProxies))) return;
         if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
       } catch (error) {
         this.#failed('upgrade handler failed', socket, error, req);
@@ -261,6 +284,9 @@ export class Relay {
   async stop(): Promise<void> {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
+    // preShutdown may delay the stop; it shares shutdownGrace with the drain below.
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    await this.hooks.beforeShutdown(this.config.shutdownGraceMs);
     for (const hook of this.#stopHooks) {
       try {
         hook();
@@ -277,14 +303,17 @@ export class Relay {
     const server = this.#server;
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
-    await this.#waitForClients(this.config.shutdownGraceMs);
+    await this.#waitForClients(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.terminate();
     for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
+    for (const ws of this.#admitting) ws.terminate();
+    this.#admitting.clear();
     server?.closeAllConnections();
     await closed;
     this.#wss.close();
     await this.engine.stop();
+    await this.hooks.afterShutdown(POST_SHUTDOWN_LIMIT_MS);
     this.logger.info('relay stopped');
   }
 
@@ -311,7 +340,7 @@ export class Relay {
     const applicant = readApplicant(req, clientIp(req, this.#trustedProxies));
     const rejection = admit(applicant, this.#rules, {
       hasResource: (path) => this.#resources.has(path),
-      total: this.hub.size,
+      total: this.hub.size + this.#admitting.size,
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
@@ -330,7 +359,7 @@ export class Relay {
     // Complete the handshake even to refuse: the client is then told why in a packet.
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
       if (rejection) this.#reject(ws, socket, applicant, rejection);
-      else this.#accept(ws, socket, applicant);
+      else this.#accept(ws, socket, applicant, req);
     });
   }
 
@@ -354,8 +383,7 @@ export class Relay {
     else tell();
   }
 
-  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant): void {
-    const resource = this.#resources.get(applicant.path)!;
+  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant, req: IncomingMessage): void {
     const uuid = this.signer.issue();
     const conn = new Connection({
       id: this.#nextId++,
@@ -373,6 +401,32 @@ export class Relay {
       maxMessageBytes: this.config.maxMessageBytes,
       frameGapMs: this.config.backendFrameGapMs,
     });
+    if (!this.hooks.has('preConnect', conn.resource)) {
+      this.#open(conn, ws, applicant);
+      return;
+    }
+    // Nothing is read while the application decides: what the client sends waits in the socket.
+    socket.pause();
+    ws.on('error', () => {});
+    const admitting = this.#admitting;
+    admitting.add(ws);
+    void this.hooks.admit(conn, req).then((refusal) => {
+      admitting.delete(ws);
+      if (ws.readyState !== ws.OPEN) return;
+      if (refusal === null && this.#shuttingDown)
+        refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
+      if (refusal) {
+        this.#reject(ws, socket, applicant, refusal);
+        return;
+      }
+      this.#open(conn, ws, applicant);
+      socket.resume();
+    });
+  }
+
+  /** Register an admitted connection, wire its events and send `ready`. */
+  #open(conn: Connection, ws: WebSocket, applicant: Applicant): void {
+    const resource = this.#resources.get(applicant.path)!;
     const displaced = this.hub.add(conn);
     if (displaced) {
       this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
@@ -385,6 +439,7 @@ export class Relay {
     const sessions = this.sessions;
     const logger = this.logger;
     const stats = this.stats;
+    const hooks = this.hooks;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
       try {
@@ -404,6 +459,7 @@ export class Relay {
       resource.onError?.(conn, error, ctx);
     });
     ws.on('close', function connectionOnClose(code: number) {
+      hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();
       sessions.detach(conn);
@@ -412,6 +468,7 @@ export class Relay {
       if (conn.ident && hub.byIdent(conn.ident) === undefined) void presence.release({ kind: 'ident', ident: conn.ident }).catch(() => {});
       logger.info('client disconnected', { client: conn.id, code });
       resource.onClose?.(conn, code, ctx);
+      hooks.closed(conn, code);
     });
     logger.info('client connected', {
       client: conn.id,
@@ -422,7 +479,7 @@ export class Relay {
       protocol: conn.protocol,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string } = { opcode: ServerOpcode.Ready, uuid };
+    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
     if (conn.protocol === 2) ready.protocol = 2;
     if (session !== null) ready.epoch = session.epoch;
     const readyJson = JSON.stringify(ready);
@@ -430,6 +487,7 @@ export class Relay {
     const sendReady = (): void => {
       delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
       resource.onOpen?.(conn, ctx);
+      hooks.connected(conn);
     };
     const announced = this.#announce(conn, session);
     if (announced === null) {

@@ -14,6 +14,8 @@ import { installDemo } from './demo/index.js';
 import { createLogger } from './logger/line-logger.js';
 import type { Logger } from './logger/logger.js';
 import { Relay } from './relay.js';
+import { loadApps, type LoadedApp } from './apps/app-loader.js';
+import { installApps } from './apps/install-app.js';
 
 /** The flags commander hands over (see cli.ts). */
 export interface ServeFlags {
@@ -42,13 +44,16 @@ function fail(message: string, code: number): never {
 /** Start the relay; resolves once it listens (the process then lives until a signal). */
 export async function serve(flags: ServeFlags): Promise<void> {
   const warnings: string[] = [];
+  const iniFile = flags.ini ?? defaultIniFile();
   let config: RelayConfig;
+  let apps: LoadedApp[];
   try {
     config = loadConfig({
-      iniFile: flags.ini ?? defaultIniFile(),
+      iniFile,
       overrides: { address: flags.address ?? flags.adress, logfile: flags.logfile, console: flags.console, logLevel: flags.logLevel },
       onWarning: (warning) => warnings.push(warning),
     });
+    apps = await loadApps(iniFile);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, EXIT_BAD_CONFIG);
     throw error;
@@ -62,6 +67,12 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const relay = new Relay(config, { logger });
   if (config.demo) installDemo(relay);
+  try {
+    await installApps(relay, apps);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, EXIT_BAD_CONFIG);
+    throw error;
+  }
   const lifecycle = new Lifecycle(relay, logger, config.shutdownGraceMs + STOP_MARGIN_MS);
   lifecycle.install();
 

@@ -13,6 +13,7 @@ import type { KeySpec } from './config-keys.js';
 import { defaultConfig } from './relay-config.js';
 import type { RelayConfig } from './relay-config.js';
 import { checkTlsFiles } from './tls-files.js';
+import { isAppSection } from '../apps/app-sections.js';
 import { InvalidValue } from './value-parsers.js';
 import type { RawValue } from './value-parsers.js';
 
@@ -111,6 +112,8 @@ function readIniEntries(file: string, warn: (message: string) => void): [string,
     if (isSection(value)) {
       if (name.toLowerCase() === SERVER_SECTION) {
         for (const [inner, innerValue] of Object.entries(value)) entries.push([inner, checkScalar(file, inner, innerValue)]);
+      } else if (isAppSection(name)) {
+        // [apps] and [app:NAME]: read by apps/app-loader.ts.
       } else {
         warn(`${file}: section [${name}] ignored; the relay reads top-level keys and [${SERVER_SECTION}]`);
       }

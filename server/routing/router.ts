@@ -47,6 +47,11 @@ export class Router implements PublicationHandler {
     return RESULT[Outcome.Delivered];
   }
 
+  /** Write one message to a connection of this node, through the Delivery; false when it was not written. */
+  write(conn: Connection, raw: Buffer | string): boolean {
+    return this.delivery.message(conn, raw);
+  }
+
   broadcast(payload: Payload, except: Origin | null): number {
     const from = except !== null && except.node === this.nodeId ? except.conn : -1;
     return this.delivery.broadcast(this.hub.browsers(), from, payload.raw);
