@@ -10,6 +10,7 @@ import { defaultIniFile } from './config/default-ini-file.js';
 import { describeListenError } from './config/listen-error.js';
 import { loadConfig } from './config/load-config.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { installNovosga, PAGES_PREFIX } from './apps/novosga/index.js';
 import { installDemo } from './demo/index.js';
 import { createLogger } from './logger/line-logger.js';
 import type { Logger } from './logger/logger.js';
@@ -67,6 +68,16 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const relay = new Relay(config, { logger });
   if (config.demo) installDemo(relay);
+  if (config.novosgaEnabled) {
+    try {
+      await installNovosga(relay);
+    } catch (error) {
+      const line = (error as Error).message;
+      logger.error(line);
+      await logger.close();
+      fail(line, EXIT_FAILURE);
+    }
+  }
   try {
     await installApps(relay, apps);
   } catch (error) {
@@ -95,6 +106,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // The actual port (the configured one may be 0): scripts and tests read it from here.
   process.stdout.write(`websock: relay listening on ${relay.url('/')} (browsers: /web, backend scripts: /php)\n`);
   if (config.demo) process.stdout.write(`Demo page: ${relay.httpUrl('/')}\n`);
+  if (config.novosgaEnabled) {
+    process.stdout.write(
+      `Novo SGA: socket.io at ${relay.httpUrl(config.novosgaPath)}, panel ${relay.httpUrl(`${PAGES_PREFIX}panel.html`)}, attendant ${relay.httpUrl(`${PAGES_PREFIX}attendant.html`)}\n`,
+    );
+  }
 }
 
 function stdoutOnError(): void {

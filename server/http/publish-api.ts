@@ -5,7 +5,9 @@ import type { Engine } from '../engine/engine.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayMetrics } from '../metrics/prometheus.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
+import { routingKey } from '../protocol/uuid-signer.js';
 import { publishFeedback } from '../routing/publish-feedback.js';
+import type { Connection } from '../transport/connection.js';
 import { discardRest } from './discard-rest.js';
 import { batchItems, toFeedbackPacket } from './feedback-request.js';
 import { installHealthEndpoint, type HealthSource } from './health-endpoint.js';
@@ -60,6 +62,7 @@ export interface HttpApiHost extends HealthSource {
   readonly stats: RelayStats;
   readonly metrics: RelayMetrics;
   readonly engine: Engine;
+  readonly hub: HealthSource['hub'] & { byIdent(ident: string): Connection | undefined; byKey(key: string): Connection | undefined };
   readonly shuttingDown: boolean;
 }
 
@@ -173,19 +176,41 @@ class PublishApi {
 
   #publishBatch(body: unknown, arrived: number, res: ServerResponse): void {
     const items = batchItems(body);
-    let pending = false;
-    const results: (BatchResult | PromiseLike<BatchResult>)[] = items.map((item) => {
-      let outcome: OutcomeOrPromise;
+    // Each item checked first: a bad one is answered in its place, the others go.
+    const packets = items.map((item): FeedbackPacket | HttpError => {
       try {
-        outcome = this.#deliver(toFeedbackPacket(item), arrived);
+        return toFeedbackPacket(item);
       } catch (error) {
-        if (error instanceof HttpError) return error.body;
+        if (error instanceof HttpError) return error;
         throw error;
       }
-      if (!isPromiseLike(outcome)) return { outcome };
-      pending = true;
-      return outcome.then((settled) => ({ outcome: settled }));
     });
+    // Hold the recipients' writes until the whole batch is out: a page that
+    // gets several of its messages takes them in one system call, not one each.
+    const corked = new Set<Connection>();
+    for (const packet of packets) {
+      const conn = packet instanceof HttpError ? undefined : this.#recipientOf(packet);
+      if (conn !== undefined && !corked.has(conn) && conn.cork()) corked.add(conn);
+    }
+    let pending = false;
+    let results: (BatchResult | PromiseLike<BatchResult>)[];
+    try {
+      results = packets.map((packet) => {
+        if (packet instanceof HttpError) return packet.body;
+        let outcome: OutcomeOrPromise;
+        try {
+          outcome = this.#deliver(packet, arrived);
+        } catch (error) {
+          if (error instanceof HttpError) return error.body;
+          throw error;
+        }
+        if (!isPromiseLike(outcome)) return { outcome };
+        pending = true;
+        return outcome.then((settled) => ({ outcome: settled }));
+      });
+    } finally {
+      for (const conn of corked) conn.uncork();
+    }
     if (!pending) {
       this.#send(res, 'batch', 200, { results });
       return;
@@ -194,6 +219,14 @@ class PublishApi {
       (settled) => this.#send(res, 'batch', 200, { results: settled }),
       (error: unknown) => this.#fail(res, error),
     );
+  }
+
+  /** The connection on this relay a packet goes to, if any (only to batch its writes). */
+  #recipientOf(packet: FeedbackPacket): Connection | undefined {
+    const { ident, uuid } = packet;
+    if (typeof ident === 'string' && ident !== '') return this.#relay.hub.byIdent(ident);
+    if (typeof uuid === 'string' && uuid !== '') return this.#relay.hub.byKey(routingKey(uuid));
+    return undefined;
   }
 
   #deliver(packet: FeedbackPacket, arrived: number): OutcomeOrPromise {

@@ -1,4 +1,5 @@
 import { ClientOpcode, CloseCode, Outcome } from '../../include/protocol.js';
+import { withoutTopLevelField } from '../protocol/json-scan.js';
 import type { InboundMessage, Resource, ResourceContext } from './resource.js';
 import type { Connection } from '../transport/connection.js';
 
@@ -10,7 +11,7 @@ export class RelayResource implements Resource {
   onMessage(conn: Connection, { packet, raw }: InboundMessage, ctx: ResourceContext): void {
     switch (packet.opcode) {
       case ClientOpcode.Feedback: {
-        const result = ctx.deliverFeedback(conn, packet, raw);
+        const result = ctx.deliverFeedback(conn, packet, forwarded(conn, packet, raw));
         if (result === null) return; // refused by the publish policy; the sender was told
         // A v1 publisher had its `next` already and can be told nothing more.
         if (conn.protocol === 2 || ctx.logger.level === 'debug') {
@@ -38,7 +39,7 @@ export class RelayResource implements Resource {
         return;
       case ClientOpcode.Broadcast: {
         const id = packet.id;
-        const result = ctx.broadcast(conn, raw, id);
+        const result = ctx.broadcast(conn, forwarded(conn, packet, raw), id);
         if (result === null) return; // refused by the publish policy; the sender was told
         if (id !== undefined) void result.then(({ outcome, count }) => ctx.outcome(conn, id, outcome, count ?? 0));
         return;
@@ -56,6 +57,11 @@ export class RelayResource implements Resource {
         ctx.error(conn, 'UNKNOWN_OPCODE', packet.id, packet.opcode);
     }
   }
+}
+
+function forwarded(conn: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Buffer | string {
+  if (conn.protocol !== 2 || packet.id === undefined) return raw;
+  return withoutTopLevelField(typeof raw === 'string' ? Buffer.from(raw) : raw, 'id');
 }
 
 function str(value: unknown): string | undefined {
