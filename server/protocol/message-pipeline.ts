@@ -1,10 +1,13 @@
-import { ErrorCodes, isPacket } from '../../include/protocol.js';
+import { isPacket } from '../../include/protocol.js';
+import type { Delivery } from '../delivery/delivery.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Resource, ResourceContext } from '../resources/resource.js';
 import type { Connection } from '../transport/connection.js';
-import { encodeTextFrame } from '../transport/connection.js';
+import { encodeTextFrame } from './frame-encoder.js';
 import { scanJsonObject } from './json-scan.js';
+
+export { errorText } from './error-text.js';
 
 /** Messages above this size are scanned for their routing fields instead of parsed whole. */
 const LARGE_MESSAGE_BYTES = 1024 * 1024;
@@ -17,6 +20,8 @@ const NEXT_FRAME = encodeTextFrame(NEXT_PACKET);
 
 export interface PipelineDeps {
   ctx: ResourceContext;
+  /** Writes the `next` acknowledgements. */
+  delivery: Delivery;
   stats: RelayStats;
   logger: Logger;
   /** Core opcodes handled before the resource (v2 resume); true when consumed. */
@@ -37,7 +42,7 @@ export function handleFrame(conn: Connection, data: Buffer, resource: Resource, 
     const step = conn.joiner.push(data.toString('utf8'));
     switch (step.kind) {
       case 'pending':
-        ack(conn);
+        ack(conn, deps);
         return;
       case 'too-many-chunks':
         deps.ctx.error(conn, 'TOO_MANY_CHUNKS');
@@ -62,7 +67,7 @@ function handleMessage(conn: Connection, raw: Buffer | string, resource: Resourc
     deps.ctx.error(conn, 'BAD_JSON');
     return;
   }
-  ack(conn);
+  ack(conn, deps);
   const { packet, partial } = parsed;
   if (!isPacket(packet)) {
     deps.logger.debug('message without an opcode ignored', { client: conn.id });
@@ -101,8 +106,8 @@ function parse(raw: Buffer | string): { packet: unknown; partial: boolean } | nu
   }
 }
 
-function ack(conn: Connection): void {
-  if (conn.protocol === 1) conn.reply(NEXT_FRAME);
+function ack(conn: Connection, deps: PipelineDeps): void {
+  if (conn.protocol === 1) deps.delivery.reply(conn, NEXT_FRAME);
 }
 
 function idOf(value: unknown): unknown {
@@ -112,10 +117,4 @@ function idOf(value: unknown): unknown {
 function truncate(raw: Buffer | string): string {
   const text = typeof raw === 'string' ? raw : raw.subarray(0, 500).toString('utf8');
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
-}
-
-/** Text of an error code, for packets and logs. */
-export function errorText(code: keyof typeof ErrorCodes, detail?: string): string {
-  const base = ErrorCodes[code].text;
-  return detail ? `${base}: ${detail}` : base;
 }
