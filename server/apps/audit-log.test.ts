@@ -32,8 +32,9 @@ describe('the audit hook', () => {
     const script = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'job' } }), (p) => p.close());
     script.send({ opcode: 'feedback', uuid: page.uuid, message: 'progress 1' });
     expect(await page.nextPacket()).toMatchObject({ message: 'progress 1' });
-    page.send({ opcode: 'feedback', ident: 'job', message: 'cancel' });
-    await script.nextPacket(); // next
+    expect(await script.nextPacket()).toMatchObject({ opcode: 'next' });
+    const other = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php' } }), (p) => p.close());
+    other.send({ opcode: 'feedback', ident: 'job', message: 'cancel' });
     expect(await script.nextPacket()).toMatchObject({ message: 'cancel' });
     await relay.stop();
     stopped = true;

@@ -58,7 +58,7 @@ describe('preSend on feedback', () => {
     expect(await publish({ uuid: target.uuid, message: 'please drop me' })).toBe('dropped');
     expect(await publish({ uuid: target.uuid, message: 'plain' })).toBe('delivered');
     // Unchanged: the bytes as the publisher sent them.
-    expect(await target.next()).toMatch(/^\{"opcode":"feedback","uuid":"[^"]+","message":"plain","id":"m2"\}$/);
+    expect(await target.next()).toMatch(/^\{"opcode":"feedback","uuid":"[^"]+","message":"plain"\}$/);
     // The relay's own packets (ready, next, outcome) are not messages: the hook never saw them.
     expect(seen.every((text) => text.includes('"feedback"'))).toBe(true);
   });
@@ -115,8 +115,8 @@ describe('preSend on broadcast', () => {
     const sender = await page(relay, { ...V2, headers: { 'x-role': 'sender' } });
     sender.send({ opcode: 'broadcast', message: 'hello all', id: 'b1' });
     expect(await sender.nextPacket()).toMatchObject({ opcode: 'outcome', id: 'b1', count: 2 });
-    expect(await plain.next()).toBe('{"opcode":"broadcast","message":"hello all","id":"b1"}');
-    expect(await shouty.next()).toBe('{"OPCODE":"BROADCAST","MESSAGE":"HELLO ALL","ID":"B1"}');
+    expect(await plain.next()).toBe('{"opcode":"broadcast","message":"hello all"}');
+    expect(await shouty.next()).toBe('{"OPCODE":"BROADCAST","MESSAGE":"HELLO ALL"}');
     sender.send({ opcode: 'broadcast', message: 'second', id: 'b2' });
     expect(await plain.nextPacket()).toMatchObject({ message: 'second' });
     expect(muted.received).toEqual([]);
@@ -198,5 +198,21 @@ describe('async preSend, a throwing preSend, postSend', () => {
       { to: target.uuid, message: 'a ******' },
       { to: target.uuid, message: 'c' },
     ]);
+  });
+});
+
+describe('hooks of a mounted app', () => {
+  it('run only for the connections on its path', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    relay.hooks.add({ preSend: (_to: Connection, message: string) => message.replace('x', 'y') }, { name: '/room', scope: '/room' });
+    relay.registerResource('/room', { onMessage: (conn, { raw }, ctx) => void ctx.send(conn, raw) });
+    const inRoom = cleanup.add(await PageClient.connect(relay.url('/room')), (p) => p.close());
+    const outside = await page(relay);
+    inRoom.send('{"opcode":"say","message":"x"}');
+    expect(await inRoom.nextPacket()).toMatchObject({ opcode: 'next' });
+    expect(await inRoom.next()).toBe('{"opcode":"say","message":"y"}');
+    outside.send({ opcode: 'echo', message: 'x' });
+    expect(await outside.nextPacket()).toMatchObject({ opcode: 'next' });
+    expect(await outside.nextPacket()).toMatchObject({ message: 'x' });
   });
 });
