@@ -29,7 +29,9 @@ describe('the audit hook', () => {
     });
     await useApp(relay, audit, { name: 'audit', settings: { file, excerpt: 5 } });
     const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
-    const script = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'job' } }), (p) => p.close());
+    const script = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'job' } }), (p) =>
+      p.close(),
+    );
     script.send({ opcode: 'feedback', uuid: page.uuid, message: 'progress 1' });
     expect(await page.nextPacket()).toMatchObject({ message: 'progress 1' });
     expect(await script.nextPacket()).toMatchObject({ opcode: 'next' });
@@ -48,7 +50,9 @@ describe('the audit hook', () => {
 
   it('stops start-up when the file cannot be opened', async () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
-    const error = await useApp(relay, audit, { name: 'audit', settings: { file: join(dir, 'no-such-dir', 'audit.log') } }).catch((e: unknown) => e);
+    const error = await useApp(relay, audit, { name: 'audit', settings: { file: join(dir, 'no-such-dir', 'audit.log') } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toMatch(/^app audit: setup failed: cannot open the audit file .*no-such-dir.*\(ENOENT\)$/);
   });
