@@ -59,6 +59,12 @@ export class RelayResource implements Resource {
   }
 }
 
+/**
+ * What recipients get of a message: under protocol v2 the `id` is the
+ * sender's request id, answered by the relay's outcome; it means nothing to
+ * a page (which would see every publisher's counter) and is removed. v1
+ * senders' packets go on as they came: there `id` is just one of their fields.
+ */
 function forwarded(conn: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Buffer | string {
   if (conn.protocol !== 2 || packet.id === undefined) return raw;
   return withoutTopLevelField(typeof raw === 'string' ? Buffer.from(raw) : raw, 'id');
