@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * Every fenced example in README.md, docs/*.md and php2php/README.md is run
  * or accounted for. How a block is treated:
@@ -34,6 +33,11 @@ import type { Relay } from '../../server/relay.js';
 import { ensureBuilt, launchChromium, newContext } from '../../webClient/browser-harness.js';
 import { Cleanup, startRelay } from '../helpers/relay-fixture.js';
 import { documentedFiles, fencedBlocks, type DocBlock } from './markdown-blocks.js';
+
+/** What the page functions below use of the browser's globals (this file is compiled without the DOM lib). */
+interface PageGlobals {
+  document: { getElementById(id: string): { textContent: string | null } | null };
+}
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'dist', 'server', 'cli.js');
@@ -222,16 +226,31 @@ describe('README: a page, then the shell lines that report to it', () => {
     const env = { PAGE_UUID: uuid, WEBSOCK_ADDRESS: `tcp://127.0.0.1:${relay.port}` };
     const cli = block('readme-cli').text;
     await sh(cli.split('\n').slice(0, 1).join('\n'), env);
-    await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'reading the file', undefined, WAIT);
+    await tab.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.getElementById('status')?.textContent === 'reading the file',
+      undefined,
+      WAIT,
+    );
     await sh(cli.split('\n').slice(1).join('\n'), env);
     // The last line's two stdin lines come after "import finished".
-    await tab.waitForFunction(() => document.getElementById('status')?.textContent === 'import finished', undefined, WAIT);
-    expect(await tab.$eval('#bar', (bar) => [(bar as HTMLProgressElement).value, bar.getAttribute('data-state')])).toEqual([100, 'done']);
+    await tab.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.getElementById('status')?.textContent === 'import finished',
+      undefined,
+      WAIT,
+    );
+    expect(await tab.$eval('#bar', (bar) => [(bar as unknown as { value: number }).value, bar.getAttribute('data-state')])).toEqual([
+      100,
+      'done',
+    ]);
     const curl = block('readme-curl').text.replace(/http:\/\/127\.0\.0\.1:8080/g, relay.httpUrl('').replace(/\/$/, ''));
     const answer = await sh(curl, env);
     expect(JSON.parse(answer.stdout)).toEqual({ outcome: 'delivered' });
-    await tab.waitForFunction(() => document.getElementById('status')?.textContent === '50 %', undefined, WAIT);
-    expect(await tab.$eval('#bar', (bar) => (bar as HTMLProgressElement).value)).toBe(50);
+    await tab.waitForFunction(
+      () => (globalThis as unknown as PageGlobals).document.getElementById('status')?.textContent === '50 %',
+      undefined,
+      WAIT,
+    );
+    expect(await tab.$eval('#bar', (bar) => (bar as unknown as { value: number }).value)).toBe(50);
     expect(errors).toEqual([]);
   }
 
