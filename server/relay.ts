@@ -1,6 +1,5 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
@@ -21,12 +20,14 @@ import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
+import type { AcceptedWebSocket, AcceptorHooks } from './transport/accepted-websocket.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
-import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
-import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
+import { admit, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
-import { clearDeadline, createListener } from './transport/http-listener.js';
+import { ExtendedConnectAcceptor } from './transport/extended-connect-acceptor.js';
+import { clearDeadline, Listener } from './transport/http-listener.js';
+import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
 
 export interface RelayOptions {
@@ -62,7 +63,7 @@ export class Relay {
   readonly #trustedProxies: IpMatcher;
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
-  #server: Server | null = null;
+  #listener: Listener | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #nextId = 1;
   #shuttingDown = false;
@@ -137,7 +138,7 @@ export class Relay {
   }
 
   get port(): number {
-    const address = this.#server?.address() as AddressInfo | null | undefined;
+    const address = this.#listener?.server.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('the relay is not listening');
     return address.port;
   }
@@ -170,11 +171,20 @@ export class Relay {
   }
 
   async start(): Promise<void> {
-    const server = createListener(this.config, this.logger);
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
-    server.on('request', (req, res) => {
+    const listener = new Listener(this.config, this.logger);
+    const server = listener.server;
+    const hooks: AcceptorHooks = { open: (accepted) => this.#open(accepted) };
+    const upgrades = new UpgradeAcceptor(this.#wss, hooks);
+    const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
+    listener.onUpgrade((req, socket, head) => {
+      clearDeadline(socket);
+      upgrades.accept(req, socket, head, clientIp(req, this.#trustedProxies));
+    });
+    listener.onConnect((req, res) => streams.accept(req, res, clientIp(req, this.#trustedProxies)));
+    listener.onRequest((req, res) => {
       clearDeadline(req.socket);
-      this.http.handle(req, res, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
+      // The handlers use only what Node's HTTP/2 compatibility API has in common with HTTP/1.1.
+      this.http.handle(req as IncomingMessage, res as ServerResponse, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
         this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
       });
     });
@@ -187,7 +197,7 @@ export class Relay {
       });
     });
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
-    this.#server = server;
+    this.#listener = listener;
     this.#keepalive.start();
     // Catch-up of slow pages wants to be prompt; expiry can wait a second.
     let ticks = 0;
@@ -195,7 +205,7 @@ export class Relay {
       this.sessions.catchUpRound();
       if (++ticks % 10 === 0) this.sessions.expireRound();
     }, 100);
-    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
+    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
   }
 
   /**
@@ -218,14 +228,14 @@ export class Relay {
     this.router.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
-    const server = this.#server;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const listener = this.#listener;
+    const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(this.config.shutdownGraceMs);
     for (const conn of this.hub.all()) conn.terminate();
     for (const ws of this.#refused) ws.terminate();
     this.#refused.clear();
-    server?.closeAllConnections();
+    listener?.closeAllConnections();
     await closed;
     this.#wss.close();
     this.logger.info('relay stopped');
@@ -249,33 +259,29 @@ export class Relay {
     return WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    clearDeadline(socket);
-    const applicant = readApplicant(req, clientIp(req, this.#trustedProxies));
+  /** Every accepted WebSocket, over HTTP/1.1 or HTTP/2, is admitted here, then refused or connected. */
+  #open(accepted: AcceptedWebSocket): void {
+    const { applicant } = accepted;
     const rejection = admit(applicant, this.#rules, {
       hasResource: (path) => this.#resources.has(path),
       total: this.hub.size,
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
-    if (applicant.kind === 'backend') {
-      // Registered before ws's own listener, so it mends each chunk before ws parses it
-      // (ws re-emits `head` through 'data', so that passes here too).
-      const fixer = new PhpOpcodeFixer();
-      socket.on('data', function backendFramesMended(chunk: Buffer) {
-        fixer.fix(chunk);
-      });
-    }
-    // Complete the handshake even to refuse: the client is then told why in a packet.
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (rejection) this.#reject(ws, applicant, rejection);
-      else this.#accept(ws, socket, applicant);
-    });
+    // The handshake was completed even to refuse: the client is then told why in a packet.
+    if (rejection) this.#reject(accepted.ws, applicant, rejection, accepted.transport);
+    else this.#accept(accepted);
   }
 
-  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection): void {
+  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection, transport: string): void {
     this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
-    this.logger.warn('client rejected', { reason: rejection.reason, ip: applicant.ip, path: applicant.path, kind: applicant.kind });
+    this.logger.warn('client rejected', {
+      reason: rejection.reason,
+      ip: applicant.ip,
+      path: applicant.path,
+      kind: applicant.kind,
+      transport,
+    });
     ws.on('error', () => {});
     const refused = this.#refused;
     refused.add(ws);
@@ -290,13 +296,14 @@ export class Relay {
     else tell();
   }
 
-  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant): void {
+  #accept({ ws, port, applicant, transport }: AcceptedWebSocket): void {
     const resource = this.#resources.get(applicant.path)!;
     const uuid = this.signer.issue();
     const conn = new Connection({
       id: this.#nextId++,
       ws,
-      socket,
+      port,
+      transport,
       kind: applicant.kind,
       protocol: ws.protocol === SUBPROTOCOL_V2 ? 2 : 1,
       resource: applicant.path,
@@ -347,6 +354,7 @@ export class Relay {
       path: conn.resource,
       ident: conn.ident,
       protocol: conn.protocol,
+      transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
     const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid };

@@ -88,6 +88,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     parse.wholeNumber(raw, { min: 0, note: 'requests per second per IP; 0 = no limit' }),
   ),
   key('demo', 'demo', (raw) => parse.bool(raw)),
+  key('http2', 'http2', (raw) => parse.boolOrAuto(raw)),
 ];
 
 const BY_NAME = new Map<string, KeySpec>();

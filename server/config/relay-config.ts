@@ -69,6 +69,8 @@ export interface RelayConfig {
   publishRateLimit: number;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
+  /** Speak HTTP/2 too (WebSockets as RFC 8441 streams); null: on for TLS ports, off for plain ones. */
+  http2: boolean | null;
 }
 
 /** The embedded defaults: a relay on loopback that anyone can try at once. */
@@ -106,5 +108,6 @@ export function defaultConfig(): RelayConfig {
     publishSecret: null,
     publishRateLimit: 0,
     demo: true,
+    http2: null,
   };
 }

@@ -1,8 +1,9 @@
-import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { encodeServerTextFrame } from '../protocol/frame-encoder.js';
+import type { TransportKind } from './accepted-websocket.js';
+import type { OutboundPort } from './outbound-port.js';
 
 /** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
 export type ClientKind = 'browser' | 'backend';
@@ -10,7 +11,10 @@ export type ClientKind = 'browser' | 'backend';
 export interface ConnectionInit {
   id: number;
   ws: WebSocket;
-  socket: Duplex;
+  /** Where pre-encoded frames go, and how far the peer has read. */
+  port: OutboundPort;
+  /** What carried the handshake (for logs and metrics only). */
+  transport: TransportKind;
   kind: ClientKind;
   protocol: 1 | 2;
   resource: string;
@@ -45,6 +49,7 @@ const BACKEND_CLOSE_GRACE_MS = 1_000;
  */
 export class Connection {
   readonly id: number;
+  readonly transport: TransportKind;
   readonly kind: ClientKind;
   readonly protocol: 1 | 2;
   readonly resource: string;
@@ -63,12 +68,12 @@ export class Connection {
   closing = false;
   /** Since when the outgoing buffer has been over its limit (0: it is not); for logging once. */
   stalledSince = 0;
-  /** Stall detection: bytes the socket had written at the last check, and when that last grew. */
+  /** Stall detection: the port's bytesSent at the last check, and when that last grew. */
   lastBytesWritten = 0;
   lastProgressAt = Date.now();
 
   readonly #ws: WebSocket;
-  readonly #socket: Duplex;
+  readonly #port: OutboundPort;
   readonly #frameGapMs: number;
   #queue: Pending[] = [];
   #queuedBytes = 0;
@@ -80,7 +85,8 @@ export class Connection {
   constructor(init: ConnectionInit) {
     this.id = init.id;
     this.#ws = init.ws;
-    this.#socket = init.socket;
+    this.#port = init.port;
+    this.transport = init.transport;
     this.kind = init.kind;
     this.protocol = init.protocol;
     this.resource = init.resource;
@@ -101,9 +107,9 @@ export class Connection {
     return !this.closing && this.#ws.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes handed to the kernel so far (grows while the peer reads). */
+  /** Bytes that left our buffers so far (grows while the peer reads; see OutboundPort). */
   get bytesWritten(): number {
-    return (this.#socket as { bytesWritten?: number }).bytesWritten ?? 0;
+    return this.#port.bytesSent;
   }
 
   /** Bytes written but not yet on the wire, plus frames waiting for their gap. */
@@ -126,12 +132,12 @@ export class Connection {
   /** Hold writes in the socket until uncork() (broadcast batching); false when closed. */
   cork(): boolean {
     if (!this.open) return false;
-    this.#socket.cork();
+    this.#port.cork();
     return true;
   }
 
   uncork(): void {
-    this.#socket.uncork();
+    this.#port.uncork();
   }
 
   /** Send a pre-encoded frame (broadcast). */
@@ -252,11 +258,11 @@ export class Connection {
     // A pre-encoded frame goes straight to the socket; ws writes its own
     // frames synchronously (no compression here), so order is kept.
     if (item.length === 1) {
-      this.#socket.write(item[0]!);
+      this.#port.write(item[0]!);
     } else {
-      this.#socket.cork();
-      for (const part of item) this.#socket.write(part);
-      this.#socket.uncork();
+      this.#port.cork();
+      for (const part of item) this.#port.write(part);
+      this.#port.uncork();
     }
   }
 

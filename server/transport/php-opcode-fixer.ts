@@ -76,3 +76,16 @@ function payloadLength(header: Buffer): number {
   if (len7 === 127) return Number(header.readBigUInt64BE(2));
   return len7;
 }
+
+/**
+ * Mend a backend's frames on `carrier` (socket or HTTP/2 stream). Register
+ * before ws's own 'data' listener, so each chunk is mended before ws parses
+ * it (ws re-emits the upgrade's `head` through 'data', so that passes here too).
+ */
+export function mendBackendFrames(carrier: NodeJS.EventEmitter): PhpOpcodeFixer {
+  const fixer = new PhpOpcodeFixer();
+  carrier.on('data', function backendFramesMended(chunk: Buffer) {
+    fixer.fix(chunk);
+  });
+  return fixer;
+}
