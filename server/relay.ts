@@ -22,13 +22,15 @@ import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
 import type { AcceptedWebSocket, AcceptorHooks } from './transport/accepted-websocket.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
-import { admit, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
+import { admit, type AdmissionRules, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
 import { ExtendedConnectAcceptor } from './transport/extended-connect-acceptor.js';
 import { clearDeadline, Listener } from './transport/http-listener.js';
+import { RefusedClient } from './transport/refused-client.js';
 import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
+import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -55,6 +57,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
+  readonly mounts = new Mounts();
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -70,7 +74,7 @@ export class Relay {
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
   readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
-  readonly #refused = new Set<WebSocket>();
+  readonly #refused = new Map<WebSocket, RefusedClient>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
@@ -176,17 +180,36 @@ export class Relay {
     const hooks: AcceptorHooks = { open: (accepted) => this.#open(accepted) };
     const upgrades = new UpgradeAcceptor(this.#wss, hooks);
     const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
+    // All three run on client input: a bug below them costs that one socket or stream, never the process.
     listener.onUpgrade((req, socket, head) => {
-      clearDeadline(socket);
-      upgrades.accept(req, socket, head, clientIp(req, this.#trustedProxies));
+      try {
+        if (this.mounts.upgrade(req, socket, head)) return;
+        clearDeadline(socket);
+        upgrades.accept(req, socket, head, clientIp(req, this.#trustedProxies));
+      } catch (error) {
+        this.#failed('upgrade handler failed', socket, error, req);
+      }
     });
-    listener.onConnect((req, res) => streams.accept(req, res, clientIp(req, this.#trustedProxies)));
-    listener.onRequest((req, res) => {
-      clearDeadline(req.socket);
+    listener.onConnect((req, res) => {
+      try {
+        streams.accept(req, res, clientIp(req, this.#trustedProxies));
+      } catch (error) {
+        this.#failed('HTTP/2 CONNECT handler failed', req.stream, error, req);
+      }
+    });
+    listener.onRequest((anyReq, anyRes) => {
       // The handlers use only what Node's HTTP/2 compatibility API has in common with HTTP/1.1.
-      this.http.handle(req as IncomingMessage, res as ServerResponse, clientIp(req, this.#trustedProxies)).catch((error: Error) => {
-        this.logger.error('HTTP handler failed', { path: req.url, reason: error.message });
-      });
+      const req = anyReq as IncomingMessage;
+      const res = anyRes as ServerResponse;
+      try {
+        if (this.mounts.request(req, res)) return;
+        clearDeadline(req.socket);
+        this.http
+          .handle(req, res, clientIp(req, this.#trustedProxies))
+          .catch((error: unknown) => this.#failed('HTTP handler failed', req.socket, error, req));
+      } catch (error) {
+        this.#failed('HTTP handler failed', req.socket, error, req);
+      }
     });
     const host = WILDCARD_HOSTS.has(this.config.address.host) ? '::' : this.config.address.host;
     await new Promise<void>((resolve, reject) => {
@@ -233,7 +256,7 @@ export class Relay {
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(this.config.shutdownGraceMs);
     for (const conn of this.hub.all()) conn.terminate();
-    for (const ws of this.#refused) ws.terminate();
+    for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
     listener?.closeAllConnections();
     await closed;
@@ -269,29 +292,27 @@ export class Relay {
       shuttingDown: this.#shuttingDown,
     });
     // The handshake was completed even to refuse: the client is then told why in a packet.
-    if (rejection) this.#reject(accepted.ws, applicant, rejection, accepted.transport);
+    if (rejection) this.#reject(accepted, rejection);
     else this.#accept(accepted);
   }
 
-  #reject(ws: WebSocket, applicant: Applicant, rejection: Rejection, transport: string): void {
-    this.stats.countRejection(rejection.reason.split(' ')[0] === 'no' ? 'resource' : String(rejection.close));
+  #reject({ ws, port, applicant, transport }: AcceptedWebSocket, rejection: Rejection): void {
+    this.stats.countRejection(rejection.cause === 'resource' ? 'resource' : String(rejection.close));
     this.logger.warn('client rejected', {
       reason: rejection.reason,
       ip: applicant.ip,
       path: applicant.path,
       kind: applicant.kind,
+      origin: rejection.cause === 'origin' ? applicant.origin : undefined,
       transport,
     });
-    ws.on('error', () => {});
+    const client = new RefusedClient(ws, port);
     const refused = this.#refused;
-    refused.add(ws);
+    refused.set(ws, client);
     ws.on('close', () => refused.delete(ws));
     const packet = JSON.stringify({ opcode: ServerOpcode.Close, error: rejection.reason });
-    const tell = (): void => {
-      // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
-      ws.send(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet);
-      ws.close(rejection.close, rejection.reason.slice(0, 120));
-    };
+    // A refused PHP backend reads this where it expects `ready`: same 1024-byte frame.
+    const tell = (): void => client.tell(applicant.kind === 'backend' ? padReadyForPhp(packet) : packet, rejection.close, rejection.reason);
     if (applicant.kind === 'backend') this.#later(this.config.backendReadyDelayMs, tell);
     else tell();
   }
@@ -329,8 +350,14 @@ export class Relay {
     const stats = this.stats;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
-      handleFrame(conn, data, resource, pipeline);
-      throttle?.onMessage();
+      try {
+        handleFrame(conn, data, resource, pipeline);
+        throttle?.onMessage();
+      } catch (error) {
+        // handleFrame never throws by design; if a bug makes it, only this client pays.
+        logger.error('message handler failed: closing', { client: conn.id, ip: conn.ip, reason: (error as Error)?.message });
+        conn.close(CloseCode.InternalError, 'internal error');
+      }
     });
     ws.on('pong', function connectionOnPong() {
       conn.alive = true;
@@ -362,6 +389,16 @@ export class Relay {
     const readyJson = JSON.stringify(ready);
     conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);
+  }
+
+  /** A handler threw on client input: log it and drop that client's socket. */
+  #failed(what: string, socket: { destroy(): void }, error: unknown, req?: { url?: string }): void {
+    this.logger.error(what, {
+      path: req?.url,
+      ip: (socket as { remoteAddress?: string }).remoteAddress,
+      reason: (error as Error)?.message ?? String(error),
+    });
+    socket.destroy();
   }
 
   #later(ms: number, fn: () => void): void {

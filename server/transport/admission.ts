@@ -38,9 +38,15 @@ export interface AdmissionState {
 
 /** Why a client is turned away, and the close code that says so. */
 export interface Rejection {
+  /** What the client is told: never header text (it is logged, escaped, instead). */
   reason: string;
   close: CloseCode;
+  /** Which rule refused it. */
+  cause: 'shutdown' | 'resource' | 'backend-ip' | 'origin' | 'full' | 'per-ip';
 }
+
+/** A path short and plain enough to repeat in a reason; anything else is not echoed. */
+const PLAIN_PATH = /^\/[\x21-\x7e]{0,63}$/;
 
 const IDENT_MAX = 256;
 
@@ -62,23 +68,31 @@ export function readApplicant(req: HandshakeRequest, ip: string): Applicant {
 
 /** Null when the applicant may connect, else why not. */
 export function admit(applicant: Applicant, rules: AdmissionRules, state: AdmissionState): Rejection | null {
-  if (state.shuttingDown) return { reason: 'the relay is shutting down', close: CloseCode.GoingAway };
+  if (state.shuttingDown) return { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
   if (!state.hasResource(applicant.path)) {
-    return { reason: `no resource at ${applicant.path}`, close: CloseCode.PolicyViolation };
+    const where = PLAIN_PATH.test(applicant.path) ? applicant.path : 'this path';
+    return { reason: `no resource at ${where}`, close: CloseCode.PolicyViolation, cause: 'resource' };
   }
   if (applicant.kind === 'backend' && !rules.allowedBackendIps.has(applicant.ip)) {
-    return { reason: `backends are not allowed from ${applicant.ip}`, close: CloseCode.PolicyViolation };
+    return { reason: `backends are not allowed from ${applicant.ip}`, close: CloseCode.PolicyViolation, cause: 'backend-ip' };
   }
   if (applicant.kind === 'browser' && rules.allowedOrigins.size > 0) {
-    if (applicant.origin === null || !rules.allowedOrigins.has(applicant.origin)) {
-      return { reason: `origin ${applicant.origin ?? '(none)'} is not allowed`, close: CloseCode.PolicyViolation };
+    if (applicant.origin === null) {
+      return { reason: 'the page sent no Origin; allowedOrigins requires one', close: CloseCode.PolicyViolation, cause: 'origin' };
+    }
+    if (!rules.allowedOrigins.has(applicant.origin)) {
+      return { reason: "the page's origin is not in allowedOrigins", close: CloseCode.PolicyViolation, cause: 'origin' };
     }
   }
   if (rules.maxClients > 0 && state.total >= rules.maxClients) {
-    return { reason: `the relay is full (${rules.maxClients} clients)`, close: CloseCode.TryAgainLater };
+    return { reason: `the relay is full (${rules.maxClients} clients)`, close: CloseCode.TryAgainLater, cause: 'full' };
   }
   if (rules.maxPerIP > 0 && state.fromIp(applicant.ip) >= rules.maxPerIP) {
-    return { reason: `too many connections from ${applicant.ip} (limit ${rules.maxPerIP})`, close: CloseCode.PolicyViolation };
+    return {
+      reason: `too many connections from ${applicant.ip} (limit ${rules.maxPerIP})`,
+      close: CloseCode.PolicyViolation,
+      cause: 'per-ip',
+    };
   }
   return null;
 }

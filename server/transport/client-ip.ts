@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import { IpMatcher, normalizeIp } from './ip-match.js';
 
 /**
@@ -22,10 +23,15 @@ export function clientIp(req: PeerRequest, trustedProxies: IpMatcher): string {
     .split(',')
     .map((hop) => normalizeIp(hop.trim()))
     .filter(Boolean);
-  // Walk from the nearest hop back, skipping our own proxies.
+  // Walk from the nearest hop back, skipping our own proxies. A hop that is
+  // not an address (header text a client wrote) ends the walk at the last
+  // proxy that reported one, so the result is always an IP.
+  let nearest = peer;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
+    if (isIP(hop) === 0) return nearest;
     if (!trustedProxies.has(hop)) return hop;
+    nearest = hop;
   }
-  return hops[0] ?? peer;
+  return nearest;
 }

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
+import { closeReason } from '../protocol/close-reason.js';
 import { encodeServerTextFrame } from '../protocol/frame-encoder.js';
 import type { TransportKind } from './accepted-websocket.js';
 import type { OutboundPort } from './outbound-port.js';
@@ -174,8 +175,7 @@ export class Connection {
     this.closing = true;
     this.#clearQueue();
     if (lastWords !== undefined) this.#write(lastWords);
-    // The reason of a close frame is at most 123 bytes.
-    const payload = Buffer.from(reason).subarray(0, 123);
+    const payload = closeReason(reason);
     if (this.#frameGapMs === 0) {
       this.#ws.close(code, payload);
       return;

@@ -23,6 +23,8 @@ export interface OutboundPort {
   readonly bytesSent: number;
   pause(): void;
   resume(): void;
+  /** End our side (no more writes); the peer may still read what was sent. */
+  end(): void;
 }
 
 /** The port of an HTTP/1.1 upgrade: the socket itself. */
@@ -37,6 +39,7 @@ export function socketPort(socket: Duplex): OutboundPort {
     },
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
+    end: () => void socket.end(),
   };
 }
 
@@ -65,5 +68,6 @@ export function streamPort(stream: ServerHttp2Stream): OutboundPort {
     },
     pause: () => void stream.pause(),
     resume: () => void stream.resume(),
+    end: () => void stream.end(),
   };
 }

@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+
 /**
  * The original PHP client (`websocketCore::encodeForServer`) marks only the
  * first data frame of a connection as text (0x81); every later message goes
@@ -82,10 +84,14 @@ function payloadLength(header: Buffer): number {
  * before ws's own 'data' listener, so each chunk is mended before ws parses
  * it (ws re-emits the upgrade's `head` through 'data', so that passes here too).
  */
-export function mendBackendFrames(carrier: NodeJS.EventEmitter): PhpOpcodeFixer {
+export function mendBackendFrames(carrier: Duplex): PhpOpcodeFixer {
   const fixer = new PhpOpcodeFixer();
   carrier.on('data', function backendFramesMended(chunk: Buffer) {
-    fixer.fix(chunk);
+    try {
+      fixer.fix(chunk);
+    } catch {
+      carrier.destroy();
+    }
   });
   return fixer;
 }

@@ -1,18 +1,21 @@
 import { WebSocket } from 'ws';
 import { parseAddress } from '../../include/address.js';
 import { defaultConfig, type RelayConfig } from '../../server/config/relay-config.js';
-import { Relay } from '../../server/relay.js';
+import { Relay, type RelayOptions } from '../../server/relay.js';
 
 /** Start a relay on an ephemeral loopback port with test-friendly settings. */
-export async function startRelay(overrides: Partial<RelayConfig> = {}): Promise<Relay> {
-  const relay = new Relay({
-    ...defaultConfig(),
-    address: parseAddress('ws://127.0.0.1:0'),
-    secret: 'test-secret',
-    demo: false,
-    shutdownGraceMs: 500,
-    ...overrides,
-  });
+export async function startRelay(overrides: Partial<RelayConfig> = {}, options: RelayOptions = {}): Promise<Relay> {
+  const relay = new Relay(
+    {
+      ...defaultConfig(),
+      address: parseAddress('ws://127.0.0.1:0'),
+      secret: 'test-secret',
+      demo: false,
+      shutdownGraceMs: 500,
+      ...overrides,
+    },
+    options,
+  );
   await relay.start();
   return relay;
 }

@@ -103,7 +103,7 @@ describe.each(VARIANTS)('Extended CONNECT over $name', ({ tls, config }) => {
     const { h2 } = await setup({ allowedOrigins: ['https://allowed.example'], allowedIP: ['10.9.9.9'] });
     const badOrigin = await h2.websocket('/web', { headers: { origin: 'https://evil.example' } });
     expect(badOrigin.status).toBe(200);
-    expect(await badOrigin.ws.nextPacket()).toMatchObject({ opcode: 'close', error: 'origin https://evil.example is not allowed' });
+    expect(await badOrigin.ws.nextPacket()).toMatchObject({ opcode: 'close', error: expect.stringMatching(/origin/) });
     expect((await badOrigin.ws.nextFrame()).payload.readUInt16BE(0)).toBe(1008);
     const good = await h2.websocket('/web', { headers: { origin: 'https://allowed.example' } });
     await good.ws.ready();

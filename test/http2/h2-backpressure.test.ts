@@ -71,17 +71,23 @@ describe('HTTP/2 streams under backpressure', () => {
       await PageClient.connect(relay.url('/php'), { protocols: ['websock.v2'], headers: { 'Client-Type': 'php' } }),
       (p) => p.close(),
     );
-    for (let i = 0; i < 64; i++) publisher.send({ opcode: 'feedback', uuid: slow.uuid, message: MESSAGE, id: i });
-    for (let i = 0; i < 64; i++) await publisher.nextPacket();
+    for (let i = 0; i < 128; i++) publisher.send({ opcode: 'feedback', uuid: slow.uuid, message: MESSAGE, id: i });
+    for (let i = 0; i < 128; i++) await publisher.nextPacket();
     const conn = connectionOf(relay, slow.uuid);
-    expect(conn.bufferedBytes).toBeGreaterThan(512 * 1024);
+    expect(conn.bufferedBytes).toBeGreaterThan(1024 * 1024);
     let now = Date.now();
     keepalive.stallRound(now);
-    // The page reads a little (its stream's window opens), then stops again.
+    // The page reads a little, one read at a time (each opens its stream's window by what it took).
     const before = conn.bytesWritten;
-    slow.stream.resume();
-    await expect.poll(() => conn.bytesWritten, { timeout: 5_000, interval: 5 }).toBeGreaterThan(before);
-    slow.stream.pause();
+    await expect
+      .poll(
+        () => {
+          slow.stream.read();
+          return conn.bytesWritten;
+        },
+        { timeout: 5_000, interval: 20 },
+      )
+      .toBeGreaterThan(before);
     expect(conn.bufferedBytes).toBeGreaterThan(0);
     now += 1_500;
     keepalive.stallRound(now);
