@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parseAddress } from '../include/address.js';
 import type { Relay } from '../server/relay.js';
@@ -10,6 +10,38 @@ import { RelayClient } from './relay-client.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
+afterEach(() => vi.restoreAllMocks());
+
+/**
+ * Follows the ref'ed timers the client library (clients/, not its tests)
+ * starts from now on. Counting every timer of the process instead (what
+ * process.getActiveResourcesInfo() gives) made the result depend on what
+ * other sockets were doing at that moment.
+ */
+function trackLibraryTimers(): { pending: () => string[] } {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const live = new Map<NodeJS.Timeout, string>();
+  vi.spyOn(globalThis, 'setTimeout').mockImplementation(((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    // The first frame in a library file (vitest's spy adds frames of its own).
+    const caller = (new Error().stack ?? '').split('\n').find((frame) => /[\\/]clients[\\/][\w-]+\.ts/.test(frame));
+    const timer: NodeJS.Timeout = realSet(
+      (...callbackArgs: unknown[]) => {
+        live.delete(timer);
+        callback(...callbackArgs);
+      },
+      ms,
+      ...args,
+    );
+    if (caller !== undefined) live.set(timer, caller.trim());
+    return timer;
+  }) as unknown as typeof setTimeout);
+  vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((timer?: NodeJS.Timeout) => {
+    if (timer !== undefined) live.delete(timer);
+    realClear(timer);
+  }) as typeof clearTimeout);
+  return { pending: () => [...live].filter(([timer]) => timer.hasRef()).map(([, caller]) => caller) };
+}
 
 /** Drop, from the relay's side, the connection that has this uuid (a network blip). */
 function cut(relay: Relay, uuid: string): void {
@@ -259,8 +291,7 @@ describe('closing while resuming', () => {
       if (n === 0) sendThree(ws);
       else onResume(() => resumeSeen()); // never answered
     });
-    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    const before = timers();
+    const timers = trackLibraryTimers();
     const { client, got } = await scriptedPage(relay.url);
     await until(() => got.length === 3, 'the first three');
     for (const ws of relay.server.clients) ws.close();
@@ -268,7 +299,7 @@ describe('closing while resuming', () => {
     const closed = once(client, 'close');
     await client.close();
     await closed;
-    expect(timers()).toBe(before);
+    expect(timers.pending()).toEqual([]);
   });
 
   it('terminate() while close() waits for acknowledgements emits close once', async () => {

@@ -194,7 +194,8 @@ export const ErrorCodes = {
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
   OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },
-  FORBIDDEN: { close: CloseCode.PolicyViolation, text: 'not allowed' },
+  /** Refused by the publish policy (docs/protocol.md, "Who may publish to whom"); the connection stays open. */
+  FORBIDDEN: { close: null, text: 'not allowed' },
   SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },
 } as const satisfies Record<string, { close: CloseCode | null; text: string }>;
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, type CommanderError } from 'commander';
 import { registerClientCommands } from '../clients/cli/index.js';
 import { findPackageRoot } from './config/default-ini-file.js';
 import { rewriteLegacyFlags } from './config/legacy-flags.js';
-import { serve } from './serve-command.js';
+import { EXIT_BAD_CONFIG, serve } from './serve-command.js';
 import type { ServeFlags } from './serve-command.js';
 
 const SERVE_EXAMPLES = `
@@ -22,7 +22,7 @@ Examples:
 
 Flags override websock.ini, which overrides the built-in defaults.
 Every websock.ini key is described in docs/configuration.md.
-Exit codes: 0 stopped cleanly, 1 cannot listen or failed, 2 bad configuration.`;
+Exit codes: 0 stopped cleanly, 1 cannot listen or failed, 2 bad configuration or usage.`;
 
 function packageVersion(): string {
   const root = findPackageRoot(import.meta.url);
@@ -39,6 +39,7 @@ program
 program
   .command('serve', { isDefault: true })
   .description('run the relay (the default command)')
+  .version(packageVersion(), '-V, --version', 'output the version number')
   .option('-i, --ini <file>', 'websock.ini to read (default: ./websock.ini, else the one shipped with the package)')
   .option('--adress <url>', 'where to listen: ws://, wss://, tcp:// or ssl://HOST:PORT (the original spelling)')
   .option('--address <url>', 'same as --adress')
@@ -46,6 +47,11 @@ program
   .option('--console [on|off]', 'log to the console too')
   .option('--log-level <level>', 'debug, info, warn or error')
   .addHelpText('after', SERVE_EXAMPLES)
+  // A bad flag is a usage error like a bad value: exit 2, as the help says
+  // (commander's own is 1). Help and version still exit 0.
+  .exitOverride(function serveOnUsageError(error: CommanderError) {
+    process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_CONFIG);
+  })
   .action(async function serveAction(flags: ServeFlags) {
     await serve(flags);
   });

@@ -18,6 +18,7 @@ import type { Resource } from './resources/resource.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
+import { PublishPolicy } from './routing/publish-policy.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
 import type { AcceptedWebSocket, AcceptorHooks } from './transport/accepted-websocket.js';
@@ -57,6 +58,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Who may publish to whom (server/routing/publish-policy.ts). */
+  readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
 
@@ -95,7 +98,8 @@ export class Relay {
       broadcastBatchMs: config.broadcastBatchMs,
     });
     const metrics = metricsFor(this);
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, {
+    this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
     });

@@ -193,6 +193,43 @@ describe('websock serve', () => {
     );
   });
 
+  it('says it once with --console too, and in the log file', async () => {
+    blocker = createServer();
+    const taken = await new Promise<number>((resolve) =>
+      blocker!.listen(0, '127.0.0.1', () => resolve((blocker!.address() as { port: number }).port)),
+    );
+    const log = join(dir, 'taken.log');
+    const run = start([
+      'serve',
+      '-i',
+      ini('taken-console.ini', 'demo = false\n'),
+      '--adress',
+      `ws://127.0.0.1:${taken}`,
+      '--console',
+      '--logfile',
+      log,
+    ]);
+    expect(await waitForExit(run)).toBe(1);
+    const all = run.stdout + run.stderr;
+    expect(all.match(/the port is already in use/g)).toHaveLength(1);
+    expectOneLineNoStack(run.stderr);
+    expect(readFileSync(log, 'utf8')).toMatch(/ERROR cannot listen on .*EADDRINUSE/);
+  });
+
+  it('exits 2 on an unknown flag, like every other usage error; --help lists -V, which prints the version', async () => {
+    for (const args of [['serve', '--bogus'], ['--bogus']]) {
+      const run = start(args);
+      expect(await waitForExit(run)).toBe(2);
+      expect(run.stderr).toMatch(/unknown option '--bogus'/);
+    }
+    const help = start(['serve', '--help']);
+    expect(await waitForExit(help)).toBe(0);
+    expect(help.stdout).toMatch(/^\s+-V, --version\s/m);
+    const version = start(['serve', '-V']);
+    expect(await waitForExit(version)).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
   it('exits at once on a second signal while waiting for clients to drain', async () => {
     const file = ini('slow.ini', 'adress = ws://127.0.0.1:0\ndemo = false\nconsole = true\nshutdownGrace = 60\n');
     const { run, port } = await startRelay(['serve', '-i', file]);

@@ -69,8 +69,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
     await relay.start();
   } catch (error) {
     const line = describeListenError(config.address, error);
-    logger.error(line);
+    // Said once, on stderr; the log file gets it too, but not the console
+    // (with --console the same line would be printed twice).
     await logger.close();
+    if (config.logfile !== null) {
+      const fileOnly = createLogger({ ...config, console: false });
+      fileOnly.error(line);
+      await fileOnly.close();
+    }
     fail(line, EXIT_FAILURE);
   }
   // Nobody reading stdout (a closed pipe) must not crash the relay: the lines are also in the log.

@@ -87,6 +87,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('publishRateLimit', 'publishRateLimit', (raw) =>
     parse.wholeNumber(raw, { min: 0, note: 'requests per second per IP; 0 = no limit' }),
   ),
+  key('pageIdents', 'pageIdents', (raw) => parse.identList(raw)),
+  key('pageBroadcast', 'pageBroadcast', (raw) => parse.bool(raw)),
   key('demo', 'demo', (raw) => parse.bool(raw)),
   key('http2', 'http2', (raw) => parse.boolOrAuto(raw)),
 ];

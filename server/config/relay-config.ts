@@ -67,6 +67,10 @@ export interface RelayConfig {
   publishSecret: string | null;
   /** HTTP publish requests per second per IP, 0 = no limit. */
   publishRateLimit: number;
+  /** Idents pages may send feedback to (backends may address any). */
+  pageIdents: string[];
+  /** May pages broadcast to every other page (backends always may)? */
+  pageBroadcast: boolean;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
   /** Speak HTTP/2 too (WebSockets as RFC 8441 streams); null: on for TLS ports, off for plain ones. */
@@ -107,6 +111,8 @@ export function defaultConfig(): RelayConfig {
     stallTimeoutMs: 30_000,
     publishSecret: null,
     publishRateLimit: 0,
+    pageIdents: [],
+    pageBroadcast: true,
     demo: true,
     http2: null,
   };

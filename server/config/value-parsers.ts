@@ -161,6 +161,16 @@ export function ipList(raw: RawValue, options: { allowSelf: boolean }): string[]
   return items.map((item) => (item.toLowerCase() === 'self' ? 'self' : item));
 }
 
+/** Ident names (compared exactly with a feedback's `ident`): no blanks, at most 256 characters each. */
+export function identList(raw: RawValue): string[] {
+  const items = list(raw);
+  for (const item of items) {
+    if (item.length > 256 || /\s/.test(item))
+      throw new InvalidValue(`"${item.slice(0, 40)}" is not an ident (no blanks, at most 256 characters)`);
+  }
+  return items;
+}
+
 /** Browser origins, compared with the Origin header: scheme://host[:port], no path. */
 export function originList(raw: RawValue): string[] {
   return list(raw).map((item) => {

@@ -14,7 +14,10 @@ export const HttpErrorCodes = {
   UNKNOWN_RECIPIENT: { status: 404, text: 'no client has this uuid or ident' },
   TOO_LARGE: { status: 413, text: 'the body exceeds the maximum message size' },
   TOO_MANY_ITEMS: { status: 413, text: 'the batch has too many messages' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, text: 'send the body as JSON (Content-Type: application/json)' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    text: 'a multipart form is not read: send the JSON object itself as the body (curl -d or --json, not -F)',
+  },
   RATE_LIMITED: { status: 429, text: 'too many publish requests; slow down' },
   RECIPIENT_SLOW: { status: 503, text: 'the recipient is not reading; the message was dropped' },
   SHUTTING_DOWN: { status: 503, text: 'the relay is shutting down' },

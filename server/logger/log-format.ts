@@ -18,6 +18,7 @@ const BARE_VALUE = /^[^\s"=\\]+$/;
  * for some readers, CSI 0x9B), the Unicode line and paragraph separators,
  * and the bidirectional overrides and isolates that reorder what is shown.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** The same set without the global flag, for test() (a global regex keeps state between calls). */

@@ -88,6 +88,12 @@ export class RelayMetrics {
     readCounter(registers, 'bytes_out_total', 'Bytes of messages written to clients.', () => stats.bytesOut);
     readCounter(registers, 'evictions_total', 'Browsers evicted for not answering a ping.', () => stats.evictions);
     readCounter(registers, 'throttled_total', 'Times a connection was paused for sending over maxMessageRate.', () => stats.throttled);
+    readCounter(
+      registers,
+      'publish_refused_total',
+      'Messages the publish policy refused (pages addressing what they may not).',
+      () => stats.publishRefused,
+    );
     readCounter(registers, 'replayed_messages_total', 'Messages replayed to pages that resumed.', () => stats.replayed);
     readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped).', 'outcome', () =>
       Object.entries(stats.outcomes),

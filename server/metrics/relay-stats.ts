@@ -19,6 +19,8 @@ export class RelayStats {
   /** Connections closed for protocol errors, by error code. */
   readonly protocolErrors = new Map<string, number>();
   evictions = 0;
+  /** Messages the publish policy refused (a page addressing what it may not). */
+  publishRefused = 0;
   /** Times a connection's reading was paused for going over maxMessageRate. */
   throttled = 0;
   resumes = 0;

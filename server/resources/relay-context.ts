@@ -5,6 +5,7 @@ import { errorText } from '../protocol/message-pipeline.js';
 import type { UuidSigner } from '../protocol/uuid-signer.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import type { Hub } from '../routing/hub.js';
+import { feedbackTarget, type PublishDecision, type PublishPolicy, type PublishTarget } from '../routing/publish-policy.js';
 import type { Router } from '../routing/router.js';
 import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
@@ -27,17 +28,22 @@ export class RelayContext implements ResourceContext {
     private readonly router: Router,
     private readonly signer: UuidSigner,
     private readonly stats: RelayStats,
+    private readonly policy: PublishPolicy,
     private readonly hooks: ContextHooks = {},
   ) {}
 
   #sample = 0;
+  /** v1 senders whose refused messages were already logged (logged once per connection). */
+  readonly #refusalLogged = new WeakSet<Connection>();
 
   send(to: Connection, message: object | string | Buffer): boolean {
     const raw = typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message);
     return this.router.write(to, raw);
   }
 
-  deliverFeedback(_from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome | null {
+    const target = feedbackTarget(packet, (uuid) => this.signer.verify(uuid) !== null);
+    if (target !== null && !this.#permitted(from, target, packet.id)) return null;
     const observe = this.hooks.observeLatency;
     if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return this.router.deliverFeedback(packet, raw);
     this.#sample = 0;
@@ -47,8 +53,29 @@ export class RelayContext implements ResourceContext {
     return outcome;
   }
 
-  broadcast(from: Connection | null, message: string | Buffer): number {
+  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): number | null {
+    if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
     return this.router.broadcast(from, message);
+  }
+
+  /** The publish policy's answer for `from`; a refusal is reported here, once, as the policy says. */
+  #permitted(from: Connection, target: PublishTarget, id: unknown): boolean {
+    const decision: PublishDecision = this.policy.decide({ role: from.kind === 'backend' ? 'backend' : 'page' }, target);
+    if (decision.allowed) return true;
+    this.stats.publishRefused++;
+    if (from.protocol === 2) {
+      this.error(from, decision.code, id, decision.reason);
+    } else if (!this.#refusalLogged.has(from)) {
+      // v1 clients cannot be told (they read only `next` here): drop, log once per connection, count always.
+      this.#refusalLogged.add(from);
+      this.logger.warn('message refused by the publish policy (further refusals of this client are only counted)', {
+        client: from.id,
+        ip: from.ip,
+        target: target.kind,
+        reason: decision.reason,
+      });
+    }
+    return false;
   }
 
   findByUuid(uuid: string): Connection | undefined {

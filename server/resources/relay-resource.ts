@@ -11,6 +11,7 @@ export class RelayResource implements Resource {
     switch (packet.opcode) {
       case ClientOpcode.Feedback: {
         const outcome = ctx.deliverFeedback(conn, packet, raw);
+        if (outcome === null) return; // refused by the publish policy; the sender was told
         if (outcome === Outcome.Unknown) {
           ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
         }
@@ -28,7 +29,8 @@ export class RelayResource implements Resource {
         ctx.send(conn, raw);
         return;
       case ClientOpcode.Broadcast: {
-        const count = ctx.broadcast(conn, raw);
+        const count = ctx.broadcast(conn, raw, packet.id);
+        if (count === null) return;
         if (packet.id !== undefined) ctx.outcome(conn, packet.id, Outcome.Delivered, count);
         return;
       }

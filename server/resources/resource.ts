@@ -25,10 +25,17 @@ export interface ResourceContext {
   readonly logger: Logger;
   /** Send an unsolicited message (object → JSON). */
   send(to: Connection, message: object | string | Buffer): boolean;
-  /** Route a feedback packet to its uuid or ident; says what became of it. */
-  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome;
-  /** Send to every browser but `from`; returns how many got it. */
-  broadcast(from: Connection | null, message: string | Buffer): number;
+  /**
+   * Route a feedback packet to its uuid or ident; says what became of it.
+   * Null when the publish policy refused it (server/routing/publish-policy.ts);
+   * the sender has then been told (v2) or the refusal logged (v1).
+   */
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome | null;
+  /**
+   * Send to every browser but `from`; returns how many got it, or null when
+   * the publish policy refused (as for deliverFeedback; `id` goes into the v2 error).
+   */
+  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): number | null;
   /** The live connection with this uuid (signed or bare). */
   findByUuid(uuid: string): Connection | undefined;
   findByIdent(ident: string): Connection | undefined;

@@ -54,12 +54,15 @@ export function readApplicant(req: HandshakeRequest, ip: string): Applicant {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const type = header(req, HEADER_CLIENT_TYPE);
   const ident = header(req, HEADER_IDENT)?.trim() ?? '';
-  // The PHP client sends `Ident: ` empty when it has none.
+  const kind: ClientKind = type?.toLowerCase() === CLIENT_TYPE_BACKEND ? 'backend' : 'browser';
+  // The PHP client sends `Ident: ` empty when it has none. Only backends get one
+  // (admit() lets backends in only from allowedIP): a page claiming an Ident
+  // would receive every message meant for that script.
   return {
     path,
     ip,
-    kind: type?.toLowerCase() === CLIENT_TYPE_BACKEND ? 'backend' : 'browser',
-    ident: ident === '' ? null : ident.slice(0, IDENT_MAX),
+    kind,
+    ident: ident === '' || kind !== 'backend' ? null : ident.slice(0, IDENT_MAX),
     origin: header(req, 'origin') ?? null,
     subprotocols: offeredSubprotocols(req),
     headers: req.headers,

@@ -9,26 +9,30 @@ afterEach(() => cleanup.run());
 
 describe('keepalive', () => {
   it('pings browsers with the original payload and evicts one that does not pong', async () => {
-    const relay = cleanup.add(await startRelay({ pingIntervalMs: 100 }), (r) => r.stop());
+    // A pong must be back before the next ping: the interval is long enough
+    // that a loaded machine's pauses do not make the good page miss one.
+    const relay = cleanup.add(await startRelay({ pingIntervalMs: 1_000 }), (r) => r.stop());
     const good = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
     const pings: string[] = [];
     good.ws.on('ping', (data: Buffer) => pings.push(data.toString()));
     const mute = cleanup.add(await PageClient.connect(relay.url('/web'), { autoPong: false }), (p) => p.close());
-    expect(await mute.closed(3_000)).toBe(1006);
+    expect(await mute.closed(15_000)).toBe(1006);
     expect(relay.stats.evictions).toBe(1);
     expect(pings).toContain('{"opcode":"PING"}');
     expect(good.ws.readyState).toBe(WebSocket.OPEN);
   });
 
   it('does not ping v1 backends (their reader would take a ping for the answer)', async () => {
-    const relay = cleanup.add(await startRelay({ pingIntervalMs: 50 }), (r) => r.stop());
+    const relay = cleanup.add(await startRelay({ pingIntervalMs: 300 }), (r) => r.stop());
     const backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
     const page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
     let pinged = 0;
     page.ws.on('ping', () => pinged++);
-    await expect.poll(() => pinged, { timeout: 2_000 }).toBeGreaterThanOrEqual(3);
+    // Three ping rounds passed (the page counts them); the backend, which
+    // reads nothing meanwhile and so could not pong, is still connected.
+    await expect.poll(() => pinged, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
     await backend.talk({ opcode: 'echo', message: 'alive' });
-    expect(relay.hub.size).toBe(2);
+    expect([...relay.hub.all()].filter((c) => c.kind === 'backend')).toHaveLength(1);
   });
 
   it('answers client pings with pongs', async () => {

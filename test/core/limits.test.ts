@@ -79,7 +79,7 @@ describe('admission limits', () => {
 
 describe('handshake guards', () => {
   it('drops a socket that sends nothing, and one that sends half a request', async () => {
-    const relay = cleanup.add(await startRelay({ handshakeTimeoutMs: 300 }), (r) => r.stop());
+    const relay = cleanup.add(await startRelay({ handshakeTimeoutMs: 1_000 }), (r) => r.stop());
     const silent = cleanup.add(connect(relay.port, '127.0.0.1'), (s) => s.destroy());
     const half = cleanup.add(connect(relay.port, '127.0.0.1'), (s) => s.destroy());
     half.write('GET /web HTTP/1.1\r\nHost: x\r\n');

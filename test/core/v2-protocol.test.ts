@@ -26,7 +26,7 @@ describe('protocol v2', () => {
 
   it('reports unknown recipients and unknown opcodes as errors and stays open', async () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
-    const c = cleanup.add(await PageClient.connect(relay.url('/php'), V2), (p) => p.close());
+    const c = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) => p.close());
     c.send({ opcode: 'feedback', uuid: 'nobody', message: 'x', id: 'a' });
     expect(await c.nextPacket()).toEqual({ opcode: 'outcome', id: 'a', outcome: 'unknown' });
     c.send({ opcode: 'feedback', ident: 'nobody', message: 'not asked, still told' });

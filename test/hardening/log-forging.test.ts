@@ -11,6 +11,7 @@ import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 describe('log lines', () => {

@@ -108,6 +108,11 @@ describe('POST /feedback', () => {
     const form = await post(relay.httpUrl('/feedback'), body, { 'content-type': 'multipart/form-data; boundary=x' });
     expect(form.status).toBe(415);
     expect(form.json.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    // The header is not checked (docs/http-api.md): the answer must not ask for one.
+    expect(form.json.error).not.toMatch(/Content-Type/i);
+    expect(form.json.error).toMatch(/multipart/);
+    const plain = await post(relay.httpUrl('/feedback'), body, { 'content-type': 'text/plain' });
+    expect(plain.status).toBe(200);
   });
 
   it('answers 405 to other methods', async () => {

@@ -10,6 +10,9 @@
 // Usage: php legacy-php-client.php PORT fresh N UUID      N fresh connections, one feedback each
 //        php legacy-php-client.php PORT receive N IDENT   register IDENT, print when N messages came
 //        php legacy-php-client.php PORT send N IDENT      N messages to IDENT on one connection
+// With a 5th argument `paced`, the receiver prints "got I" after each message
+// and the sender sends its next message only after a line on stdin, so a test
+// can hand over one message at a time, whatever the machine's load.
 
 final class LegacyClient {
     public $socket;
@@ -78,6 +81,8 @@ final class LegacyClient {
 }
 
 [$script, $port, $mode, $count, $target] = $argv;
+// receive ... paced: say "got N" after each message; send ... paced: wait for a line on stdin before each.
+$paced = ($argv[5] ?? '') === 'paced';
 $port = (int) $port;
 $count = (int) $count;
 if ($mode === 'fresh') {
@@ -97,13 +102,17 @@ if ($mode === 'fresh') {
     $deadline = time() + 20;
     while ($got < $count && time() < $deadline) {
         $packet = json_decode($client->read());
-        if ($packet && $packet->opcode === 'feedback') $got++;
+        if ($packet && $packet->opcode === 'feedback') {
+            $got++;
+            if ($paced) echo "got $got\n";
+        }
     }
     printf("received=%d\n", $got);
 } else {
     $client = new LegacyClient($port);
     $ok = 0;
     for ($i = 0; $i < $count; $i++) {
+        if ($paced && fgets(STDIN) === false) break;
         if ($client->talk(['opcode' => 'feedback', 'ident' => $target, 'uuid' => '', 'message' => "to $target $i"])) $ok++;
     }
     printf("sent ok=%d\n", $ok);
