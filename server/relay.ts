@@ -15,6 +15,8 @@ import { routingKey, UuidSigner } from './protocol/uuid-signer.js';
 import { RelayContext } from './resources/relay-context.js';
 import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
+import { HandshakeLimiter } from './limits/handshake-limiter.js';
+import { HttpConnectionCap } from './limits/http-connection-cap.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
@@ -68,6 +70,8 @@ export class Relay {
   readonly #pipeline: PipelineDeps;
   readonly #rules: AdmissionRules;
   readonly #trustedProxies: IpMatcher;
+  readonly #handshakes: HandshakeLimiter;
+  readonly #httpCap: HttpConnectionCap;
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
   #listener: Listener | null = null;
@@ -121,6 +125,14 @@ export class Relay {
       maxPerIP: config.maxPerIP,
     };
     this.#trustedProxies = new IpMatcher(config.trustedProxies);
+    const unlimited = new IpMatcher([...config.allowedIP, ...config.trustedProxies]);
+    this.#handshakes = new HandshakeLimiter({
+      rate: config.handshakeRate,
+      burst: config.handshakeBurst,
+      exempt: unlimited,
+      onRefuse: () => this.stats.countRejection('429'),
+    });
+    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -181,15 +193,22 @@ export class Relay {
   async start(): Promise<void> {
     const listener = new Listener(this.config, this.logger);
     const server = listener.server;
-    const hooks: AcceptorHooks = { open: (accepted) => this.#open(accepted) };
-    const upgrades = new UpgradeAcceptor(this.#wss, hooks);
+    this.#httpCap.watch(server, this.config.address.tls);
+    const hooks: AcceptorHooks = {
+      // HTTP/1.1 upgrades meet the handshake rate limit before mounts (below); h2 streams here.
+      gate: (applicant) => this.#handshakes.refusal(applicant.ip),
+      open: (accepted) => this.#open(accepted),
+    };
+    const upgrades = new UpgradeAcceptor(this.#wss, { open: hooks.open });
     const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
     // All three run on client input: a bug below them costs that one socket or stream, never the process.
     listener.onUpgrade((req, socket, head) => {
       try {
+        const ip = clientIp(req, this.#trustedProxies);
+        if (this.#handshakes.refuse(socket, ip)) return;
         if (this.mounts.upgrade(req, socket, head)) return;
         clearDeadline(socket);
-        upgrades.accept(req, socket, head, clientIp(req, this.#trustedProxies));
+        upgrades.accept(req, socket, head, ip);
       } catch (error) {
         this.#failed('upgrade handler failed', socket, error, req);
       }
@@ -208,9 +227,9 @@ export class Relay {
       try {
         if (this.mounts.request(req, res)) return;
         clearDeadline(req.socket);
-        this.http
-          .handle(req, res, clientIp(req, this.#trustedProxies))
-          .catch((error: unknown) => this.#failed('HTTP handler failed', req.socket, error, req));
+        this.http.handle(req, res, clientIp(req, this.#trustedProxies), (error) =>
+          this.#failed('HTTP handler failed', req.socket, error, req),
+        );
       } catch (error) {
         this.#failed('HTTP handler failed', req.socket, error, req);
       }

@@ -32,7 +32,7 @@ export class RelayProcess {
 
   static async start(kind: RelayKind, options: RelayProcessOptions): Promise<RelayProcess> {
     const nodeArgs = ['--expose-gc'];
-    if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
+    if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, '--cpu-prof-interval=100');
     const config: ServerProcessConfig = { maxRunMs: options.maxRunMs };
     if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
     const script = kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay;

@@ -35,6 +35,12 @@ export interface RelayConfig {
   maxClients: number;
   /** Most connections from one IP, 0 = no limit. */
   maxPerIP: number;
+  /** WebSocket handshakes per second one IP (an IPv6 /64) may start, 0 = no limit; allowedIP and trusted proxies are exempt. */
+  handshakeRate: number;
+  /** Handshakes one IP may start at once after a quiet spell. */
+  handshakeBurst: number;
+  /** Plain HTTP connections one IP may hold open at once, 0 = no limit; allowedIP and trusted proxies are exempt. */
+  maxHttpPerIP: number;
   /** Largest message in bytes (one frame, a fragmented message, or a chunked one). */
   maxMessageBytes: number;
   /** Most chunks between bufferON and bufferOFF. */
@@ -94,6 +100,9 @@ export function defaultConfig(): RelayConfig {
     allowedOrigins: [],
     maxClients: 0,
     maxPerIP: 0,
+    handshakeRate: 20,
+    handshakeBurst: 40,
+    maxHttpPerIP: 64,
     maxMessageBytes: 16 * 1024 * 1024,
     maxChunks: 10_000,
     handshakeTimeoutMs: 5_000,

@@ -1,43 +1,58 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface DiscardLimits {
-  /** Most bytes of the unwanted body read and thrown away. */
+  /** Bytes of the unwanted body read and thrown away while the connection may still be reused. */
   maxBytes: number;
-  /** Most time spent doing so. */
+  /** Time spent so before giving the connection up. */
   maxMs: number;
+  /** After giving it up: how long the answer is left for the client to read before the socket is cut. */
+  lingerMs: number;
 }
 
-export const DEFAULT_DISCARD_LIMITS: DiscardLimits = { maxBytes: 1024 * 1024, maxMs: 2_000 };
+export const DEFAULT_DISCARD_LIMITS: DiscardLimits = { maxBytes: 1024 * 1024, maxMs: 2_000, lingerMs: 5_000 };
 
 /**
  * After answering a request before its body was read (refused, too large),
- * read and throw away the rest for a little while. Closing at once would
- * reset the connection under a client that is still sending, and a reset
- * makes it lose the answer; most clients stop sending when the answer comes.
- * A short body ends normally and the connection stays usable; past either
- * limit the connection is dropped, so an endless upload costs little.
+ * read and throw away the rest. A short body ends normally and the
+ * connection stays usable. Past `maxBytes` or `maxMs` the connection is
+ * given up: once the answer is written the relay half-closes (the client
+ * reads the answer, then end of stream) and keeps discarding until the
+ * client closes, for at most `lingerMs`, then cuts the socket. Closing at
+ * once would make the kernel reset the connection over the unread upload,
+ * and a reset destroys the answer before a client that writes its whole
+ * body before reading (PHP's fwrite then fread, curl) ever sees it.
  */
 export function discardRest(req: IncomingMessage, res: ServerResponse, limits: DiscardLimits = DEFAULT_DISCARD_LIMITS): void {
   if (req.complete || req.destroyed) return;
+  const socket = req.socket;
   let seen = 0;
-  const timer = setTimeout(drop, limits.maxMs);
+  let givenUp = false;
+  let timer = setTimeout(giveUp, limits.maxMs);
   timer.unref();
   function discardOnData(chunk: Buffer): void {
     seen += chunk.length;
-    if (seen > limits.maxBytes) drop();
+    if (seen > limits.maxBytes) giveUp();
   }
   function stop(): void {
-    clearTimeout(timer);
+    // Once given up, the linger timer owns the socket until it closes.
+    if (!givenUp) clearTimeout(timer);
     req.off('data', discardOnData);
     req.off('end', stop);
     req.off('close', stop);
   }
-  function drop(): void {
-    stop();
-    req.pause();
-    // Let the answer reach the kernel before the connection goes.
-    if (res.writableFinished) req.socket.destroy();
-    else res.once('finish', () => req.socket.destroy());
+  function giveUp(): void {
+    if (givenUp) return;
+    givenUp = true;
+    clearTimeout(timer);
+    req.off('data', discardOnData);
+    const halfClose = (): void => {
+      socket.end();
+      timer = setTimeout(() => socket.destroy(), limits.lingerMs);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    };
+    if (res.writableFinished) halfClose();
+    else res.once('finish', halfClose);
   }
   req.on('data', discardOnData);
   req.once('end', stop);

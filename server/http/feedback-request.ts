@@ -15,7 +15,7 @@ const NUMBER_FIELDS = ['done', 'total', 'percent'] as const;
  */
 export function toFeedbackPacket(value: unknown): FeedbackPacket {
   if (!isObject(value)) throw bad(`the message must be a JSON object, not ${describe(value)}`);
-  const { opcode: _opcode, seq: _seq, ...fields } = value;
+  const fields = value;
   for (const name of ['uuid', 'ident'] as const) {
     const field = fields[name];
     if (field !== undefined && field !== null && typeof field !== 'string') {
@@ -33,7 +33,11 @@ export function toFeedbackPacket(value: unknown): FeedbackPacket {
   if (id !== undefined && typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) {
     throw bad(`"id" must be a string or a number, not ${describe(id)}`);
   }
-  return { opcode: ClientOpcode.Feedback, ...fields };
+  // One copy, opcode first; `opcode` and `seq` of the publisher's own are overruled.
+  const packet: FeedbackPacket = { opcode: ClientOpcode.Feedback, ...fields };
+  if (fields.opcode !== undefined) packet.opcode = ClientOpcode.Feedback;
+  if (Object.prototype.hasOwnProperty.call(fields, 'seq')) delete packet.seq;
+  return packet;
 }
 
 /**

@@ -31,6 +31,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+function failed(res: ServerResponse, error: unknown, onError: (error: Error) => void): void {
+  if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL' });
+  else res.destroy();
+  onError(error instanceof Error ? error : new Error(String(error)));
+}
+
 /**
  * Plain HTTP on the relay's port: exact routes by method and path, then
  * static folders by prefix, else 404. Handlers' errors become a 500 answer.
@@ -51,13 +57,21 @@ export class HttpRouter {
     this.#statics.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  async handle(req: IncomingMessage, res: ServerResponse, clientIp: string): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+  /**
+   * Answer one request. Synchronous when the handler is (the publish fast
+   * path has no Promise to wait on); a handler's error, thrown or rejected,
+   * becomes a 500 and is passed to `onError`.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, clientIp: string, onError: (error: Error) => void): void {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
     const ctx: HttpContext = { clientIp, path };
     const handler = this.#routes.get(`${req.method ?? 'GET'} ${path}`);
     try {
       if (handler) {
-        await handler(req, res, ctx);
+        const result = handler(req, res, ctx);
+        if (result !== undefined) result.catch((error: unknown) => failed(res, error, onError));
         return;
       }
       if ((req.method === 'GET' || req.method === 'HEAD') && this.#serveStatic(req, res, path)) return;
@@ -73,9 +87,7 @@ export class HttpRouter {
       }
       sendJson(res, 404, { error: `nothing at ${path}`, code: 'NOT_FOUND' });
     } catch (error) {
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL' });
-      else res.destroy();
-      throw error;
+      failed(res, error, onError);
     }
   }
 

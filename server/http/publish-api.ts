@@ -10,20 +10,49 @@ import { sendJson, type HttpContext } from './http-router.js';
 import { installMetricsEndpoint } from './metrics-endpoint.js';
 import { publishAuth, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
-import { ClientGoneError, readJsonBody } from './read-json-body.js';
+import { readJsonBody } from './read-json-body.js';
 
 type Endpoint = 'feedback' | 'batch';
 
 /** One entry of a batch answer, in the order of the request's messages. */
 export type BatchResult = { outcome: Outcome } | ErrorBody;
 
-/** How each outcome is answered: status, and for the bad ones the error that explains it. */
-const OUTCOME_ANSWERS: Record<Outcome, { status: number; error?: HttpError; headers?: Record<string, string> }> = {
-  [Outcome.Delivered]: { status: 200 },
-  [Outcome.Held]: { status: 202 },
-  [Outcome.Unknown]: { status: 404, error: new HttpError('UNKNOWN_RECIPIENT') },
-  [Outcome.Dropped]: { status: 503, error: new HttpError('RECIPIENT_SLOW'), headers: { 'retry-after': '1' } },
+/**
+ * An answer built once: status, body and the raw header list (no objects per
+ * request). The body is a string on purpose: Node writes a string body in
+ * the same write as the headers, a Buffer in a second one.
+ */
+interface PreparedAnswer {
+  status: number;
+  body: string;
+  headers: string[];
+}
+
+function prepare(status: number, body: unknown, extraHeaders: Record<string, string> = {}): PreparedAnswer {
+  const text = JSON.stringify(body);
+  const headers = ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(text)), 'cache-control', 'no-store'];
+  for (const [name, value] of Object.entries(extraHeaders)) headers.push(name, value);
+  return { status, body: text, headers };
+}
+
+function outcomeAnswer(outcome: Outcome, status: number, error?: HttpError, headers?: Record<string, string>): PreparedAnswer {
+  return prepare(status, { outcome, ...error?.body }, headers);
+}
+
+/** How each outcome of a single publish is answered: for the bad ones, with the error that explains it. */
+const OUTCOME_ANSWERS: Record<Outcome, PreparedAnswer> = {
+  [Outcome.Delivered]: outcomeAnswer(Outcome.Delivered, 200),
+  [Outcome.Held]: outcomeAnswer(Outcome.Held, 202),
+  [Outcome.Unknown]: outcomeAnswer(Outcome.Unknown, 404, new HttpError('UNKNOWN_RECIPIENT')),
+  [Outcome.Dropped]: outcomeAnswer(Outcome.Dropped, 503, new HttpError('RECIPIENT_SLOW'), { 'retry-after': '1' }),
 };
+
+/** What a delivery gives: its outcome now, or (engines that must ask elsewhere) later. */
+type OutcomeOrPromise = Outcome | PromiseLike<Outcome>;
+
+function isPromiseLike(value: OutcomeOrPromise): value is PromiseLike<Outcome> {
+  return typeof value === 'object' && value !== null && typeof value.then === 'function';
+}
 
 /**
  * The HTTP API on the relay's port: `POST /feedback`, `POST /feedback/batch`,
@@ -62,28 +91,35 @@ class PublishApi {
     this.#limiter = rate > 0 ? new RateLimiter(rate) : null;
   }
 
-  async handle(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, ctx: HttpContext): Promise<void> {
+  /**
+   * One publish request, without a Promise in the way when the outcome is
+   * known at once (the memory engine): the body is read by callback and the
+   * answer is a prepared buffer. An engine whose delivery returns a Promise
+   * is answered when it settles.
+   */
+  handle(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
     const refusal = this.#admit(req, ctx);
     if (refusal) {
       this.#refuse(endpoint, req, res, refusal);
       return;
     }
-    let body: unknown;
-    try {
-      body = await readJsonBody(req, this.#relay.config.maxMessageBytes);
-    } catch (error) {
-      if (error instanceof ClientGoneError) return;
-      this.#refuse(endpoint, req, res, error as HttpError);
-      return;
-    }
-    const arrived = process.hrtime.bigint();
-    try {
-      if (endpoint === 'feedback') this.#publishOne(body, arrived, res);
-      else this.#publishBatch(body, arrived, res);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      this.#refuse(endpoint, req, res, error);
-    }
+    readJsonBody(req, this.#relay.config.maxMessageBytes, (error, body) => {
+      if (error !== null) {
+        if (error instanceof HttpError) this.#refuse(endpoint, req, res, error);
+        return;
+      }
+      const arrived = performance.now();
+      try {
+        if (endpoint === 'feedback') this.#publishOne(body, arrived, res);
+        else this.#publishBatch(body, arrived, res);
+      } catch (failure) {
+        if (!(failure instanceof HttpError)) {
+          this.#fail(res, failure);
+          return;
+        }
+        this.#refuse(endpoint, req, res, failure);
+      }
+    });
   }
 
   /** The reason to refuse before reading the body, or null. */
@@ -107,27 +143,44 @@ class PublishApi {
     return null;
   }
 
-  #publishOne(body: unknown, arrived: bigint, res: ServerResponse): void {
-    const packet = toFeedbackPacket(body);
-    const outcome = this.#deliver(packet, arrived);
-    const answer = OUTCOME_ANSWERS[outcome];
-    this.#send(res, 'feedback', answer.status, { outcome, ...answer.error?.body }, answer.headers);
+  #publishOne(body: unknown, arrived: number, res: ServerResponse): void {
+    const outcome = this.#deliver(toFeedbackPacket(body), arrived);
+    if (!isPromiseLike(outcome)) {
+      this.#answer(res, OUTCOME_ANSWERS[outcome]);
+      return;
+    }
+    outcome.then(
+      (settled) => this.#answer(res, OUTCOME_ANSWERS[settled]),
+      (error: unknown) => this.#fail(res, error),
+    );
   }
 
-  #publishBatch(body: unknown, arrived: bigint, res: ServerResponse): void {
+  #publishBatch(body: unknown, arrived: number, res: ServerResponse): void {
     const items = batchItems(body);
-    const results: BatchResult[] = items.map((item) => {
+    let pending = false;
+    const results: (BatchResult | PromiseLike<BatchResult>)[] = items.map((item) => {
+      let outcome: OutcomeOrPromise;
       try {
-        return { outcome: this.#deliver(toFeedbackPacket(item), arrived) };
+        outcome = this.#deliver(toFeedbackPacket(item), arrived);
       } catch (error) {
         if (error instanceof HttpError) return error.body;
         throw error;
       }
+      if (!isPromiseLike(outcome)) return { outcome };
+      pending = true;
+      return outcome.then((settled) => ({ outcome: settled }));
     });
-    this.#send(res, 'batch', 200, { results });
+    if (!pending) {
+      this.#send(res, 'batch', 200, { results });
+      return;
+    }
+    Promise.all(results).then(
+      (settled) => this.#send(res, 'batch', 200, { results: settled }),
+      (error: unknown) => this.#fail(res, error),
+    );
   }
 
-  #deliver(packet: FeedbackPacket, arrived: bigint): Outcome {
+  #deliver(packet: FeedbackPacket, arrived: number): OutcomeOrPromise {
     let raw: string;
     try {
       raw = JSON.stringify(packet);
@@ -135,14 +188,34 @@ class PublishApi {
       // JSON.parse takes any depth; JSON.stringify recurses and runs out of stack.
       throw new HttpError('BAD_PACKET', 'the message is nested too deeply to forward');
     }
-    const outcome = this.#relay.router.deliverFeedback(packet, raw);
-    this.#metrics.observeLatency(Number(process.hrtime.bigint() - arrived) / 1e9, 'http');
-    return outcome;
+    const outcome: OutcomeOrPromise = this.#relay.router.deliverFeedback(packet, raw);
+    if (!isPromiseLike(outcome)) {
+      this.#metrics.observeLatency((performance.now() - arrived) / 1000, 'http');
+      return outcome;
+    }
+    return outcome.then((settled) => {
+      this.#metrics.observeLatency((performance.now() - arrived) / 1000, 'http');
+      return settled;
+    });
   }
 
   #refuse(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, error: HttpError): void {
     this.#send(res, endpoint, error.status, error.body, error.headers);
     discardRest(req, res);
+  }
+
+  /** A prepared answer to a single publish. */
+  #answer(res: ServerResponse, answer: PreparedAnswer): void {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+    this.#metrics.countPublish('feedback', answer.status);
+  }
+
+  /** Not the client's fault: a 500, and the error goes to the log. */
+  #fail(res: ServerResponse, error: unknown): void {
+    this.#relay.logger.error('HTTP publish failed', { reason: error instanceof Error ? error.message : String(error) });
+    if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL' });
   }
 
   #send(res: ServerResponse, endpoint: Endpoint, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, publishAuth } from './publish-auth.js';
+import { bearerToken, constantTimeMatcher, publishAuth } from './publish-auth.js';
 
 describe('bearerToken', () => {
   it('reads the token of a Bearer header, any case', () => {
@@ -44,5 +44,16 @@ describe('publishAuth', () => {
 
   it('rejects a bad allowedIP entry when built', () => {
     expect(() => publishAuth({ publishSecret: null, allowedIP: ['not-an-ip'] })).toThrow(/not an IP/);
+  });
+});
+
+describe('constantTimeMatcher', () => {
+  it('accepts the secret only: not a prefix, an extension, a padded or a multibyte look-alike', () => {
+    const matches = constantTimeMatcher('s3cret-é');
+    expect(matches('s3cret-é')).toBe(true);
+    expect(matches('s3cret-é')).toBe(true); // again: the scratch buffer is reset each time
+    for (const token of ['', 's3cret-', 's3cret-éx', 's3cret-e', 's3cret-é\0', 'S3cret-é', 'é'.repeat(5)]) {
+      expect(matches(token), JSON.stringify(token)).toBe(false);
+    }
   });
 });

@@ -5,7 +5,7 @@ const SWEEP_EVERY_MS = 60_000;
 
 /**
  * One token bucket per key (the client IP): `ratePerSecond` requests per
- * second with a burst of one second's worth. A bucket that has refilled is
+ * second with a burst of `burst` (default: one second's worth). A bucket that has refilled is
  * dropped on the next sweep, so memory follows the active clients only.
  */
 export class RateLimiter {
@@ -14,9 +14,9 @@ export class RateLimiter {
   readonly #buckets = new Map<string, TokenBucket>();
   #lastSweep: number;
 
-  constructor(ratePerSecond: number, nowMs: number = Date.now()) {
+  constructor(ratePerSecond: number, nowMs: number = Date.now(), burst: number = Math.ceil(ratePerSecond)) {
     this.#rate = ratePerSecond;
-    this.#burst = Math.max(1, Math.ceil(ratePerSecond));
+    this.#burst = Math.max(1, burst);
     this.#lastSweep = nowMs;
   }
 

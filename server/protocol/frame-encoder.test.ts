@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Writable } from 'node:stream';
 import * as wsModule from 'ws';
-import { encodeServerTextFrame } from './frame-encoder.js';
+import { encodeServerTextFrame, encodeServerTextFrameFromText } from './frame-encoder.js';
 
 // ws exports its frame parser, but @types/ws does not declare it.
 const { Receiver } = wsModule as unknown as { Receiver: new (options: { isServer: boolean }) => Writable };
@@ -20,5 +20,10 @@ describe('encodeServerTextFrame', () => {
   it.each([0, 5, 125, 126, 65_535, 65_536, 200_000])('encodes a %i byte payload that ws decodes intact', async (size) => {
     const text = 'a'.repeat(size);
     expect(await decode(encodeServerTextFrame(Buffer.from(text)))).toBe(text);
+  });
+
+  it.each([0, 5, 125, 126, 65_535, 65_536, 200_000])('encodes a text of %i characters, multibyte ones too, in one buffer', async (size) => {
+    const text = 'é€'.repeat(size / 5) + 'a'.repeat(size - 2 * Math.floor(size / 5));
+    expect(await decode([encodeServerTextFrameFromText(text)])).toBe(text);
   });
 });

@@ -20,11 +20,11 @@ export interface AcceptedWebSocket {
   transport: TransportKind;
 }
 
-/** An answer in HTTP instead of a WebSocket (e.g. 429 from a rate limit): status, and headers to add. */
+/** An answer in HTTP instead of a WebSocket (e.g. 429 from a rate limit): status, JSON body, headers to add. */
 export interface HttpRefusal {
   status: number;
+  body: { error: string; code: string };
   headers?: Record<string, string>;
-  body?: string;
 }
 
 /**

@@ -35,15 +35,22 @@ export class ExtendedConnectAcceptor {
     const protocol = req.headers[':protocol'];
     if (protocol === undefined) {
       // A classic CONNECT asks for a tunnel: this is not a proxy.
-      refuseStream(stream, { status: 405, body: 'CONNECT is only served for :protocol websocket (RFC 8441)\n' });
+      refuseStream(stream, {
+        status: 405,
+        body: { error: 'CONNECT is served only with :protocol websocket (RFC 8441)', code: 'METHOD_NOT_ALLOWED' },
+      });
       return;
     }
     if (String(protocol).toLowerCase() !== WEBSOCKET_PROTOCOL) {
-      refuseStream(stream, { status: 501, body: `:protocol ${String(protocol).slice(0, 64)} is not served here\n` });
+      refuseStream(stream, { status: 501, body: { error: 'only :protocol websocket is served here', code: 'NOT_IMPLEMENTED' } });
       return;
     }
     if (req.headers['sec-websocket-version'] !== '13') {
-      refuseStream(stream, { status: 400, headers: { 'sec-websocket-version': '13' }, body: 'Sec-WebSocket-Version must be 13\n' });
+      refuseStream(stream, {
+        status: 400,
+        headers: { 'sec-websocket-version': '13' },
+        body: { error: 'Sec-WebSocket-Version must be 13', code: 'BAD_REQUEST' },
+      });
       return;
     }
     const applicant = readApplicant(req, ip);
@@ -79,12 +86,14 @@ export function refuseStream(stream: ServerHttp2Stream, refusal: HttpRefusal): v
     stream.destroy();
     return;
   }
-  const body = refusal.body ?? '';
-  stream.respond({
+  const body = JSON.stringify(refusal.body);
+  const headers: OutgoingHttpHeaders = {
     ':status': refusal.status,
-    'content-type': 'text/plain; charset=utf-8',
+    'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
-    ...refusal.headers,
-  });
+  };
+  // HTTP/2 header names are lower case.
+  for (const [name, value] of Object.entries(refusal.headers ?? {})) headers[name.toLowerCase()] = value;
+  stream.respond(headers);
   stream.end(body);
 }

@@ -1,7 +1,8 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { answerAndClose } from '../limits/raw-answer.js';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
-import type { AcceptorHooks, HttpRefusal } from './accepted-websocket.js';
+import type { AcceptorHooks } from './accepted-websocket.js';
 import { readApplicant } from './admission.js';
 import { mendBackendFrames } from './php-opcode-fixer.js';
 import { socketPort } from './outbound-port.js';
@@ -25,7 +26,7 @@ export class UpgradeAcceptor {
     const applicant = readApplicant(req, ip);
     const refusal = this.#hooks.gate?.(applicant) ?? null;
     if (refusal) {
-      refuseUpgrade(socket, refusal);
+      answerAndClose(socket, `${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}`, refusal.body, refusal.headers);
       return;
     }
     if (applicant.kind === 'backend') mendBackendFrames(socket);
@@ -34,18 +35,4 @@ export class UpgradeAcceptor {
       hooks.open({ ws, port: socketPort(socket), applicant, transport: 'h1' });
     });
   }
-}
-
-/** Answer an upgrade request in plain HTTP and close the socket. */
-export function refuseUpgrade(socket: Duplex, refusal: HttpRefusal): void {
-  const body = refusal.body ?? '';
-  const lines = [`HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? ''}`, 'Connection: close'];
-  for (const [name, value] of Object.entries(refusal.headers ?? {})) lines.push(`${name}: ${value}`);
-  lines.push(`Content-Length: ${Buffer.byteLength(body)}`);
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.once('finish', () => socket.destroy());
-  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

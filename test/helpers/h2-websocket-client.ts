@@ -1,4 +1,10 @@
-import { connect, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import {
+  connect,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type SecureClientSessionOptions,
+} from 'node:http2';
 import { encodeMaskedFrame, type Frame } from './php-style-client.js';
 
 /**
@@ -17,9 +23,17 @@ export class H2Connection {
   }
 
   /** Connect and wait for the server's SETTINGS. */
-  static async open(options: { port: number; tls?: boolean; ca?: Buffer; timeoutMs?: number }): Promise<H2Connection> {
+  static async open(options: {
+    port: number;
+    tls?: boolean;
+    ca?: Buffer;
+    timeoutMs?: number;
+    localAddress?: string;
+  }): Promise<H2Connection> {
     const authority = `${options.tls ? 'https' : 'http'}://127.0.0.1:${options.port}`;
-    const session = connect(authority, options.tls ? { ca: options.ca, rejectUnauthorized: options.ca !== undefined } : {});
+    // localAddress reaches net.connect / tls.connect, which Node's http2 client calls (its types omit it).
+    const local = (options.localAddress ? { localAddress: options.localAddress } : {}) as SecureClientSessionOptions;
+    const session = connect(authority, options.tls ? { ...local, ca: options.ca, rejectUnauthorized: options.ca !== undefined } : local);
     const conn = new H2Connection(session);
     session.on('error', () => {});
     await within<void>(options.timeoutMs ?? 5_000, 'no SETTINGS from the server', (resolve, reject) => {

@@ -190,6 +190,46 @@ describe.each(VARIANTS)('Extended CONNECT over $name', ({ tls, config }) => {
   });
 });
 
+describe('edge limits apply to h2 applicants', () => {
+  it('the handshake rate limit answers excess Extended CONNECTs with 429 and Retry-After; the connection stays usable', async () => {
+    const relay = cleanup.add(
+      await startRelay({
+        address: parseAddress('ws://127.0.0.1:0'),
+        http2: true,
+        allowedIP: ['127.0.0.1'],
+        handshakeRate: 1,
+        handshakeBurst: 3,
+      }),
+      (r) => r.stop(),
+    );
+    const h2 = cleanup.add(await H2Connection.open({ port: relay.port, localAddress: '127.0.0.2' }), (c) => c.close());
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => h2.websocket('/web')));
+    const allowed = 3 + Math.ceil((Date.now() - started) / 1000);
+    const opened = answers.filter((a) => a.status === 200).length;
+    expect(opened).toBeGreaterThanOrEqual(3);
+    expect(opened).toBeLessThanOrEqual(allowed);
+    const limited = answers.filter((a) => a.status === 429);
+    expect(limited.length).toBe(8 - opened);
+    expect(Number(limited[0]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect((await h2.request('GET', '/health')).status).toBe(200);
+    // Not limited: our own backends' address.
+    const own = cleanup.add(await H2Connection.open({ port: relay.port }), (c) => c.close());
+    for (let i = 0; i < 6; i++) expect((await own.websocket('/web')).status).toBe(200);
+  });
+
+  it('maxPerIP counts h2 streams like HTTP/1.1 connections', async () => {
+    const relay = cleanup.add(await startRelay({ address: parseAddress('ws://127.0.0.1:0'), http2: true, maxPerIP: 2 }), (r) => r.stop());
+    const h2 = cleanup.add(await H2Connection.open({ port: relay.port }), (c) => c.close());
+    for (let i = 0; i < 2; i++) await (await h2.websocket('/web')).ws.ready();
+    const third = await h2.websocket('/web');
+    expect((await third.ws.nextPacket()).opcode).toBe('close');
+    // A refused stream is let go (ended, then cut within a second), its connection stays.
+    await third.ws.closed(5_000);
+    expect(h2.session.destroyed).toBe(false);
+  });
+});
+
 describe('HTTP/1.1 on the same TLS port as HTTP/2', () => {
   it('serves ws clients and PHP-style backends (padded 101) over TLS beside an h2 page', async () => {
     const relay = cleanup.add(
