@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'webClient/dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'webClient/dist/**', 'webClient/novosga/dist/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

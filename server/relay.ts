@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { HookRegistry } from './hooks/hook-registry.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
 import { metricsFor } from './metrics/prometheus.js';
@@ -25,7 +26,7 @@ import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
 import type { AcceptedWebSocket, AcceptorHooks } from './transport/accepted-websocket.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
-import { admit, type AdmissionRules, type Rejection } from './transport/admission.js';
+import { admit, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
 import { ExtendedConnectAcceptor } from './transport/extended-connect-acceptor.js';
@@ -40,6 +41,8 @@ export interface RelayOptions {
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '']);
+/** postShutdown runs after everything is closed; within the serve command's 5 s stop margin. */
+const POST_SHUTDOWN_LIMIT_MS = 3_000;
 
 /**
  * The relay: one port for browsers, backends and plain HTTP. Wires the
@@ -60,6 +63,8 @@ export class Relay {
   readonly signer: UuidSigner;
   readonly router: Router;
   readonly sessions: SessionStore;
+  /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
+  readonly hooks: HookRegistry;
   /** Who may publish to whom (server/routing/publish-policy.ts). */
   readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
@@ -82,11 +87,14 @@ export class Relay {
   readonly #stopHooks: (() => void)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
   readonly #refused = new Map<WebSocket, RefusedClient>();
+  /** Clients an application's preConnect is deciding on: not in the hub either. */
+  readonly #admitting = new Set<WebSocket>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
+    this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
     this.sessions = new SessionStore(
       {
         count: config.retentionCount,
@@ -106,6 +114,7 @@ export class Relay {
     this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+      close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
     });
     const resumeDeps = { signer: this.signer, hub: this.hub, sessions: this.sessions, ctx: this.#context };
     this.#pipeline = {
@@ -197,7 +206,7 @@ export class Relay {
     const hooks: AcceptorHooks = {
       // HTTP/1.1 upgrades meet the handshake rate limit before mounts (below); h2 streams here.
       gate: (applicant) => this.#handshakes.refusal(applicant.ip),
-      open: (accepted) => this.#open(accepted),
+      open: (accepted) => this.#admitAccepted(accepted),
     };
     const upgrades = new UpgradeAcceptor(this.#wss, { open: hooks.open });
     const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
@@ -261,6 +270,9 @@ export class Relay {
   async stop(): Promise<void> {
     if (this.#shuttingDown) return;
     this.#shuttingDown = true;
+    // preShutdown may delay the stop; it shares shutdownGrace with the drain below.
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    await this.hooks.beforeShutdown(this.config.shutdownGraceMs);
     for (const hook of this.#stopHooks) {
       try {
         hook();
@@ -277,13 +289,16 @@ export class Relay {
     const listener = this.#listener;
     const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
-    await this.#waitForClients(this.config.shutdownGraceMs);
+    await this.#waitForClients(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.terminate();
     for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
+    for (const ws of this.#admitting) ws.terminate();
+    this.#admitting.clear();
     listener?.closeAllConnections();
     await closed;
     this.#wss.close();
+    await this.hooks.afterShutdown(POST_SHUTDOWN_LIMIT_MS);
     this.logger.info('relay stopped');
   }
 
@@ -306,11 +321,11 @@ export class Relay {
   }
 
   /** Every accepted WebSocket, over HTTP/1.1 or HTTP/2, is admitted here, then refused or connected. */
-  #open(accepted: AcceptedWebSocket): void {
+  #admitAccepted(accepted: AcceptedWebSocket): void {
     const { applicant } = accepted;
     const rejection = admit(applicant, this.#rules, {
       hasResource: (path) => this.#resources.has(path),
-      total: this.hub.size,
+      total: this.hub.size + this.#admitting.size,
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
@@ -340,8 +355,8 @@ export class Relay {
     else tell();
   }
 
-  #accept({ ws, port, applicant, transport }: AcceptedWebSocket): void {
-    const resource = this.#resources.get(applicant.path)!;
+  #accept(accepted: AcceptedWebSocket): void {
+    const { ws, port, applicant, transport } = accepted;
     const uuid = this.signer.issue();
     const conn = new Connection({
       id: this.#nextId++,
@@ -360,6 +375,33 @@ export class Relay {
       maxMessageBytes: this.config.maxMessageBytes,
       frameGapMs: this.config.backendFrameGapMs,
     });
+    if (!this.hooks.has('preConnect', conn.resource)) {
+      this.#open(conn, ws, applicant);
+      return;
+    }
+    // Nothing is read while the application decides: what the client sends waits in the socket.
+    port.pause();
+    ws.on('error', () => {});
+    const admitting = this.#admitting;
+    admitting.add(ws);
+    // Hooks read url, headers and socket.remoteAddress, which an Http2ServerRequest has too.
+    void this.hooks.admit(conn, accepted.request as IncomingMessage).then((refusal) => {
+      admitting.delete(ws);
+      if (ws.readyState !== ws.OPEN) return;
+      if (refusal === null && this.#shuttingDown)
+        refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
+      if (refusal) {
+        this.#reject(accepted, refusal);
+        return;
+      }
+      this.#open(conn, ws, applicant);
+      port.resume();
+    });
+  }
+
+  /** Register an admitted connection, wire its events and send `ready`. */
+  #open(conn: Connection, ws: WebSocket, applicant: Applicant): void {
+    const resource = this.#resources.get(applicant.path)!;
     const displaced = this.hub.add(conn);
     if (displaced) {
       this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
@@ -371,6 +413,7 @@ export class Relay {
     const sessions = this.sessions;
     const logger = this.logger;
     const stats = this.stats;
+    const hooks = this.hooks;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer) {
       try {
@@ -390,12 +433,14 @@ export class Relay {
       resource.onError?.(conn, error, ctx);
     });
     ws.on('close', function connectionOnClose(code: number) {
+      hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();
       sessions.detach(conn);
       hub.remove(conn);
       logger.info('client disconnected', { client: conn.id, code });
       resource.onClose?.(conn, code, ctx);
+      hooks.closed(conn, code);
     });
     logger.info('client connected', {
       client: conn.id,
@@ -407,11 +452,12 @@ export class Relay {
       transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid };
+    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
     if (conn.protocol === 2) ready.protocol = 2;
     const readyJson = JSON.stringify(ready);
     conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);
+    this.hooks.connected(conn);
   }
 
   /** A handler threw on client input: log it and drop that client's socket. */

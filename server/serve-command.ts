@@ -10,10 +10,13 @@ import { defaultIniFile } from './config/default-ini-file.js';
 import { describeListenError } from './config/listen-error.js';
 import { loadConfig } from './config/load-config.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { installNovosga, PAGES_PREFIX } from './apps/novosga/index.js';
 import { installDemo } from './demo/index.js';
 import { createLogger } from './logger/line-logger.js';
 import type { Logger } from './logger/logger.js';
 import { Relay } from './relay.js';
+import { loadApps, type LoadedApp } from './apps/app-loader.js';
+import { installApps } from './apps/install-app.js';
 
 /** The flags commander hands over (see cli.ts). */
 export interface ServeFlags {
@@ -42,13 +45,16 @@ function fail(message: string, code: number): never {
 /** Start the relay; resolves once it listens (the process then lives until a signal). */
 export async function serve(flags: ServeFlags): Promise<void> {
   const warnings: string[] = [];
+  const iniFile = flags.ini ?? defaultIniFile();
   let config: RelayConfig;
+  let apps: LoadedApp[];
   try {
     config = loadConfig({
-      iniFile: flags.ini ?? defaultIniFile(),
+      iniFile,
       overrides: { address: flags.address ?? flags.adress, logfile: flags.logfile, console: flags.console, logLevel: flags.logLevel },
       onWarning: (warning) => warnings.push(warning),
     });
+    apps = await loadApps(iniFile);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message, EXIT_BAD_CONFIG);
     throw error;
@@ -62,6 +68,22 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const relay = new Relay(config, { logger });
   if (config.demo) installDemo(relay);
+  if (config.novosgaEnabled) {
+    try {
+      await installNovosga(relay);
+    } catch (error) {
+      const line = (error as Error).message;
+      logger.error(line);
+      await logger.close();
+      fail(line, EXIT_FAILURE);
+    }
+  }
+  try {
+    await installApps(relay, apps);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(error.message, EXIT_BAD_CONFIG);
+    throw error;
+  }
   const lifecycle = new Lifecycle(relay, logger, config.shutdownGraceMs + STOP_MARGIN_MS);
   lifecycle.install();
 
@@ -84,6 +106,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // The actual port (the configured one may be 0): scripts and tests read it from here.
   process.stdout.write(`websock: relay listening on ${relay.url('/')} (browsers: /web, backend scripts: /php)\n`);
   if (config.demo) process.stdout.write(`Demo page: ${relay.httpUrl('/')}\n`);
+  if (config.novosgaEnabled) {
+    process.stdout.write(
+      `Novo SGA: socket.io at ${relay.httpUrl(config.novosgaPath)}, panel ${relay.httpUrl(`${PAGES_PREFIX}panel.html`)}, attendant ${relay.httpUrl(`${PAGES_PREFIX}attendant.html`)}\n`,
+    );
+  }
 }
 
 function stdoutOnError(): void {

@@ -12,6 +12,8 @@ export const ConfigErrorCode = {
   UnreadableFile: 'CONFIG_UNREADABLE_FILE',
   /** A TLS address without a usable certificate and key. */
   TlsIncomplete: 'CONFIG_TLS_INCOMPLETE',
+  /** An app of the [apps] section could not start (its setup threw). */
+  AppSetupFailed: 'CONFIG_APP_SETUP_FAILED',
 } as const;
 export type ConfigErrorCode = (typeof ConfigErrorCode)[keyof typeof ConfigErrorCode];
 

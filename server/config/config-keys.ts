@@ -17,6 +17,8 @@ export interface KeyContext {
 export interface KeySpec {
   /** The key as documented. */
   name: string;
+  /** The ini section it lives in (`novosga` for `[novosga]`), or null for the top level / `[websocketserver]`. */
+  section: string | null;
   /** Other accepted spellings (the original's `adress` has `address`). */
   aliases: readonly string[];
   field: keyof RelayConfig;
@@ -29,9 +31,11 @@ function key<F extends keyof RelayConfig>(
   field: F,
   read: (raw: RawValue, context: KeyContext) => RelayConfig[F],
   aliases: readonly string[] = [],
+  section: string | null = null,
 ): KeySpec {
   return {
     name,
+    section,
     aliases,
     field,
     apply(config, raw, context) {
@@ -48,6 +52,11 @@ function path(raw: RawValue, context: KeyContext): string | null {
 }
 
 const noLimit = { min: 0, note: '0 = no limit' };
+
+export const NOVOSGA_SECTION = 'novosga';
+
+/** Paths of the relay's own that a mounted application may not take. */
+const RESERVED_PATHS = ['/web', '/php', '/feedback', '/health', '/metrics', '/demo', '/novosga'];
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
   key('adress', 'address', (raw) => parse.address(raw), ['address']),
@@ -94,23 +103,37 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('pageBroadcast', 'pageBroadcast', (raw) => parse.bool(raw)),
   key('demo', 'demo', (raw) => parse.bool(raw)),
   key('http2', 'http2', (raw) => parse.boolOrAuto(raw)),
+  // [novosga]: the Novo SGA event server (socket.io) on the relay's port; see docs/novosga.md.
+  key('enabled', 'novosgaEnabled', (raw) => parse.bool(raw), [], NOVOSGA_SECTION),
+  key('secret', 'novosgaSecret', (raw) => parse.optionalText(raw), [], NOVOSGA_SECTION),
+  key('secretFile', 'novosgaSecretFile', path, [], NOVOSGA_SECTION),
+  key('path', 'novosgaPath', (raw) => parse.mountPath(raw, RESERVED_PATHS), [], NOVOSGA_SECTION),
+  key('redis', 'novosgaRedis', (raw) => parse.redisUrl(raw), [], NOVOSGA_SECTION),
 ];
 
 const BY_NAME = new Map<string, KeySpec>();
 for (const spec of CONFIG_KEYS) {
-  for (const name of [spec.name, ...spec.aliases]) BY_NAME.set(name.toLowerCase(), spec);
+  for (const name of [spec.name, ...spec.aliases]) BY_NAME.set(lookupKey(spec.section, name), spec);
 }
 
-/** The spec for a key; names match case-insensitively (PHP users write `maxclients` too). */
-export function findKey(name: string): KeySpec | undefined {
-  return BY_NAME.get(name.trim().toLowerCase());
+function lookupKey(section: string | null, name: string): string {
+  return `${section ?? ''}/${name.trim().toLowerCase()}`;
 }
 
-/** The documented key closest to a misspelt one, for "did you mean". */
-export function suggestKey(name: string): string | undefined {
+/** The sections besides the top level that hold keys of ours. */
+export const KEY_SECTIONS: ReadonlySet<string> = new Set(CONFIG_KEYS.flatMap((spec) => (spec.section ? [spec.section] : [])));
+
+/** The spec for a key (in `section`, else at the top level); names match case-insensitively (PHP users write `maxclients` too). */
+export function findKey(name: string, section: string | null = null): KeySpec | undefined {
+  return BY_NAME.get(lookupKey(section, name));
+}
+
+/** The documented key closest to a misspelt one (in the same section), for "did you mean". */
+export function suggestKey(name: string, section: string | null = null): string | undefined {
   const wanted = name.toLowerCase();
   let best: { name: string; distance: number } | undefined;
   for (const spec of CONFIG_KEYS) {
+    if (spec.section !== section) continue;
     const distance = editDistance(wanted, spec.name.toLowerCase());
     if (!best || distance < best.distance) best = { name: spec.name, distance };
   }

@@ -95,7 +95,7 @@ describe('precedence', () => {
     const config = loadConfig({ iniFile: file, onWarning: (w) => warnings.push(w) });
     expect(config.address.port).toBe(8095);
     expect(config.console).toBe(true);
-    expect(warnings).toEqual([`${file}: section [jsauth] ignored; the relay reads top-level keys and [websocketserver]`]);
+    expect(warnings).toEqual([`${file}: section [jsauth] ignored; the relay reads top-level keys and [websocketserver], [novosga]`]);
   });
 
   it('maps every kind of value to its field and unit', () => {

@@ -8,11 +8,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ini from 'ini';
 import { ConfigError, ConfigErrorCode } from './config-error.js';
-import { findKey, suggestKey } from './config-keys.js';
+import { findKey, KEY_SECTIONS, suggestKey } from './config-keys.js';
 import type { KeySpec } from './config-keys.js';
 import { defaultConfig } from './relay-config.js';
 import type { RelayConfig } from './relay-config.js';
+import { checkNovosga } from './novosga-settings.js';
 import { checkTlsFiles } from './tls-files.js';
+import { isAppSection } from '../apps/app-sections.js';
 import { InvalidValue } from './value-parsers.js';
 import type { RawValue } from './value-parsers.js';
 
@@ -68,14 +70,15 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
     const entries = readIniEntries(options.iniFile, warn);
     const baseDir = dirname(resolve(options.iniFile));
     const seen = new Map<keyof RelayConfig, string>();
-    for (const [name, raw] of entries) {
-      const spec = findKey(name);
-      if (!spec) throw unknownKey(options.iniFile, name);
+    for (const { name, raw, section } of entries) {
+      const spec = findKey(name, section);
+      if (!spec) throw unknownKey(options.iniFile, name, section);
+      const shown = section ? `[${section}] ${name}` : name;
       const earlier = seen.get(spec.field);
-      if (earlier !== undefined) warn(`${options.iniFile}: ${name} is set again (also as ${earlier}); the last one wins`);
-      seen.set(spec.field, name);
-      applyValue(config, spec, raw, { source: options.iniFile, key: name }, baseDir);
-      origins.set(spec.field, { source: options.iniFile, key: name });
+      if (earlier !== undefined) warn(`${options.iniFile}: ${shown} is set again (also as ${earlier}); the last one wins`);
+      seen.set(spec.field, shown);
+      applyValue(config, spec, raw, { source: options.iniFile, key: shown }, baseDir);
+      origins.set(spec.field, { source: options.iniFile, key: shown });
     }
   }
 
@@ -89,6 +92,7 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
   }
 
   checkCombination(config, origins, options.iniFile);
+  checkNovosga(config, (field) => origins.get(field), options.iniFile ?? 'defaults');
   if (config.secret !== null && config.secret.length < 16) {
     const where = origins.get('secret');
     warn(`${where?.source ?? 'config'}: secret is shorter than 16 characters; uuids signed with it are easier to forge`);
@@ -96,8 +100,15 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
   return config;
 }
 
-/** The key/value pairs of the file: top level and the [websocketserver] section. */
-function readIniEntries(file: string, warn: (message: string) => void): [string, RawValue][] {
+interface IniEntry {
+  name: string;
+  raw: RawValue;
+  /** Null for the top level and [websocketserver]; else one of KEY_SECTIONS. */
+  section: string | null;
+}
+
+/** The key/value pairs of the file: top level, the [websocketserver] section, and our own sections ([novosga]). */
+function readIniEntries(file: string, warn: (message: string) => void): IniEntry[] {
   let textContent: string;
   try {
     textContent = readFileSync(file, 'utf8');
@@ -106,17 +117,23 @@ function readIniEntries(file: string, warn: (message: string) => void): [string,
     throw new ConfigError(ConfigErrorCode.UnreadableFile, `cannot read the ini file "${file}" (${code})`);
   }
   const parsed = ini.parse(textContent) as Record<string, unknown>;
-  const entries: [string, RawValue][] = [];
+  const entries: IniEntry[] = [];
   for (const [name, value] of Object.entries(parsed)) {
     if (isSection(value)) {
-      if (name.toLowerCase() === SERVER_SECTION) {
-        for (const [inner, innerValue] of Object.entries(value)) entries.push([inner, checkScalar(file, inner, innerValue)]);
+      const lower = name.toLowerCase();
+      const section = lower === SERVER_SECTION ? null : KEY_SECTIONS.has(lower) ? lower : undefined;
+      if (section !== undefined) {
+        for (const [inner, innerValue] of Object.entries(value))
+          entries.push({ name: inner, raw: checkScalar(file, inner, innerValue), section });
+      } else if (isAppSection(name)) {
+        // [apps] and [app:NAME]: read by apps/app-loader.ts.
       } else {
-        warn(`${file}: section [${name}] ignored; the relay reads top-level keys and [${SERVER_SECTION}]`);
+        const ours = [SERVER_SECTION, ...KEY_SECTIONS].map((known) => `[${known}]`).join(', ');
+        warn(`${file}: section [${name}] ignored; the relay reads top-level keys and ${ours}`);
       }
       continue;
     }
-    entries.push([name, checkScalar(file, name, value)]);
+    entries.push({ name, raw: checkScalar(file, name, value), section: null });
   }
   return entries;
 }
@@ -135,10 +152,11 @@ function checkScalar(file: string, name: string, value: unknown): RawValue {
   );
 }
 
-function unknownKey(file: string, name: string): ConfigError {
-  const suggestion = suggestKey(name);
+function unknownKey(file: string, name: string, section: string | null): ConfigError {
+  const suggestion = suggestKey(name, section);
   const hint = suggestion ? `did you mean ${suggestion}?` : 'see docs/configuration.md for the keys';
-  return new ConfigError(ConfigErrorCode.UnknownKey, `${file}: unknown key "${name}" (${hint})`, name);
+  const where = section ? ` in [${section}]` : '';
+  return new ConfigError(ConfigErrorCode.UnknownKey, `${file}: unknown key "${name}"${where} (${hint})`, name);
 }
 
 function applyValue(config: RelayConfig, spec: KeySpec, raw: RawValue, origin: Origin, baseDir: string): void {

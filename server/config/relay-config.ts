@@ -81,6 +81,16 @@ export interface RelayConfig {
   demo: boolean;
   /** Speak HTTP/2 too (WebSockets as RFC 8441 streams); null: on for TLS ports, off for plain ones. */
   http2: boolean | null;
+  /** [novosga] Run the Novo SGA event server (socket.io) on the relay's port. */
+  novosgaEnabled: boolean;
+  /** [novosga] The secret attendants register with; read from novosgaSecretFile when that is set. */
+  novosgaSecret: string | null;
+  /** [novosga] The file holding that secret (Novo SGA keeps it in var/websocket). */
+  novosgaSecretFile: string | null;
+  /** [novosga] The socket.io path its clients connect to. */
+  novosgaPath: string;
+  /** [novosga] Redis shared by several relays, so an event on one reaches clients on all; null = this node only. */
+  novosgaRedis: string | null;
 }
 
 /** The embedded defaults: a relay on loopback that anyone can try at once. */
@@ -124,5 +134,10 @@ export function defaultConfig(): RelayConfig {
     pageBroadcast: true,
     demo: true,
     http2: null,
+    novosgaEnabled: false,
+    novosgaSecret: null,
+    novosgaSecretFile: null,
+    novosgaPath: '/socket.io',
+    novosgaRedis: null,
   };
 }

@@ -21,9 +21,13 @@ describe('websock.ini at the repository root', () => {
     expect(defaultConfig().address).toMatchObject({ scheme: 'ws', host: '127.0.0.1', port: 8080 });
   });
 
-  it('has a line for every key, set or commented out', () => {
+  it('has a line for every key, set or commented out, in its section', () => {
     const text = readFileSync(INI, 'utf8');
-    for (const { name } of CONFIG_KEYS) expect(text, name).toMatch(new RegExp(`^;?${name} = `, 'm'));
+    for (const { name, section } of CONFIG_KEYS) {
+      const [topLevel, ...sections] = text.split(/^(?=\[)/m);
+      const where = section === null ? topLevel! : (sections.find((part) => part.startsWith(`[${section}]`)) ?? '');
+      expect(where, `${section ?? ''} ${name}`).toMatch(new RegExp(`^;?${name} = `, 'm'));
+    }
   });
 
   it('still loads with every commented key switched on (the examples are valid)', () => {
@@ -41,9 +45,12 @@ describe('websock.ini at the repository root', () => {
 });
 
 describe('docs/configuration.md', () => {
-  it('has a table row for every key', () => {
+  it("has a table row for every key (a section's keys below a heading that names it)", () => {
     const text = readFileSync(DOCS, 'utf8');
-    for (const { name } of CONFIG_KEYS) expect(text, name).toMatch(new RegExp(`^\\| \`${name}\`[ |]`, 'm'));
+    for (const { name, section } of CONFIG_KEYS) {
+      const part = section === null ? text : text.slice(text.search(new RegExp(`^#+ .*\\[${section}\\]`, 'm')));
+      expect(part, `${section ?? ''} ${name}`).toMatch(new RegExp(`^\\| \`${name}\`[ |]`, 'm'));
+    }
   });
 
   it('lists every ConfigError code', async () => {

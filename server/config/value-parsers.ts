@@ -210,3 +210,31 @@ export function address(raw: RawValue): RelayAddress {
     throw new InvalidValue(reason);
   }
 }
+
+/** A URL prefix for a mounted application: /segment[/segment…], not under one of `reserved`. */
+export function mountPath(raw: RawValue, reserved: readonly string[]): string {
+  let value = text(raw);
+  if (value.length > 1 && value.endsWith('/')) value = value.slice(0, -1);
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(value) || value.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new InvalidValue('expected a URL path such as /socket.io (letters, digits, . _ ~ -; not /)');
+  }
+  const taken = reserved.find((path) => value === path || value.startsWith(`${path}/`));
+  if (taken) throw new InvalidValue(`${taken} is the relay's own; choose another path`);
+  return value;
+}
+
+/** A Redis URL (`redis://[user:pass@]host[:port][/db]`, `rediss://` for TLS), or null when empty. */
+export function redisUrl(raw: RawValue): string | null {
+  const value = optionalText(raw);
+  if (value === null) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidValue('expected redis://[user:password@]host[:port][/db] (rediss:// for TLS)');
+  }
+  if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' || !/^(\/\d*)?$/.test(url.pathname)) {
+    throw new InvalidValue('expected redis://[user:password@]host[:port][/db] (rediss:// for TLS)');
+  }
+  return value;
+}

@@ -15,6 +15,8 @@ export interface ContextHooks {
   onRekey?: (conn: Connection, previousKey: string) => void;
   /** Receives the relay latency of a sample of WebSocket publishes, in seconds. */
   observeLatency?: (seconds: number) => void;
+  /** A close asked for by a resource (quit, an app): the hooks may keep the connection open. */
+  close?: (conn: Connection, code: CloseCode, reason?: string) => void;
 }
 
 /** One publish in this many is timed for the latency histogram: cheap enough for the hot path. */
@@ -128,6 +130,7 @@ export class RelayContext implements ResourceContext {
   }
 
   close(conn: Connection, code: CloseCode, reason?: string): void {
-    conn.close(code, reason);
+    if (this.hooks.close) this.hooks.close(conn, code, reason);
+    else conn.close(code, reason);
   }
 }

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { WebSocket } from 'ws';
 import type { Applicant } from './admission.js';
 import type { OutboundPort } from './outbound-port.js';
@@ -18,6 +20,8 @@ export interface AcceptedWebSocket {
   port: OutboundPort;
   applicant: Applicant;
   transport: TransportKind;
+  /** The handshake request itself, for application hooks (url, headers and socket.remoteAddress on both). */
+  request: IncomingMessage | Http2ServerRequest;
 }
 
 /** An answer in HTTP instead of a WebSocket (e.g. 429 from a rate limit): status, JSON body, headers to add. */

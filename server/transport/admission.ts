@@ -42,7 +42,7 @@ export interface Rejection {
   reason: string;
   close: CloseCode;
   /** Which rule refused it. */
-  cause: 'shutdown' | 'resource' | 'backend-ip' | 'origin' | 'full' | 'per-ip';
+  cause: 'shutdown' | 'resource' | 'backend-ip' | 'origin' | 'full' | 'per-ip' | 'app';
 }
 
 /** A path short and plain enough to repeat in a reason; anything else is not echoed. */

@@ -72,6 +72,8 @@ export class Connection {
   /** Stall detection: the port's bytesSent at the last check, and when that last grew. */
   lastBytesWritten = 0;
   lastProgressAt = Date.now();
+  /** What an application's preConnect hook attached (the signed-in user...); typed by the app. */
+  data: unknown = undefined;
 
   readonly #ws: WebSocket;
   readonly #port: OutboundPort;

@@ -68,7 +68,7 @@ export class ExtendedConnectAcceptor {
     // The port wraps stream.write before ws's Sender writes a byte.
     const port = streamPort(stream);
     const ws = webSocketOver(this.#wss, stream, chosen);
-    this.#hooks.open({ ws, port, applicant, transport: 'h2' });
+    this.#hooks.open({ ws, port, applicant, transport: 'h2', request: req });
   }
 
   #chooseSubprotocol(offered: readonly string[], req: Http2ServerRequest): string {

@@ -32,7 +32,7 @@ export class UpgradeAcceptor {
     if (applicant.kind === 'backend') mendBackendFrames(socket);
     const hooks = this.#hooks;
     this.#wss.handleUpgrade(req, socket, head, function upgraded(ws) {
-      hooks.open({ ws, port: socketPort(socket), applicant, transport: 'h1' });
+      hooks.open({ ws, port: socketPort(socket), applicant, transport: 'h1', request: req });
     });
   }
 }
