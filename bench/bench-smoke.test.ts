@@ -67,10 +67,12 @@ describe('bench --quick', () => {
           'v2-pipelined',
           'v2-max-rate',
           'http-publish',
+          'http-batch',
           'large-1MiB',
           'fan-out',
           'idle',
           'latency',
+          'v2-pages-memory',
         ]),
       );
       for (const scenario of ran) {

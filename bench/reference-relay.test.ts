@@ -94,4 +94,23 @@ describe('reference relay', () => {
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ outcome: 'unknown' });
   });
+
+  it('publishes POST /feedback/batch message by message, with an outcome each', async () => {
+    const page = await connect('/web');
+    const answer = await fetch(`http://127.0.0.1:${relay.port}/feedback/batch`, {
+      method: 'POST',
+      body: JSON.stringify({
+        messages: [
+          { uuid: page.uuid, message: 'one' },
+          { uuid: 'nobody', message: 'x' },
+          { uuid: page.uuid, message: 'two' },
+        ],
+      }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ results: [{ outcome: 'delivered' }, { outcome: 'unknown' }, { outcome: 'delivered' }] });
+    expect(await page.inbox.next()).toEqual({ opcode: 'feedback', uuid: page.uuid, message: 'one' });
+    expect(await page.inbox.next()).toEqual({ opcode: 'feedback', uuid: page.uuid, message: 'two' });
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The reference: the thinnest relay that can be written on `ws`. It speaks
  * just enough of protocol v1 (ready, next, feedback by uuid or Ident, echo,
- * broadcast to pages, quit), plus `POST /feedback`, to carry the benchmark
+ * broadcast to pages, quit), plus `POST /feedback` and `/feedback/batch`, to carry the benchmark
  * load, with no limits, logging, checks, signing, auth or retention. It is
  * the yardstick, not a product.
  */
@@ -71,28 +71,45 @@ export async function startReferenceRelay(port = 0, host = '127.0.0.1'): Promise
     });
   });
 
-  /** POST /feedback with `{"uuid"|"ident", "message", ...}`: forwarded as a feedback packet. */
+  /** Forward one published message as a feedback packet; its outcome. */
+  function publish(body: Record<string, unknown>): 'delivered' | 'unknown' {
+    const target = recipientOf(body);
+    if (!target) return 'unknown';
+    target.send(JSON.stringify({ opcode: ClientOpcode.Feedback, ...body }));
+    return 'delivered';
+  }
+
+  /**
+   * POST /feedback with `{"uuid"|"ident", "message", ...}`, forwarded as a
+   * feedback packet; POST /feedback/batch with `{"messages": [...]}` or an
+   * array, each forwarded so, answered with an outcome per message.
+   */
   function onHttpRequest(request: IncomingMessage, response: ServerResponse): void {
-    if (request.method !== 'POST' || request.url !== '/feedback') {
+    const batch = request.url === '/feedback/batch';
+    if (request.method !== 'POST' || (request.url !== '/feedback' && !batch)) {
       response.writeHead(404).end();
       return;
     }
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', function onBody() {
-      let body: Record<string, unknown>;
+      let body: unknown;
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString()) as Record<string, unknown>;
+        body = JSON.parse(Buffer.concat(chunks).toString());
       } catch {
         response.writeHead(400).end();
         return;
       }
-      const target = recipientOf(body);
-      if (!target) {
+      if (batch) {
+        const items = (Array.isArray(body) ? body : (body as { messages?: unknown }).messages) as Record<string, unknown>[];
+        const results = items.map((item) => ({ outcome: publish(item) }));
+        response.writeHead(200, JSON_TYPE).end(JSON.stringify({ results }));
+        return;
+      }
+      if (publish(body as Record<string, unknown>) === 'unknown') {
         response.writeHead(404, JSON_TYPE).end('{"outcome":"unknown"}');
         return;
       }
-      target.send(JSON.stringify({ opcode: ClientOpcode.Feedback, ...body }));
       response.writeHead(200, JSON_TYPE).end('{"outcome":"delivered"}');
     });
   }

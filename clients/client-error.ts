@@ -66,13 +66,25 @@ const TLS_TRUST_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The hint added to an untrusted-certificate failure, in the library's terms (the CLI says it in its flags). */
+export const TLS_TRUST_HINT = ' (for a self-signed certificate pass its PEM as tls.ca, or allow it with tls.rejectUnauthorized: false)';
+
+/** Did connecting fail because the relay's certificate was not trusted? */
+export function isTlsTrustFailure(error: unknown): boolean {
+  const errno = ((error as { cause?: { code?: unknown } } | null)?.cause as { code?: unknown } | undefined)?.code;
+  return isClientError(error, ClientErrorCode.ConnectFailed) && typeof errno === 'string' && TLS_TRUST_CODES.has(errno);
+}
+
 /** Turn a socket-level failure while connecting into a CONNECT_FAILED error that says why. */
 export function connectError(url: string, cause: unknown): ClientError {
   const errno = (cause as { code?: unknown } | null)?.code;
   const detail = cause instanceof Error ? cause.message : String(cause);
   let message = `cannot connect to ${url}: ${detail}`;
   if (typeof errno === 'string' && TLS_TRUST_CODES.has(errno)) {
-    message += ' (for a self-signed certificate pass its PEM as the CA, or allow it with rejectUnauthorized: false)';
+    message += TLS_TRUST_HINT;
+  } else if (errno === 'ECONNRESET' && /^(ws|tcp):/i.test(url)) {
+    // A TLS server drops a plain-text request without a word (Node's, OpenSSL's): that is what this looks like.
+    message = `cannot connect to ${url}: the relay closed the connection without answering (${detail}); this looks like a TLS relay: use wss:// (or ssl://)`;
   } else if (errno === 'ECONNREFUSED') {
     message = `cannot connect to ${url}: nothing listens there (ECONNREFUSED); is the relay running?`;
   }

@@ -50,6 +50,34 @@ describe('compareMetric', () => {
   });
 });
 
+describe('compareMetric over interleaved pairs', () => {
+  const spec = { key: 'cpu', label: 'c', decimals: 1, ratioTarget: { op: '<=' as const, value: 1 } };
+
+  it('gives each pair its ratio and says met only when every pair agrees', () => {
+    const steady = compareMetric(
+      spec,
+      [run({ cpu: 90 }), run({ cpu: 80 }), run({ cpu: 85 })],
+      [run({ cpu: 100 }), run({ cpu: 95 }), run({ cpu: 90 })],
+    );
+    expect(steady.runRatios.map((r) => r.toFixed(3))).toEqual(['0.900', '0.842', '0.944']);
+    expect(steady.oursRange).toEqual([80, 90]);
+    expect(steady.referenceRange).toEqual([90, 100]);
+    expect([steady.verdict, steady.runsJudged, steady.runsMet]).toEqual(['met', 3, 3]);
+  });
+
+  it('calls it noise when the pairs disagree, whatever the medians say', () => {
+    const noisy = compareMetric(
+      spec,
+      [run({ cpu: 90 }), run({ cpu: 120 }), run({ cpu: 95 })],
+      [run({ cpu: 100 }), run({ cpu: 100 }), run({ cpu: 100 })],
+    );
+    expect(noisy.met).toBe(true);
+    expect([noisy.verdict, noisy.runsMet]).toEqual(['noise', 2]);
+    const missed = compareMetric(spec, [run({ cpu: 110 }), run({ cpu: 120 })], [run({ cpu: 100 }), run({ cpu: 100 })]);
+    expect([missed.verdict, missed.runsMet]).toEqual(['missed', 0]);
+  });
+});
+
 describe('loss accounting', () => {
   it('sums runs and flags any lost or duplicated delivery', () => {
     expect(isLossFree(deliveryTotals([run({}, 10, 10), run({}, 5, 5)]))).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from './markdown.js';
+import type { MetricComparison } from './compare.js';
 import type { BenchResults, ScenarioOutcome } from './results.js';
 
 const base: Omit<BenchResults, 'scenarios'> = {
@@ -17,6 +18,26 @@ const base: Omit<BenchResults, 'scenarios'> = {
 
 const run = (throughput: number, delivered = 10) => ({ sent: 10, delivered, duplicates: 0, metrics: { throughput } });
 
+function comparison(overrides: Partial<MetricComparison>): MetricComparison {
+  return {
+    key: 'throughput',
+    label: 'throughput (msg/s)',
+    decimals: 0,
+    ours: 90,
+    reference: 100,
+    ratio: 0.9,
+    runRatios: [],
+    oursRange: null,
+    referenceRange: null,
+    target: '≥ 0.8×',
+    met: true,
+    runsJudged: 1,
+    runsMet: 1,
+    verdict: 'met',
+    ...overrides,
+  };
+}
+
 function outcome(overrides: Partial<ScenarioOutcome>): ScenarioOutcome {
   return {
     name: 's',
@@ -26,9 +47,7 @@ function outcome(overrides: Partial<ScenarioOutcome>): ScenarioOutcome {
     notes: [],
     runs: { ours: [run(90)], reference: [run(100)] },
     totals: { ours: { sent: 10, delivered: 10, duplicates: 0 }, reference: { sent: 10, delivered: 10, duplicates: 0 } },
-    comparison: [
-      { key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 90, reference: 100, ratio: 0.9, target: '≥ 0.8×', met: true },
-    ],
+    comparison: [comparison({ ours: 90, reference: 100, ratio: 0.9, met: true, verdict: 'met', runsJudged: 1, runsMet: 1 })],
     ...overrides,
   };
 }
@@ -45,9 +64,7 @@ describe('renderMarkdown', () => {
     const missed = outcome({
       title: 'lossy',
       totals: { ours: { sent: 10, delivered: 9, duplicates: 0 }, reference: { sent: 10, delivered: 10, duplicates: 0 } },
-      comparison: [
-        { key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ours: 50, reference: 100, ratio: 0.5, target: '≥ 0.8×', met: false },
-      ],
+      comparison: [comparison({ ours: 50, reference: 100, ratio: 0.5, met: false, verdict: 'missed', runsJudged: 1, runsMet: 0 })],
     });
     const skipped = outcome({ title: 'later', status: 'skipped', notes: ['TODO: not yet'] });
     const text = renderMarkdown({ ...base, loadAverage: { start: 9, end: 3 }, scenarios: [missed, skipped] });
@@ -55,5 +72,20 @@ describe('renderMarkdown', () => {
     expect(text).toContain('| lossy | throughput (msg/s) | 50 | 100 | 0.50 | ≥ 0.8× | **MISSED** |');
     expect(text).toContain('| later | *skipped* |  |  |  |  | TODO: not yet |');
     expect(text).toContain('shared and busy');
+  });
+
+  it('shows the spread of the pairs and says "within noise" when they disagree', () => {
+    const noisy = outcome({
+      title: 'noisy',
+      comparison: [
+        comparison({ ratio: 0.82, runRatios: [0.7, 0.82, 0.95], met: true, verdict: 'noise', runsJudged: 3, runsMet: 2 }),
+        comparison({ label: 'steady', ratio: 0.9, runRatios: [0.88, 0.9, 0.93], met: true, verdict: 'met', runsJudged: 3, runsMet: 3 }),
+      ],
+    });
+    const text = renderMarkdown({ ...base, scenarios: [noisy] });
+    expect(text).toContain(
+      '| noisy | throughput (msg/s) | 90 | 100 | 0.82 (0.70–0.95) | ≥ 0.8× | within noise: 2/3 runs met, median met |',
+    );
+    expect(text).toContain('| noisy | steady | 90 | 100 | 0.90 (0.88–0.93) | ≥ 0.8× | met (3/3 runs) |');
   });
 });

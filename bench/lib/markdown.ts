@@ -1,4 +1,5 @@
 /** The results as a markdown table: ours, reference, ratio and target per metric. */
+import type { MetricComparison } from './compare.js';
 import type { BenchResults, ScenarioOutcome } from './results.js';
 
 function formatNumber(value: number | null, decimals: number): string {
@@ -6,9 +7,27 @@ function formatNumber(value: number | null, decimals: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
 }
 
-function verdict(met: boolean | null): string {
-  if (met === null) return '';
-  return met ? 'met' : '**MISSED**';
+/** The verdict cell: met / MISSED, or "within noise" when the pairs of runs disagree, with how many met. */
+function verdictCell(metric: MetricComparison): string {
+  if (metric.verdict === null) return '';
+  const count = metric.runsJudged > 1 ? ` (${metric.runsMet}/${metric.runsJudged} runs)` : '';
+  switch (metric.verdict) {
+    case 'met':
+      return `met${count}`;
+    case 'missed':
+      return `**MISSED**${count}`;
+    case 'noise':
+      return `within noise: ${metric.runsMet}/${metric.runsJudged} runs met, median ${metric.met ? 'met' : 'missed'}`;
+  }
+}
+
+/** The ratio of the medians, then the spread of the per-pair ratios when there are several. */
+function ratioCell(metric: MetricComparison): string {
+  const ratio = formatNumber(metric.ratio, 2);
+  if (metric.runRatios.length < 2) return ratio;
+  const low = Math.min(...metric.runRatios);
+  const high = Math.max(...metric.runRatios);
+  return `${ratio} (${formatNumber(low, 2)}–${formatNumber(high, 2)})`;
 }
 
 type Totals = { sent: number; delivered: number; duplicates: number };
@@ -36,7 +55,9 @@ export function renderMarkdown(results: BenchResults): string {
   );
   lines.push('');
   lines.push(
-    'Ratio = ours / reference. The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.',
+    'Ratio = ours / reference of the medians; in brackets, the lowest and highest ratio of the interleaved pairs of runs (ours and the reference run back to back, alternating who goes first). ' +
+      'A verdict holds only when every pair agrees with the medians; otherwise it reads "within noise". ' +
+      'The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.',
   );
   if (results.loadAverage.start > results.machine.cpus || results.loadAverage.end > results.machine.cpus) {
     lines.push('');
@@ -60,7 +81,7 @@ export function renderMarkdown(results: BenchResults): string {
     for (const metric of outcome.comparison) {
       lines.push(
         `| ${outcome.title} | ${metric.label} | ${formatNumber(metric.ours, metric.decimals)} | ${formatNumber(metric.reference, metric.decimals)} | ` +
-          `${formatNumber(metric.ratio, 2)} | ${metric.target ?? ''} | ${verdict(metric.met)} |`,
+          `${ratioCell(metric)} | ${metric.target ?? ''} | ${verdictCell(metric)} |`,
       );
     }
   }

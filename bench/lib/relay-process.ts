@@ -11,6 +11,7 @@ export type RelayKind = 'ours' | 'reference';
 
 export interface RelayProcessOptions {
   maxMessageBytes?: number;
+  publishSecret?: string;
   /** Write a CPU profile into this directory when the relay stops. */
   cpuProfileDir?: string;
   maxRunMs: number;
@@ -35,6 +36,7 @@ export class RelayProcess {
     if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, '--cpu-prof-interval=100');
     const config: ServerProcessConfig = { maxRunMs: options.maxRunMs };
     if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
+    if (options.publishSecret !== undefined) config.publishSecret = options.publishSecret;
     const script = kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay;
     const child = new ChildHandle(script, config, { label: `${kind} relay`, nodeArgs });
     try {

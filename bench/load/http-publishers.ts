@@ -1,7 +1,8 @@
 /**
  * Load generator process: backends that publish over HTTP. Each of N
- * keep-alive connections posts `POST /feedback` requests one after the
- * other (the answer carries the outcome, so a publisher waits for it).
+ * keep-alive connections posts its messages one request after the other
+ * (the answer carries the outcome, so a publisher waits for it): one per
+ * `POST /feedback`, or in groups to `POST /feedback/batch`.
  */
 import { Agent, request } from 'node:http';
 import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.js';
@@ -12,55 +13,55 @@ import type { HttpPublishersConfig, HttpPublishersReport } from './load-config.j
 const REQUEST_TIMEOUT_MS = 15_000;
 
 const config = readConfig<HttpPublishersConfig>();
+if (config.batchSize < 1 || config.perConnection % config.batchSize !== 0) {
+  fail(new Error(`batchSize ${config.batchSize} must divide perConnection ${config.perConnection}`));
+}
+const url = `${config.baseUrl}${config.batchSize > 1 ? '/feedback/batch' : '/feedback'}`;
 const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
-const report: HttpPublishersReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0, errors: 0, ok: 0, failures: {} };
+const report: HttpPublishersReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0, errors: 0, requests: 0, ok: 0, failures: {} };
 
 function post(body: string): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+  if (config.secret !== null) headers.authorization = `Bearer ${config.secret}`;
   return new Promise((resolve, reject) => {
-    const req = request(
-      config.url,
-      {
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          authorization: `Bearer ${config.secret}`,
-        },
-        timeout: REQUEST_TIMEOUT_MS,
-      },
-      function onResponse(res) {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on('error', reject);
-      },
-    );
+    const req = request(url, { method: 'POST', agent, headers, timeout: REQUEST_TIMEOUT_MS }, function onResponse(res) {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', reject);
     req.end(body);
   });
 }
 
+function message(index: number, sendUs: number): { uuid: string; message: string } {
+  return { uuid: config.uuids[index % config.uuids.length]!, message: markedMessage(index, sendUs, config.messageBytes) };
+}
+
 async function publisher(connection: number): Promise<void> {
-  for (let k = 0; k < config.perConnection; k++) {
-    const index = connection * config.perConnection + k;
+  for (let k = 0; k < config.perConnection; k += config.batchSize) {
+    const first = connection * config.perConnection + k;
     const sendUs = nowUs();
-    const body = JSON.stringify({
-      uuid: config.uuids[index % config.uuids.length],
-      message: markedMessage(index, sendUs, config.messageBytes),
-    });
+    const body =
+      config.batchSize === 1
+        ? JSON.stringify(message(first, sendUs))
+        : JSON.stringify({ messages: Array.from({ length: config.batchSize }, (_, j) => message(first + j, sendUs)) });
     if (report.sent === 0) report.firstSendUs = sendUs;
-    report.sent++;
+    report.sent += config.batchSize;
+    report.requests++;
     report.lastSendUs = sendUs;
     const answer = await post(body);
-    if (answer.status === 200) {
+    // A batch is answered 200 with an outcome per message: each must be delivered.
+    const ok = answer.status === 200 && (config.batchSize === 1 || !/"(unknown|dropped|held|code)"/.test(answer.text));
+    if (ok) {
       report.ok++;
     } else {
       report.errors++;
       report.failures[answer.status] = (report.failures[answer.status] ?? 0) + 1;
-      report.firstError ??= `${answer.status} ${answer.text}`;
+      report.firstError ??= `${answer.status} ${answer.text.slice(0, 300)}`;
     }
   }
 }

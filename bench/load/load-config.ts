@@ -49,21 +49,28 @@ export interface BackendsConfig {
 }
 
 export interface HttpPublishersConfig {
-  /** http://host:port/feedback */
-  url: string;
+  /** http://host:port (the publishers post to /feedback or /feedback/batch). */
+  baseUrl: string;
   /** Keep-alive connections, each posting one request after the other. */
   connections: number;
-  /** Request k of connection c has index c*perConnection+k, to uuids[index % uuids.length]. */
+  /** Message k of connection c has index c*perConnection+k, to uuids[index % uuids.length]. */
   perConnection: number;
+  /**
+   * Messages per request: 1 posts each to /feedback; more posts them in
+   * groups of this many to /feedback/batch (must divide perConnection).
+   */
+  batchSize: number;
   messageBytes: number;
   uuids: string[];
-  /** Sent as `Authorization: Bearer <secret>`. */
-  secret: string;
+  /** Sent as `Authorization: Bearer <secret>`; null sends no such header. */
+  secret: string | null;
   maxRunMs: number;
 }
 
-/** The HTTP publishers' report: like the backends', plus the answers. */
+/** The HTTP publishers' report: like the backends' (`sent` counts messages), plus the answers. */
 export interface HttpPublishersReport extends BackendsReport {
+  /** Requests made. */
+  requests: number;
   /** Requests answered 200. */
   ok: number;
   /** Other statuses, by status code. */

@@ -18,7 +18,8 @@ const config = readConfig<PagesConfig>();
 const expectation = config.expect;
 const messagesPerKind = expectation.kind === 'unicast' || expectation.kind === 'broadcast' ? expectation.messages : 0;
 const slots = expectation.kind === 'broadcast' ? messagesPerKind * config.count : messagesPerKind;
-const expectedTotal = expectation.kind === 'large' ? 1 : slots;
+/** Large: one more each time the runner re-arms the pages for the next message. */
+let expectedTotal = expectation.kind === 'large' ? 1 : slots;
 
 const seen = new Uint8Array(slots);
 const histogram: Histogram = newHistogram();
@@ -129,6 +130,12 @@ serveRunner(config.maxRunMs, function onRunnerMessage(message) {
     case 'report':
       report.histogram = encodeHistogram(histogram);
       sendToRunner({ type: 'report', report });
+      break;
+    case 'rearm':
+      // Large: the next message is on its way; 'complete' again when it has arrived.
+      expectedTotal = report.unique + 1;
+      completeSent = false;
+      sendToRunner({ type: 'rearmed' });
       break;
     case 'stop':
       stopping = true;

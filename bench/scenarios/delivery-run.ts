@@ -21,13 +21,15 @@ export interface DeliveryLoad {
   publishers(relay: RelayProcess, uuids: string[]): ChildHandle;
   /** Upper bound for the whole send phase. */
   sendTimeoutMs: number;
+  /** How the relay under test is started. */
+  relayOptions?: Parameters<RunContext['startRelay']>[0];
 }
 
 /** How long the pages may take, after the last send, to receive the rest. */
 const DRAIN_TIMEOUT_MS = 15_000;
 
 export async function runDeliveries(context: RunContext, load: DeliveryLoad): Promise<RunResult> {
-  const relay = await context.startRelay();
+  const relay = await context.startRelay(load.relayOptions);
   const pages = context.spawnPages({
     url: relay.url('/web'),
     count: load.pages,

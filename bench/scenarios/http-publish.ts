@@ -1,35 +1,86 @@
-/** HTTP publish: `POST /feedback` over keep-alive connections, each waiting for its answer (the outcome). */
+/**
+ * HTTP publish: `POST /feedback` over keep-alive connections, each waiting
+ * for its answer (the outcome). Three ways PHP jobs publish: from an allowed
+ * IP (no secret), with a bearer secret, and 100 messages per
+ * `POST /feedback/batch`. CPU is per message, so the batch row says what a
+ * batch saves against one request per message.
+ */
 import { BENCH_PUBLISH_SECRET } from '../servers/serve-bench.js';
 import { runDeliveries } from './delivery-run.js';
-import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
-import type { Scenario } from './scenario.js';
+import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, userCpuPerDelivery } from './metric-specs.js';
+import type { MetricSpec, Scenario } from './scenario.js';
 
-const size = (quick: boolean) => ({ connections: 10, perConnection: quick ? 300 : 1000, pages: 50, bytes: 100 });
+interface Variant {
+  name: string;
+  title: string;
+  /** Leave out of --quick (the plain variant covers the same code there). */
+  fullOnly?: boolean;
+  secret: boolean;
+  batchSize: number;
+  size(quick: boolean): { connections: number; perConnection: number; pages: number; bytes: number };
+}
 
-export const httpPublish: Scenario = {
-  name: 'http-publish',
-  title: 'HTTP publish',
-  metrics: [throughput('msg/s'), ...latencyMetrics(false), cpuPerDelivery(), userCpuPerDelivery, relayBusy, peakRss],
-  describe(quick) {
-    const s = size(quick);
-    return `${s.connections} keep-alive connections × ${s.perConnection} POST /feedback of ${s.bytes} B to ${s.pages} pages, one request at a time each`;
-  },
-  run(context) {
-    const s = size(context.quick);
-    return runDeliveries(context, {
-      pages: s.pages,
-      broadcast: false,
-      messages: s.connections * s.perConnection,
-      sendTimeoutMs: 180_000,
-      publishers: (relay, uuids) =>
-        context.spawnHttpPublishers({
-          url: `http://127.0.0.1:${relay.port}/feedback`,
-          connections: s.connections,
-          perConnection: s.perConnection,
-          messageBytes: s.bytes,
-          uuids,
-          secret: BENCH_PUBLISH_SECRET,
-        }),
-    });
-  },
-};
+/** Parity with the thinnest relay: at least as many requests per second, at most as much CPU per request. */
+const parityThroughput: MetricSpec = { key: 'throughput', label: 'throughput (msg/s)', decimals: 0, ratioTarget: { op: '>=', value: 1 } };
+
+function httpScenario(variant: Variant): Scenario {
+  const cpu: MetricSpec = {
+    ...cpuPerDelivery({ op: '<=', value: 1 }),
+    label: variant.batchSize > 1 ? 'relay CPU per message (µs)' : 'relay CPU per request (µs)',
+  };
+  return {
+    name: variant.name,
+    title: variant.title,
+    ...(variant.fullOnly ? { fullOnly: true } : {}),
+    metrics: [parityThroughput, ...latencyMetrics(false), cpu, userCpuPerDelivery, relayBusy, peakRss],
+    describe(quick) {
+      const s = variant.size(quick);
+      const what =
+        variant.batchSize > 1
+          ? `${s.perConnection / variant.batchSize} POST /feedback/batch of ${variant.batchSize} messages`
+          : `${s.perConnection} POST /feedback`;
+      return `${s.connections} keep-alive connections × ${what} (${s.bytes} B each, ${variant.secret ? 'bearer secret' : 'allowedIP, no secret'}) to ${s.pages} pages, one request at a time each`;
+    },
+    run(context) {
+      const s = variant.size(context.quick);
+      return runDeliveries(context, {
+        pages: s.pages,
+        broadcast: false,
+        messages: s.connections * s.perConnection,
+        sendTimeoutMs: 180_000,
+        ...(variant.secret ? { relayOptions: { publishSecret: BENCH_PUBLISH_SECRET } } : {}),
+        publishers: (relay, uuids) =>
+          context.spawnHttpPublishers({
+            baseUrl: `http://127.0.0.1:${relay.port}`,
+            connections: s.connections,
+            perConnection: s.perConnection,
+            batchSize: variant.batchSize,
+            messageBytes: s.bytes,
+            uuids,
+            secret: variant.secret ? BENCH_PUBLISH_SECRET : null,
+          }),
+      });
+    },
+  };
+}
+
+const single = (quick: boolean) => ({ connections: 10, perConnection: quick ? 200 : 1000, pages: 50, bytes: 100 });
+
+export const httpPublish = httpScenario({ name: 'http-publish', title: 'HTTP publish', secret: false, batchSize: 1, size: single });
+
+export const httpPublishSecret = httpScenario({
+  name: 'http-publish-secret',
+  title: 'HTTP publish, bearer secret',
+  fullOnly: true,
+  secret: true,
+  batchSize: 1,
+  size: single,
+});
+
+export const httpBatch = httpScenario({
+  name: 'http-batch',
+  title: 'HTTP batch of 100',
+  secret: true,
+  batchSize: 100,
+  size: (quick) => ({ connections: 10, perConnection: quick ? 500 : 3000, pages: 50, bytes: 100 }),
+});

@@ -3,21 +3,25 @@ import { fanOut } from './fan-out.js';
 import { idle } from './idle.js';
 import { largeScenario } from './large.js';
 import { latency } from './latency.js';
-import { httpPublish } from './http-publish.js';
+import { httpBatch, httpPublish, httpPublishSecret } from './http-publish.js';
 import { pipelined, pipelinedMaxRate } from './pipelined.js';
 import type { Scenario } from './scenario.js';
 import { stopAndWait } from './stop-and-wait.js';
+import { v2PagesMemory } from './v2-pages-memory.js';
 
 export const scenarios: readonly Scenario[] = [
   stopAndWait,
   pipelined,
   pipelinedMaxRate,
   httpPublish,
+  httpPublishSecret,
+  httpBatch,
   largeScenario(1),
   largeScenario(16, { fullOnly: true }),
   largeScenario(64, { fullOnly: true }),
   fanOut,
   idle,
+  v2PagesMemory,
   latency,
 ];
 

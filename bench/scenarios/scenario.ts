@@ -44,7 +44,7 @@ export interface RunContext {
   relayKind: RelayKind;
   quick: boolean;
   /** Start the relay under test; the runner stops it after the run. */
-  startRelay(options?: { maxMessageBytes?: number }): Promise<RelayProcess>;
+  startRelay(options?: { maxMessageBytes?: number; publishSecret?: string }): Promise<RelayProcess>;
   /** Start a load generator; the runner stops it after the run. */
   spawnPages(config: Omit<PagesConfig, 'maxRunMs'>): ChildHandle;
   spawnBackends(config: Omit<BackendsConfig, 'maxRunMs'>): ChildHandle;

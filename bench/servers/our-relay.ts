@@ -1,16 +1,22 @@
 /**
  * Process entry: our relay, configured as a user would run it (defaults),
- * on an ephemeral loopback port, with the HTTP API (the Relay installs it)
- * behind a bearer secret, without the demo and without logging.
+ * on an ephemeral loopback port, with the HTTP API (the Relay installs it;
+ * behind a bearer secret when the scenario sets one, else open to loopback
+ * by the default allowedIP), without the demo and without logging.
  */
 import { parseAddress } from '../../include/address.js';
 import { defaultConfig } from '../../server/config/relay-config.js';
 import { silentLogger } from '../../server/logger/logger.js';
 import { Relay } from '../../server/relay.js';
-import { BENCH_PUBLISH_SECRET, serveBench } from './serve-bench.js';
+import { serveBench } from './serve-bench.js';
 
 await serveBench(async function startOurRelay(options) {
-  const config = { ...defaultConfig(), address: parseAddress('ws://127.0.0.1:0'), demo: false, publishSecret: BENCH_PUBLISH_SECRET };
+  const config = {
+    ...defaultConfig(),
+    address: parseAddress('ws://127.0.0.1:0'),
+    demo: false,
+    publishSecret: options.publishSecret ?? null,
+  };
   if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
   const relay = new Relay(config, { logger: silentLogger });
   await relay.start();

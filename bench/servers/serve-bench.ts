@@ -11,7 +11,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** The bearer secret our relay is started with; the HTTP publishers send it (the reference ignores it). */
+/** The bearer secret of the HTTP scenarios that set one; the publishers send it (the reference ignores it). */
 export const BENCH_PUBLISH_SECRET = 'bench-publish-secret';
 
 /** The config the runner passes to a relay process. */
@@ -19,6 +19,8 @@ export interface ServerProcessConfig {
   maxRunMs: number;
   /** Largest message the relay must accept, bytes (large scenario). */
   maxMessageBytes?: number;
+  /** Our relay: the HTTP API's bearer secret; absent, publishers are admitted by allowedIP (loopback). */
+  publishSecret?: string;
 }
 
 export async function serveBench(start: (config: ServerProcessConfig) => Promise<BenchServer>): Promise<void> {

@@ -98,7 +98,10 @@ describe('websock send', () => {
     const { page, address } = await relayWithPage();
     const run = websock(['send', '--address', address, '--uuid', page.uuid, 'hello', 'page']);
     expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
-    expect(await page.nextPacket(15_000)).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
+    const packet = await page.nextPacket(15_000);
+    expect(packet).toMatchObject({ opcode: 'feedback', uuid: page.uuid, message: 'hello page' });
+    // The CLI's v2 request id is for the relay's answer; the page never sees it.
+    expect(packet).not.toHaveProperty('id');
     expect(run.stderr).toBe('');
   });
 
@@ -149,6 +152,27 @@ describe('websock send', () => {
     const untrusted = websock(['send', '--address', `ssl://127.0.0.1:${relay.port}`, '--uuid', page.uuid, 'x']);
     expect(await untrusted.exit, untrusted.stderr).toBe(ExitCode.CannotConnect);
     expect(untrusted.stderr).toMatch(/self-signed|certificate/);
+    // The hint is in the CLI's own flags, not the library's option names.
+    expect(untrusted.stderr).toMatch(/--ca FILE.*--insecure/);
+    expect(untrusted.stderr).not.toMatch(/rejectUnauthorized/);
+    const insecure = websock(['send', '--address', `ssl://127.0.0.1:${relay.port}`, '--insecure', '--uuid', page.uuid, 'insecure']);
+    expect(await insecure.exit, insecure.stderr).toBe(ExitCode.Ok);
+    // ws:// against the TLS port: the relay drops the plain request; say it looks like TLS.
+    for (const scheme of ['ws', 'tcp']) {
+      const plain = websock(['send', '--address', `${scheme}://127.0.0.1:${relay.port}`, '--uuid', page.uuid, 'x']);
+      expect(await plain.exit, plain.stderr).toBe(ExitCode.CannotConnect);
+      expect(plain.stderr).toMatch(/looks like a TLS relay: use wss:\/\//);
+    }
+  });
+
+  it('--stdin stopped with Ctrl-C (SIGINT) says how many lines were sent and exits 130', async () => {
+    const { page, address } = await relayWithPage();
+    const run = websock(['send', '--address', address, '--uuid', page.uuid, '--stdin']);
+    run.child.stdin!.write('one\ntwo\nthree\n'); // and stdin stays open, as with a job still running
+    for (const message of ['one', 'two', 'three']) expect(await page.nextPacket(15_000)).toMatchObject({ message });
+    run.child.kill('SIGINT');
+    expect(await run.exit, run.stderr).toBe(ExitCode.Interrupted);
+    expect(run.stderr).toBe('websock send: interrupted: 3 line(s) sent and acknowledged; no line after line 3 was read\n');
   });
 
   it('exits 1 on a bad address or bad usage', async () => {

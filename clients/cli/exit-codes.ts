@@ -16,6 +16,10 @@ export const ExitCode = {
   ConnectionLost: 5,
   /** The relay refused a message (too large, an error packet), or dropped it (v2 `dropped`: the recipient does not read). */
   Rejected: 6,
+  /** Stopped by Ctrl-C (SIGINT, 128 + 2); with --stdin the number of lines sent is printed. */
+  Interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15); as for Interrupted. */
+  Terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -28,7 +32,9 @@ export const EXIT_CODES_HELP = `Exit codes:
   4  unknown recipient: no page/script has that uuid/ident (v2 relays only)
   5  connection lost before everything was acknowledged
   6  message refused or dropped: too large, an error from the relay, or the
-     recipient is not reading (v2 outcome "dropped")`;
+     recipient is not reading (v2 outcome "dropped")
+  130  send: stopped by Ctrl-C (SIGINT); with --stdin it says how many lines were
+       sent (143: the same for SIGTERM)`;
 
 /** The exit code a failure stands for. */
 export function exitCodeFor(error: unknown): ExitCode {

@@ -8,6 +8,7 @@ import { processIo } from './cli-io.js';
 import type { ConnectionFlags } from './connection-options.js';
 import { addConnectionOptions, connectionSettings } from './connection-options.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
+import { failureText } from './failure-text.js';
 import { formatPacket } from './format-packet.js';
 
 export interface ListenFlags extends ConnectionFlags {
@@ -52,7 +53,7 @@ export async function runListen(flags: ListenFlags, io: CliIo, signal?: AbortSig
     client = await RelayClient.connect(address, { ...options, ...(flags.ident ? { ident: flags.ident } : {}), reconnect: LISTEN_BACKOFF });
   } catch (error) {
     const code = exitCodeFor(error);
-    io.stderr.write(`websock listen: ${(error as Error).message}${code === ExitCode.Usage ? ' (see websock listen --help)' : ''}\n`);
+    io.stderr.write(`websock listen: ${failureText(error)}${code === ExitCode.Usage ? ' (see websock listen --help)' : ''}\n`);
     return code;
   }
   note(`listening${flags.ident ? ` as "${flags.ident}"` : ''} on ${client.url} (uuid ${client.uuid}, protocol v${client.protocol})`);
@@ -82,7 +83,7 @@ export async function runListen(flags: ListenFlags, io: CliIo, signal?: AbortSig
       note(`reconnected (uuid ${info.uuid}${info.resumed ? ', resumed' : ''})`);
     }
     function onClose(error: ClientError | undefined): void {
-      if (error) io.stderr.write(`websock listen: ${error.message}\n`);
+      if (error) io.stderr.write(`websock listen: ${failureText(error)}\n`);
       finish(error ? exitCodeFor(error) : ExitCode.Ok);
     }
     function onAbort(): void {

@@ -10,6 +10,7 @@ import { processIo } from './cli-io.js';
 import type { ConnectionFlags } from './connection-options.js';
 import { addConnectionOptions, connectionSettings } from './connection-options.js';
 import { EXIT_CODES_HELP, ExitCode, exitCodeFor } from './exit-codes.js';
+import { failureText } from './failure-text.js';
 import { parseProgressArg } from './progress-arg.js';
 
 export interface SendFlags extends ConnectionFlags {
@@ -100,7 +101,7 @@ function describeTarget(plan: SendPlan): string {
  * `websock send`: returns the exit code. Prints nothing on success; one line
  * on stderr saying why on failure.
  */
-export async function runSend(words: string[], flags: SendFlags, io: CliIo): Promise<ExitCode> {
+export async function runSend(words: string[], flags: SendFlags, io: CliIo, stop?: AbortSignal): Promise<ExitCode> {
   const fail = (code: ExitCode, message: string): ExitCode => {
     io.stderr.write(`websock send: ${message}\n`);
     return code;
@@ -113,19 +114,20 @@ export async function runSend(words: string[], flags: SendFlags, io: CliIo): Pro
     client = await RelayClient.connect(address, { ...options, ...(flags.from ? { ident: flags.from } : {}) });
   } catch (error) {
     const code = exitCodeFor(error);
-    return fail(code, `${(error as Error).message}${code === ExitCode.Usage ? ' (see websock send --help)' : ''}`);
+    return fail(code, `${failureText(error)}${code === ExitCode.Usage ? ' (see websock send --help)' : ''}`);
   }
   try {
     if (!plan.stdin) {
-      const result = await sendOne(client, plan, plan.message);
+      const result = await untilStopped(sendOne(client, plan, plan.message), stop);
+      if (result === 'stopped') return fail(stoppedCode(stop), 'interrupted before the relay acknowledged the message');
       if (result === 'unknown') return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)}`);
       if (result === 'dropped')
         return fail(ExitCode.Rejected, `not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
       return ExitCode.Ok;
     }
-    return await sendLines(client, plan, io, fail);
+    return await sendLines(client, plan, io, fail, stop);
   } catch (error) {
-    return fail(exitCodeFor(error), (error as Error).message);
+    return fail(exitCodeFor(error), failureText(error));
   } finally {
     await client.close();
   }
@@ -137,6 +139,7 @@ async function sendLines(
   plan: SendPlan,
   io: CliIo,
   fail: (code: ExitCode, message: string) => ExitCode,
+  stop?: AbortSignal,
 ): Promise<ExitCode> {
   const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
   const inFlight: Array<{ line: number; sending: Promise<SendResult> }> = [];
@@ -144,14 +147,20 @@ async function sendLines(
   let failedLine = 0;
   let unknownLine = 0;
   let droppedLines = 0;
+  let sentLines = 0;
   let error: unknown;
   const settleOldest = async (): Promise<void> => {
     const { line, sending } = inFlight.shift()!;
     failedLine = line;
     const result = await sending;
     if (result === 'unknown' && unknownLine === 0) unknownLine = line;
-    if (result === 'dropped') droppedLines++;
+    else if (result === 'dropped') droppedLines++;
+    else sentLines++;
   };
+  // Ctrl-C: read no more lines, let those already sent be acknowledged, then say how far we got.
+  const onStop = (): void => lines.close();
+  if (stop?.aborted) onStop();
+  else stop?.addEventListener('abort', onStop);
   // If the connection is lost while stdin is quiet, stop waiting for lines nobody can send.
   const onClose = (lost: ClientError | undefined): void => {
     if (!lost) return;
@@ -161,6 +170,7 @@ async function sendLines(
   client.once('close', onClose);
   try {
     for await (const text of lines) {
+      if (stop?.aborted) break;
       lineNo++;
       failedLine = lineNo;
       const message = plan.json ? parseJson(text, `line ${lineNo}`) : text;
@@ -175,15 +185,39 @@ async function sendLines(
     error = caught;
   } finally {
     client.off('close', onClose);
+    stop?.removeEventListener('abort', onStop);
     lines.close();
   }
-  if (error !== undefined) return fail(exitCodeFor(error), `line ${failedLine}: ${(error as Error).message}`);
+  if (error !== undefined) return fail(exitCodeFor(error), `line ${failedLine}: ${failureText(error)}`);
+  if (stop?.aborted) {
+    const dropped = droppedLines ? `, ${droppedLines} dropped by the relay` : '';
+    return fail(
+      stoppedCode(stop),
+      `interrupted: ${sentLines} line(s) sent and acknowledged${dropped}; no line after line ${lineNo} was read`,
+    );
+  }
   if (unknownLine)
     return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
   // The recipient may catch up, so keep sending, but say at the end that not everything arrived.
   if (droppedLines)
     return fail(ExitCode.Rejected, `${droppedLines} line(s) not delivered: ${describeTarget(plan)} is not reading (dropped by the relay)`);
   return ExitCode.Ok;
+}
+
+/** `sending`, or 'stopped' when `stop` fires first. */
+function untilStopped<T>(sending: Promise<T>, stop: AbortSignal | undefined): Promise<T | 'stopped'> {
+  if (!stop) return sending;
+  if (stop.aborted) return Promise.resolve('stopped');
+  return new Promise<T | 'stopped'>((resolve, reject) => {
+    const onStop = (): void => resolve('stopped');
+    stop.addEventListener('abort', onStop, { once: true });
+    sending.then(resolve, reject).finally(() => stop.removeEventListener('abort', onStop));
+  });
+}
+
+/** The exit code of a stop: 130 for SIGINT (Ctrl-C), 143 for SIGTERM. */
+function stoppedCode(stop: AbortSignal | undefined): ExitCode {
+  return stop?.reason === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted;
 }
 
 /** Adds `websock send`. */
@@ -204,7 +238,19 @@ export function registerSendCommand(program: Command, io: () => CliIo = processI
   addConnectionOptions(command)
     .addHelpText('after', SEND_HELP)
     .action(async function sendAction(words: string[], flags: SendFlags) {
-      process.exitCode = await runSend(words, flags, io());
+      const stop = new AbortController();
+      const onSignal = (signal: NodeJS.Signals): void => {
+        if (stop.signal.aborted) process.exit(stoppedCode(stop.signal)); // a second Ctrl-C: do not wait
+        stop.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        process.exitCode = await runSend(words, flags, io(), stop.signal);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     });
   return command;
 }

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Outcome, type FeedbackPacket } from '../../include/protocol.js';
 import { metricsFor, type RelayMetrics } from '../metrics/prometheus.js';
+import { routingKey } from '../protocol/uuid-signer.js';
 import type { Relay } from '../relay.js';
+import type { Connection } from '../transport/connection.js';
 import { discardRest } from './discard-rest.js';
 import { batchItems, toFeedbackPacket } from './feedback-request.js';
 import { installHealthEndpoint } from './health-endpoint.js';
@@ -157,19 +159,41 @@ class PublishApi {
 
   #publishBatch(body: unknown, arrived: number, res: ServerResponse): void {
     const items = batchItems(body);
-    let pending = false;
-    const results: (BatchResult | PromiseLike<BatchResult>)[] = items.map((item) => {
-      let outcome: OutcomeOrPromise;
+    // Each item checked first: a bad one is answered in its place, the others go.
+    const packets = items.map((item): FeedbackPacket | HttpError => {
       try {
-        outcome = this.#deliver(toFeedbackPacket(item), arrived);
+        return toFeedbackPacket(item);
       } catch (error) {
-        if (error instanceof HttpError) return error.body;
+        if (error instanceof HttpError) return error;
         throw error;
       }
-      if (!isPromiseLike(outcome)) return { outcome };
-      pending = true;
-      return outcome.then((settled) => ({ outcome: settled }));
     });
+    // Hold the recipients' writes until the whole batch is out: a page that
+    // gets several of its messages takes them in one system call, not one each.
+    const corked = new Set<Connection>();
+    for (const packet of packets) {
+      const conn = packet instanceof HttpError ? undefined : this.#recipientOf(packet);
+      if (conn !== undefined && !corked.has(conn) && conn.cork()) corked.add(conn);
+    }
+    let pending = false;
+    let results: (BatchResult | PromiseLike<BatchResult>)[];
+    try {
+      results = packets.map((packet) => {
+        if (packet instanceof HttpError) return packet.body;
+        let outcome: OutcomeOrPromise;
+        try {
+          outcome = this.#deliver(packet, arrived);
+        } catch (error) {
+          if (error instanceof HttpError) return error.body;
+          throw error;
+        }
+        if (!isPromiseLike(outcome)) return { outcome };
+        pending = true;
+        return outcome.then((settled) => ({ outcome: settled }));
+      });
+    } finally {
+      for (const conn of corked) conn.uncork();
+    }
     if (!pending) {
       this.#send(res, 'batch', 200, { results });
       return;
@@ -178,6 +202,14 @@ class PublishApi {
       (settled) => this.#send(res, 'batch', 200, { results: settled }),
       (error: unknown) => this.#fail(res, error),
     );
+  }
+
+  /** The connection on this relay a packet goes to, if any (only to batch its writes). */
+  #recipientOf(packet: FeedbackPacket): Connection | undefined {
+    const { ident, uuid } = packet;
+    if (typeof ident === 'string' && ident !== '') return this.#relay.hub.byIdent(ident);
+    if (typeof uuid === 'string' && uuid !== '') return this.#relay.hub.byKey(routingKey(uuid));
+    return undefined;
   }
 
   #deliver(packet: FeedbackPacket, arrived: number): OutcomeOrPromise {

@@ -14,6 +14,9 @@ export type PublishAuth = (authorization: string | undefined, clientIp: string) 
 
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="websock"' };
 
+/** Most client IPs whose allowedIP verdict is remembered (then the memory starts over). */
+const MAX_REMEMBERED_IPS = 1024;
+
 /**
  * Build the publish check. With a secret, `Authorization: Bearer <secret>`
  * is required (missing: 401 with a challenge; wrong: 403) and the secret is
@@ -32,8 +35,17 @@ export function publishAuth(config: PublishAuthConfig): PublishAuth {
     };
   }
   const allowed = new IpMatcher(config.allowedIP);
+  // The few addresses a relay's publishers come from, remembered: a check per
+  // request cost a BlockList lookup and two isIP parses. Bounded, since anyone can connect.
+  const verdicts = new Map<string, boolean>();
   return function ipAuth(_authorization, clientIp) {
-    if (allowed.has(clientIp)) return null;
+    let ok = verdicts.get(clientIp);
+    if (ok === undefined) {
+      ok = allowed.has(clientIp);
+      if (verdicts.size >= MAX_REMEMBERED_IPS) verdicts.clear();
+      verdicts.set(clientIp, ok);
+    }
+    if (ok) return null;
     return new HttpError(
       'FORBIDDEN',
       `publishing is not allowed from ${clientIp}: the relay has no publishSecret and this address is not in allowedIP`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scanJsonObject } from './json-scan.js';
+import fc from 'fast-check';
+import { scanJsonObject, withoutTopLevelField } from './json-scan.js';
 
 const WANTED = new Set(['opcode', 'uuid', 'ident', 'id', 'message']);
 
@@ -98,5 +99,35 @@ describe('scanJsonObject', () => {
       }
       agreesWithJsonParse(chars.join(''));
     }
+  });
+});
+
+describe('withoutTopLevelField', () => {
+  const strip = (text: string): string => withoutTopLevelField(Buffer.from(text), 'id').toString('utf8');
+
+  it('removes every top-level member of that name and keeps the others byte for byte, nested ones included', () => {
+    expect(strip('{"opcode":"feedback","id":17,"message":"m"}')).toBe('{"opcode":"feedback","message":"m"}');
+    expect(strip('{"id":"a" , "message":{"id":1},"x":"\\"id\\":2"}')).toBe('{"message":{"id":1},"x":"\\"id\\":2"}');
+    expect(strip('{"message":"m","id":[1,2]}')).toBe('{"message":"m"}');
+    expect(strip('{"id":1,"id":2}')).toBe('{}');
+    expect(strip('{"\\u0069d":3,"m":"é"}')).toBe('{"m":"é"}');
+  });
+
+  it('returns the same buffer when there is nothing to remove or the text is not an object', () => {
+    for (const text of ['{}', '{"message":"id"}', '[1]', '"id"', '{"id":']) {
+      const buf = Buffer.from(text);
+      expect(withoutTopLevelField(buf, 'id')).toBe(buf);
+    }
+  });
+
+  it('agrees with JSON.parse + delete for any object', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('id', 'opcode', 'message', 'x', 'ïd'), fc.jsonValue()), (object) => {
+        const text = JSON.stringify(object);
+        const expected = { ...object };
+        delete expected.id;
+        expect(JSON.parse(strip(text))).toEqual(JSON.parse(JSON.stringify(expected)));
+      }),
+    );
   });
 });

@@ -174,3 +174,52 @@ function isDigit(c: number | undefined): boolean {
 function isHex(c: number | undefined): boolean {
   return c !== undefined && ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66));
 }
+
+/**
+ * `buf` (a valid JSON object) without its top-level members named `key`,
+ * every other member's bytes as they came (whitespace between members is
+ * not kept). Used to keep a v2 request `id`, which belongs to the sender and
+ * the relay, from reaching recipients. Returns `buf` itself when there is no
+ * such member or the text is not a JSON object.
+ */
+export function withoutTopLevelField(buf: Buffer, key: string): Buffer {
+  try {
+    const kept: Buffer[] = [];
+    let removed = false;
+    let i = skipSpace(buf, 0);
+    if (buf[i] !== OPEN_BRACE) return buf;
+    i = skipSpace(buf, i + 1);
+    if (buf[i] === CLOSE_BRACE) return buf;
+    for (;;) {
+      const memberStart = i;
+      if (buf[i] !== QUOTE) return buf;
+      const keyEnd = skipString(buf, i);
+      const name = JSON.parse(buf.toString('utf8', i, keyEnd)) as string;
+      i = skipSpace(buf, keyEnd);
+      if (buf[i] !== COLON) return buf;
+      const valueEnd = skipValue(buf, skipSpace(buf, i + 1), 1);
+      if (name === key) removed = true;
+      else kept.push(buf.subarray(memberStart, valueEnd));
+      i = skipSpace(buf, valueEnd);
+      if (buf[i] === COMMA) {
+        i = skipSpace(buf, i + 1);
+        continue;
+      }
+      if (buf[i] === CLOSE_BRACE) break;
+      return buf;
+    }
+    if (!removed) return buf;
+    const parts: Buffer[] = [Buffer.from('{')];
+    kept.forEach((member, n) => {
+      if (n > 0) parts.push(COMMA_BYTES);
+      parts.push(member);
+    });
+    parts.push(Buffer.from('}'));
+    return Buffer.concat(parts);
+  } catch (error) {
+    if (error instanceof ScanError || error instanceof SyntaxError) return buf;
+    throw error;
+  }
+}
+
+const COMMA_BYTES = Buffer.from(',');

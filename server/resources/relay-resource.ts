@@ -1,4 +1,5 @@
 import { ClientOpcode, CloseCode, Outcome } from '../../include/protocol.js';
+import { withoutTopLevelField } from '../protocol/json-scan.js';
 import type { InboundMessage, Resource, ResourceContext } from './resource.js';
 import type { Connection } from '../transport/connection.js';
 
@@ -10,7 +11,7 @@ export class RelayResource implements Resource {
   onMessage(conn: Connection, { packet, raw }: InboundMessage, ctx: ResourceContext): void {
     switch (packet.opcode) {
       case ClientOpcode.Feedback: {
-        const outcome = ctx.deliverFeedback(conn, packet, raw);
+        const outcome = ctx.deliverFeedback(conn, packet, forwarded(conn, packet, raw));
         if (outcome === null) return; // refused by the publish policy; the sender was told
         if (outcome === Outcome.Unknown) {
           ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
@@ -29,7 +30,7 @@ export class RelayResource implements Resource {
         ctx.send(conn, raw);
         return;
       case ClientOpcode.Broadcast: {
-        const count = ctx.broadcast(conn, raw, packet.id);
+        const count = ctx.broadcast(conn, forwarded(conn, packet, raw), packet.id);
         if (count === null) return;
         if (packet.id !== undefined) ctx.outcome(conn, packet.id, Outcome.Delivered, count);
         return;
@@ -47,6 +48,17 @@ export class RelayResource implements Resource {
         ctx.error(conn, 'UNKNOWN_OPCODE', packet.id, packet.opcode);
     }
   }
+}
+
+/**
+ * What recipients get of a message: under protocol v2 the `id` is the
+ * sender's request id, answered by the relay's outcome; it means nothing to
+ * a page (which would see every publisher's counter) and is removed. v1
+ * senders' packets go on as they came: there `id` is just one of their fields.
+ */
+function forwarded(conn: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Buffer | string {
+  if (conn.protocol !== 2 || packet.id === undefined) return raw;
+  return withoutTopLevelField(typeof raw === 'string' ? Buffer.from(raw) : raw, 'id');
 }
 
 function str(value: unknown): string | undefined {

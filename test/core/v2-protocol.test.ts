@@ -64,8 +64,38 @@ describe('protocol v2', () => {
     await v2done;
     for (let i = 0; i < rounds; i++) {
       expect(await v2page.nextPacket()).toMatchObject({ seq: i + 1, message: `v1-${i}` });
-      expect(JSON.parse(await v1page.next())).toEqual({ opcode: 'feedback', uuid: v1page.uuid, message: `v2-${i}`, id: i });
+      expect(JSON.parse(await v1page.next())).toEqual({ opcode: 'feedback', uuid: v1page.uuid, message: `v2-${i}` });
     }
+  });
+});
+
+describe('the v2 request id stays between a publisher and the relay', () => {
+  it('is answered but not forwarded: feedback by uuid and by Ident, broadcast, a message over 1 MiB; a v1 sender’s id field goes on', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const v1page = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const v2page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
+    const script = cleanup.add(await PageClient.connect(relay.url('/php'), { headers: { 'Client-Type': 'php', Ident: 'script' } }), (p) =>
+      p.close(),
+    );
+    const publisher = cleanup.add(await PageClient.connect(relay.url('/php'), { ...V2, headers: { 'Client-Type': 'php' } }), (p) =>
+      p.close(),
+    );
+    const big = 'x'.repeat(1_100_000);
+    publisher.send({ opcode: 'feedback', uuid: v1page.uuid, message: 'to v1', id: 1 });
+    publisher.send({ id: 'two', opcode: 'feedback', uuid: v2page.uuid, message: 'to v2', extra: { id: 'kept' } });
+    publisher.send({ opcode: 'feedback', ident: 'script', uuid: '', message: big, id: 3 });
+    publisher.send({ opcode: 'broadcast', message: 'to all', id: 4 });
+    for (const id of [1, 'two', 3]) expect(await publisher.nextPacket()).toEqual({ opcode: 'outcome', id, outcome: 'delivered' });
+    expect(await publisher.nextPacket()).toMatchObject({ opcode: 'outcome', id: 4, outcome: 'delivered' });
+    expect(JSON.parse(await v1page.next())).toEqual({ opcode: 'feedback', uuid: v1page.uuid, message: 'to v1' });
+    expect(await v2page.nextPacket()).toEqual({ seq: 1, opcode: 'feedback', uuid: v2page.uuid, message: 'to v2', extra: { id: 'kept' } });
+    expect(JSON.parse(await script.next(10_000))).toEqual({ opcode: 'feedback', ident: 'script', uuid: '', message: big });
+    expect(JSON.parse(await v1page.next())).toEqual({ opcode: 'broadcast', message: 'to all' });
+    expect(await v2page.nextPacket()).toEqual({ opcode: 'broadcast', message: 'to all' }); // broadcasts carry no seq
+    // v1 has no request ids: an `id` a v1 backend puts in its packet is its own data.
+    const v1backend = cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
+    await v1backend.talk({ opcode: 'feedback', uuid: v2page.uuid, message: 'from v1', id: 'mine' });
+    expect(await v2page.nextPacket()).toMatchObject({ message: 'from v1', id: 'mine' });
   });
 });
 

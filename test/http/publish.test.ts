@@ -147,6 +147,19 @@ describe('POST /feedback/batch', () => {
     expect((await page.nextPacket()).message).toBe('two');
   });
 
+  it('delivers a batch interleaved over several pages in order, each page its own, v1 and v2 alike', async () => {
+    const relay = await relayWithApi();
+    const v1 = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const v2 = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
+    const messages = Array.from({ length: 60 }, (_, i) => ({ uuid: i % 2 === 0 ? v1.uuid : v2.uuid, message: `m${i}` }));
+    const answer = await post(relay.httpUrl('/feedback/batch'), { messages });
+    expect(answer.json).toEqual({ results: messages.map(() => ({ outcome: 'delivered' })) });
+    for (let i = 0; i < 60; i += 2) expect(await v1.nextPacket()).toEqual({ opcode: 'feedback', uuid: v1.uuid, message: `m${i}` });
+    for (let i = 1; i < 60; i += 2) {
+      expect(await v2.nextPacket()).toEqual({ opcode: 'feedback', uuid: v2.uuid, message: `m${i}`, seq: (i + 1) / 2 });
+    }
+  });
+
   it('accepts a bare array and an empty batch', async () => {
     const relay = await relayWithApi();
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
