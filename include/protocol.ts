@@ -45,6 +45,14 @@ export type ServerOpcode = (typeof ServerOpcode)[keyof typeof ServerOpcode];
 /** The payload the original puts in its keepalive pings. */
 export const PING_PAYLOAD = '{"opcode":"PING"}';
 
+/**
+ * The fields a packet is routed by, and the most characters each may have
+ * (for a value that is not a string: the most characters of its JSON text).
+ * Longer is BAD_PACKET, whatever the size of the message around it.
+ */
+export const ADDRESS_FIELDS = ['opcode', 'uuid', 'ident', 'id'] as const;
+export const MAX_ADDRESS_FIELD_LENGTH = 256;
+
 /** Structured progress a feedback may carry; the browser client renders it. */
 export interface Progress {
   /** Identifies the job, so a page can show one bar per job. */
@@ -170,6 +178,7 @@ export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
   ProtocolError: 1002,
+  UnsupportedData: 1003,
   InvalidPayload: 1007,
   PolicyViolation: 1008,
   MessageTooBig: 1009,
@@ -191,6 +200,7 @@ export const ErrorCodes = {
   RECIPIENT_SLOW: { close: null, text: 'the recipient is not reading; the message was dropped' },
   TOO_LARGE: { close: CloseCode.MessageTooBig, text: 'the message exceeds the maximum message size' },
   TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
+  BINARY_FRAME: { close: CloseCode.UnsupportedData, text: 'binary frames are not accepted: send text' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
   OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },

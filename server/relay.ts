@@ -415,9 +415,9 @@ export class Relay {
     const stats = this.stats;
     const hooks = this.hooks;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
-    ws.on('message', function connectionOnMessage(data: Buffer) {
+    ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
       try {
-        handleFrame(conn, data, resource, pipeline);
+        handleFrame(conn, data, resource, pipeline, isBinary);
         throttle?.onMessage();
       } catch (error) {
         // handleFrame never throws by design; if a bug makes it, only this client pays.
@@ -432,7 +432,9 @@ export class Relay {
       logger.info('connection error', { client: conn.id, ip: conn.ip, reason: error.message });
       resource.onError?.(conn, error, ctx);
     });
-    ws.on('close', function connectionOnClose(code: number) {
+    ws.on('close', function connectionOnClose(received: number) {
+      // When the relay closed, the client's answer is not read (ws reports 1005/1006): say the code we sent.
+      const code = conn.closeCodeSent ?? received;
       hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();

@@ -81,6 +81,8 @@ export interface RelayConfig {
   demo: boolean;
   /** Speak HTTP/2 too (WebSockets as RFC 8441 streams); null: on for TLS ports, off for plain ones. */
   http2: boolean | null;
+  /** Who may start demo jobs (POST /demo/job); loopback by default. */
+  demoAllowedIP: string[];
   /** [novosga] Run the Novo SGA event server (socket.io) on the relay's port. */
   novosgaEnabled: boolean;
   /** [novosga] The secret attendants register with; read from novosgaSecretFile when that is set. */
@@ -134,6 +136,7 @@ export function defaultConfig(): RelayConfig {
     pageBroadcast: true,
     demo: true,
     http2: null,
+    demoAllowedIP: ['127.0.0.0/8', '::1'],
     novosgaEnabled: false,
     novosgaSecret: null,
     novosgaSecretFile: null,

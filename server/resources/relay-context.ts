@@ -107,6 +107,7 @@ export class RelayContext implements ResourceContext {
   }
 
   error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
+    if (conn.closing) return; // the cause of the close was told and logged already
     const spec = ErrorCodes[code];
     const text = errorText(code, detail);
     let lastWords: string | undefined;

@@ -7,8 +7,8 @@ import type { Connection } from '../transport/connection.js';
 export interface InboundMessage {
   /**
    * The packet, parsed once by the relay. For a message over 1 MiB it holds
-   * only the small top-level fields a relay routes by (opcode, uuid, ident,
-   * id, message, progress, lastSeq, each up to 4 KiB) and `partial` is true:
+   * only the top-level fields a relay routes by (opcode, uuid, ident, id and
+   * lastSeq at any size; message and progress up to 4 KiB) and `partial` is true:
    * parse `raw` yourself if you need the rest.
    */
   packet: { opcode: string; [field: string]: unknown };

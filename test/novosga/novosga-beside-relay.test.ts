@@ -78,6 +78,22 @@ describe('the event server beside the relay', () => {
     expect(await client.disconnected()).toMatch(/transport close|io server disconnect/);
   });
 
+  it('drops events over maxMessageRate with RATE_LIMITED, and the client stays connected', async () => {
+    const { relay } = cleanup.add(await startSgaRelay({ maxMessageRate: 2 }), ({ relay: r }) => r.stop());
+    const desk = cleanup.add(await SgaClient.connect(relay, 'v2-websocket'), (c) => c.close());
+    await desk.register(C.RegisterUser, { secret: SGA_SECRET, user: 1, unity: 1 });
+    // The registration took one token; of these ten in a burst, at most one more is let through at once.
+    for (let i = 0; i < 10; i++) desk.emit(C.ChangeTicket, { unity: 1 });
+    const answers: string[] = [];
+    while (answers.length < 10) {
+      const got = await desk.next();
+      answers.push(got.event === S.RequestError ? (got.args[0] as { code: string }).code : got.event);
+    }
+    expect(answers.filter((a) => a === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(5);
+    expect(answers.every((a) => a === 'RATE_LIMITED' || a === S.UpdateQueue)).toBe(true);
+    expect(desk.socket.connected).toBe(true);
+  });
+
   it('disconnects a client that never registers', async () => {
     const { relay } = cleanup.add(await startSgaRelay({}, { registerTimeoutMs: 200 }), ({ relay: r }) => r.stop());
     // Connected first: its timer (same length) has run by the time the idle one's has.
