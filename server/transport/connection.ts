@@ -199,9 +199,7 @@ export class Connection {
    * hold it until the linger timer).
    */
   #stopReading(): void {
-    this.#socket.removeAllListeners('data');
-    this.#socket.on('data', function closingSocketDiscards() {});
-    this.#socket.resume();
+    this.#port.stopReading();
   }
 
   /**
@@ -212,7 +210,7 @@ export class Connection {
   #finish(code: CloseCode, payload: Buffer): void {
     this.closeCodeSent = code;
     this.#ws.close(code, payload);
-    this.#socket.end();
+    this.#port.end();
     // On shutdown the relay cuts what is left when shutdownGrace ends instead.
     if (this.#closeWhenDrained === null) this.#timer = setTimeout(() => this.#ws.terminate(), CLOSE_LINGER_MS);
   }

@@ -25,6 +25,17 @@ export interface OutboundPort {
   resume(): void;
   /** End our side (no more writes); the peer may still read what was sent. */
   end(): void;
+  /**
+   * Detach every reader (ws's parser included) and throw away what comes,
+   * still reading, so the peer's FIN (or END_STREAM) is seen at once.
+   */
+  stopReading(): void;
+}
+
+function discardInput(carrier: Duplex): void {
+  carrier.removeAllListeners('data');
+  carrier.on('data', function closingCarrierDiscards() {});
+  carrier.resume();
 }
 
 /** The port of an HTTP/1.1 upgrade: the socket itself. */
@@ -40,6 +51,7 @@ export function socketPort(socket: Duplex): OutboundPort {
     pause: () => void socket.pause(),
     resume: () => void socket.resume(),
     end: () => void socket.end(),
+    stopReading: () => discardInput(socket),
   };
 }
 
@@ -69,5 +81,6 @@ export function streamPort(stream: ServerHttp2Stream): OutboundPort {
     pause: () => void stream.pause(),
     resume: () => void stream.resume(),
     end: () => void stream.end(),
+    stopReading: () => discardInput(stream),
   };
 }
