@@ -2,9 +2,11 @@ import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
-import { encodeServerTextFrame, encodeServerTextFrameFromText } from '../protocol/frame-encoder.js';
+import { encodeServerTextFrame, encodeServerTextFrameFromText, type EncodedFrame } from '../protocol/frame-encoder.js';
 import type { TransportKind } from './accepted-websocket.js';
 import type { OutboundPort } from './outbound-port.js';
+
+export { encodeTextFrame, type EncodedFrame } from '../protocol/frame-encoder.js';
 
 /** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
 export type ClientKind = 'browser' | 'backend';
@@ -28,14 +30,6 @@ export interface ConnectionInit {
   maxMessageBytes: number;
   /** Gap enforced between unsolicited frames; 0 sends at once. */
   frameGapMs: number;
-}
-
-/** A frame encoded once, written as the same bytes to many connections. */
-export type EncodedFrame = readonly Buffer[];
-
-/** Encode a text frame once so a broadcast writes the same bytes to every page. */
-export function encodeTextFrame(text: string | Buffer): EncodedFrame {
-  return encodeServerTextFrame(typeof text === 'string' ? Buffer.from(text) : text);
 }
 
 type Pending = string | Buffer | EncodedFrame;

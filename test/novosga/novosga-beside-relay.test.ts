@@ -44,6 +44,14 @@ describe('the event server beside the relay', () => {
     expect(await screen.next()).toEqual({ event: S.CallTicket, args: [{ unity: 1, service: 1, hash: 'h1' }] });
     expect((await get(relay.httpUrl('/health'))).status).toBe(200);
     expect(relay.hub.size).toBe(2);
+
+    screen.emit(C.CallTicket, { unity: 1, service: 1, hash: 'h' });
+    expect((await screen.nextError()).code).toBe('NOT_ALLOWED');
+    const metrics = (await get(relay.httpUrl('/metrics'))).body;
+    expect(metrics).toMatch(/^websock_novosga_clients\{role="panel"\} 1$/m);
+    expect(metrics).toMatch(/^websock_novosga_clients\{role="user"\} 1$/m);
+    expect(metrics).toMatch(/^websock_novosga_events_total 4$/m);
+    expect(metrics).toMatch(/^websock_novosga_refused_total\{code="NOT_ALLOWED"\} 1$/m);
   });
 
   it('serves the socket.io client script and the pages, and 404s beside them', async () => {
