@@ -9,6 +9,7 @@ import { Delivery } from './delivery/delivery.js';
 import { createEngine } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
 import { HookRegistry } from './hooks/hook-registry.js';
+import { SendHooks } from './hooks/send-hooks.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
@@ -108,6 +109,12 @@ export class Relay {
       maxBufferedBytes: config.maxBufferedBytes,
       broadcastBatchMs: config.broadcastBatchMs,
     });
+    this.delivery.useSendHooks(
+      new SendHooks(this.hooks, {
+        maxQueuedBytes: config.maxBufferedBytes,
+        onDrop: (_conn, why) => (why === 'vetoed' ? this.stats.drops.intercepted++ : this.stats.drops.slow_consumer++),
+      }),
+    );
     const limits = { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs };
     this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
     this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });

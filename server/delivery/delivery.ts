@@ -4,6 +4,8 @@ import { encodeTextFrame, type EncodedFrame } from '../protocol/frame-encoder.js
 import type { Connection } from '../transport/connection.js';
 import { BroadcastBatcher } from './broadcast-batcher.js';
 import type { SendEvent, SendInterceptor, SendKind } from './send-interceptor.js';
+import { keepSequence } from '../hooks/keep-sequence.js';
+import type { SendHooks } from '../hooks/send-hooks.js';
 
 export interface DeliveryOptions {
   /** A recipient with more than this queued is behind (see the backpressure rule). */
@@ -31,6 +33,7 @@ export class Delivery {
   readonly #maxBufferedBytes: number;
   readonly #batcher: BroadcastBatcher;
   #interceptors: SendInterceptor[] = [];
+  #sendHooks: SendHooks | null = null;
 
   constructor(stats: RelayStats, logger: Logger, options: DeliveryOptions) {
     this.#stats = stats;
@@ -51,6 +54,16 @@ export class Delivery {
     };
   }
 
+  /**
+   * Attach the applications' preSend/postSend hooks (docs/apps.md). They see
+   * every message — forwarded, numbered, replayed, broadcast — but not the
+   * relay's control packets. While none is registered (`active` false) a
+   * write costs one test more than without.
+   */
+  useSendHooks(hooks: SendHooks): void {
+    this.#sendHooks = hooks;
+  }
+
   /** Flush held broadcasts and stop the batching timer. */
   stop(): void {
     this.#batcher.stop();
@@ -59,6 +72,16 @@ export class Delivery {
   /** A forwarded message to one connection; false when it was not written (behind, closed, intercepted). */
   message(conn: Connection, raw: Buffer | string): boolean {
     if (!this.hasRoom(conn)) return false;
+    const hooks = this.#sendHooks;
+    if (hooks !== null && hooks.active) {
+      // Unchanged, the original bytes go out, not a re-encoding of the hooks' string.
+      const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+      return hooks.send(conn, text, (final, unchanged) => this.#message(conn, unchanged ? raw : final));
+    }
+    return this.#message(conn, raw);
+  }
+
+  #message(conn: Connection, raw: Buffer | string): boolean {
     if (this.#interceptors.length !== 0 && !this.#pre(conn, 'message', raw)) return false;
     if (!conn.send(raw)) {
       this.#stats.drops.closed++;
@@ -72,6 +95,15 @@ export class Delivery {
 
   /** A numbered message to a v2 page (the caller checked `isBehind`); false when not written. */
   sequenced(conn: Connection, text: string, kind: 'sequenced' | 'replay' = 'sequenced'): boolean {
+    const hooks = this.#sendHooks;
+    if (hooks !== null && hooks.active) {
+      // The log keeps the original; a replacement is for this write and keeps the number.
+      return hooks.send(conn, text, (final, unchanged) => this.#sequenced(conn, unchanged ? text : keepSequence(text, final), kind));
+    }
+    return this.#sequenced(conn, text, kind);
+  }
+
+  #sequenced(conn: Connection, text: string, kind: 'sequenced' | 'replay'): boolean {
     if (this.#interceptors.length !== 0 && !this.#pre(conn, kind, text)) return false;
     if (!conn.send(text)) return false;
     if (kind === 'sequenced') {
@@ -87,22 +119,36 @@ export class Delivery {
     const frame = encodeTextFrame(raw);
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
     const batch = this.#batcher.begin();
-    const hooked = this.#interceptors.length !== 0;
+    const hooks = this.#sendHooks !== null && this.#sendHooks.active ? this.#sendHooks : null;
+    // Decoded once for every recipient's hooks; unchanged, a recipient gets the shared frame.
+    let text: string | null = null;
     let count = 0;
     for (const conn of to) {
       if (conn.id === fromId) continue;
       if (!this.hasRoom(conn)) continue;
-      if (hooked && !this.#pre(conn, 'broadcast', frame)) continue;
       if (batch) this.#batcher.cork(conn);
-      if (conn.sendFrame(frame)) {
-        count++;
-        this.#stats.messagesOut++;
-        this.#stats.bytesOut += size;
-        if (hooked) this.#post(conn, 'broadcast', frame);
+      if (hooks === null) {
+        if (this.#broadcastFrame(conn, frame, size)) count++;
+        continue;
       }
+      text ??= typeof raw === 'string' ? raw : raw.toString('utf8');
+      const sent = hooks.send(conn, text, (final, unchanged) =>
+        unchanged ? this.#broadcastFrame(conn, frame, size) : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final)),
+      );
+      if (sent) count++;
     }
     this.#batcher.end();
     return count;
+  }
+
+  #broadcastFrame(conn: Connection, frame: EncodedFrame, size: number): boolean {
+    const hooked = this.#interceptors.length !== 0;
+    if (hooked && !this.#pre(conn, 'broadcast', frame)) return false;
+    if (!conn.sendFrame(frame)) return false;
+    this.#stats.messagesOut++;
+    this.#stats.bytesOut += size;
+    if (hooked) this.#post(conn, 'broadcast', frame);
+    return true;
   }
 
   /**

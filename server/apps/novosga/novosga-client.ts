@@ -85,8 +85,18 @@ export class NovosgaClient {
       this.#dispatch(event, args[0]);
       ack?.({ ok: true });
     } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      this.#refuse(event, error, ack);
+      if (error instanceof Refusal) {
+        this.#refuse(event, error, ack);
+        return;
+      }
+      // A bug of ours: thrown from here it would reach the socket's reader and end the process.
+      this.#ctx.logger.error('novosga event handler failed: disconnecting the client', {
+        ...this.#fields(),
+        event: event.slice(0, 40),
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      this.#refuse(event, new Refusal(NovosgaErrorCode.Internal, 'internal error'), ack);
+      this.#socket.disconnect(true);
     }
   }
 
