@@ -246,7 +246,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (resuming?.offer(packet)) {
       // Set the duplicate floor now: replays may follow in the same read, before #resume goes on.
       this.#lastSeq = resuming.settled!.floor;
-      this.#epoch = resuming.settled!.epoch;
+      this.#epoch = resuming.settled!.epoch ?? null;
       return;
     }
     if (this.#outbound?.handle(packet)) return;

@@ -14,8 +14,8 @@ export interface ResumeResult {
    * (another epoch: the log was lost and numbers from 1) or for a new session.
    */
   floor: number;
-  /** The epoch of the numbers from now on (null: the relay told none). */
-  epoch: string | null;
+  /** The epoch of the numbers from now on (undefined: neither the relay nor we know one). */
+  epoch?: string | undefined;
 }
 
 /**
@@ -59,12 +59,12 @@ export class ResumeRequest {
         uuid,
         recovered,
         floor: uuid === null ? 0 : this.#floor(recovered, epoch, packet.lastSeq),
-        epoch: epoch ?? this.#epoch,
+        epoch: epoch ?? this.#epoch ?? undefined,
       });
       return true;
     }
     if (packet.opcode === ServerOpcode.Error && packet.id !== undefined && String(packet.id) === this.#id) {
-      this.#finish({ uuid: null, recovered: false, floor: 0, epoch: null });
+      this.#finish({ uuid: null, recovered: false, floor: 0 });
       return true;
     }
     return false;
@@ -83,7 +83,7 @@ export class ResumeRequest {
 
   /** Give up waiting (connection lost, timeout): not resumed. */
   cancel(): void {
-    this.#finish({ uuid: null, recovered: false, floor: 0, epoch: null });
+    this.#finish({ uuid: null, recovered: false, floor: 0 });
   }
 
   #finish(result: ResumeResult): void {
