@@ -100,7 +100,7 @@ export class SgaClient {
       reconnectionDelay: 50,
       reconnectionDelayMax: 100,
       timeout: 5_000,
-      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.ca ? { ca: options.ca.toString('utf8') } : {}),
     };
     const transports = flavour === 'v2-websocket' ? ['websocket'] : ['polling', 'websocket'];
     const socket = (flavour === 'v4' ? ioV4(url, { ...common, transports }) : ioV2(url, { ...common, transports })) as AnySocket;
