@@ -18,6 +18,10 @@ await serveBench(async function startOurRelay(options) {
     publishSecret: options.publishSecret ?? null,
   };
   if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
+  for (const [key, value] of Object.entries(options.settings ?? {})) {
+    if (!(key in config)) throw new Error(`--set: our relay has no config key "${key}"`);
+    (config as Record<string, unknown>)[key] = value;
+  }
   const relay = new Relay(config, { logger: silentLogger });
   await relay.start();
   return { port: relay.port, stop: () => relay.stop() };

@@ -21,6 +21,8 @@ export interface ServerProcessConfig {
   maxMessageBytes?: number;
   /** Our relay: the HTTP API's bearer secret; absent, publishers are admitted by allowedIP (loopback). */
   publishSecret?: string;
+  /** Our relay: RelayConfig keys set over the defaults (`--set`). */
+  settings?: Record<string, number | string | boolean>;
 }
 
 export async function serveBench(start: (config: ServerProcessConfig) => Promise<BenchServer>): Promise<void> {
