@@ -73,6 +73,12 @@ export class RelayProcess {
     await this.#child.request({ type: 'gc' }, 'gc-done', REQUEST_TIMEOUT_MS);
   }
 
+  /** Reset the relay's peak RSS (VmHWM) to its current RSS; false where that is not possible. */
+  async resetPeak(): Promise<boolean> {
+    const reply = await this.#child.request({ type: 'reset-peak' }, 'peak-reset', REQUEST_TIMEOUT_MS);
+    return reply.ok === true;
+  }
+
   stop(): Promise<void> {
     return this.#child.stop();
   }
