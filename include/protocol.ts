@@ -45,6 +45,14 @@ export type ServerOpcode = (typeof ServerOpcode)[keyof typeof ServerOpcode];
 /** The payload the original puts in its keepalive pings. */
 export const PING_PAYLOAD = '{"opcode":"PING"}';
 
+/**
+ * The fields a packet is routed by, and the most characters each may have
+ * (for a value that is not a string: the most characters of its JSON text).
+ * Longer is BAD_PACKET, whatever the size of the message around it.
+ */
+export const ADDRESS_FIELDS = ['opcode', 'uuid', 'ident', 'id'] as const;
+export const MAX_ADDRESS_FIELD_LENGTH = 256;
+
 /** Structured progress a feedback may carry; the browser client renders it. */
 export interface Progress {
   /** Identifies the job, so a page can show one bar per job. */
@@ -105,6 +113,8 @@ export interface ResumePacket {
   uuid: string;
   /** The last sequence number the page saw (0 when none). */
   lastSeq: number;
+  /** The epoch of that number (from `ready` or `resumed`); without it any epoch matches. */
+  epoch?: string;
   id?: string | number;
 }
 
@@ -117,6 +127,8 @@ export interface ResumedPacket {
   recovered: boolean;
   /** Newest sequence number issued to this page. */
   lastSeq: number;
+  /** The epoch the page's numbers belong to from now on (only to a resume that carried an epoch). */
+  epoch?: string;
   id?: string | number;
 }
 
@@ -125,6 +137,8 @@ export interface ReadyPacket {
   uuid: string;
   /** v2 only: the negotiated protocol version. */
   protocol?: 1 | 2;
+  /** v2 pages only: the epoch of the page's sequence numbers (sent back in `resume`). */
+  epoch?: string;
 }
 
 export interface NextPacket {
@@ -147,6 +161,8 @@ export const Outcome = {
   Unknown: 'unknown',
   /** The recipient (a v1 client) is too far behind: the message was not written. */
   Dropped: 'dropped',
+  /** The engine could not say (e.g. Redis unreachable): it may not have arrived; publish again. */
+  Failed: 'failed',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -170,6 +186,7 @@ export const CloseCode = {
   Normal: 1000,
   GoingAway: 1001,
   ProtocolError: 1002,
+  UnsupportedData: 1003,
   InvalidPayload: 1007,
   PolicyViolation: 1008,
   MessageTooBig: 1009,
@@ -191,8 +208,13 @@ export const ErrorCodes = {
   RECIPIENT_SLOW: { close: null, text: 'the recipient is not reading; the message was dropped' },
   TOO_LARGE: { close: CloseCode.MessageTooBig, text: 'the message exceeds the maximum message size' },
   TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
+  BINARY_FRAME: { close: CloseCode.UnsupportedData, text: 'binary frames are not accepted: send text' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
+  ENGINE_FAILED: {
+    close: null,
+    text: 'the relay could not tell whether the message arrived (its engine is unreachable); publish it again',
+  },
   OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },
   /** Refused by the publish policy (docs/protocol.md, "Who may publish to whom"); the connection stays open. */
   FORBIDDEN: { close: null, text: 'not allowed' },

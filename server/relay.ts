@@ -5,10 +5,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { Delivery } from './delivery/delivery.js';
+import { createEngine } from './engine/create-engine.js';
+import type { Engine } from './engine/engine.js';
 import { HookRegistry } from './hooks/hook-registry.js';
+import { SendHooks } from './hooks/send-hooks.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
-import { metricsFor } from './metrics/prometheus.js';
+import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
 import { RelayStats } from './metrics/relay-stats.js';
@@ -45,7 +49,9 @@ const POST_SHUTDOWN_LIMIT_MS = 3_000;
 
 /**
  * The relay: one port for browsers, backends and plain HTTP. Wires the
- * listener, the hub of connections, the router and the resources.
+ * parts together — listener, hub of connections, delivery (the one writer
+ * to sockets), engine (broker, session log, presence), router (this node's
+ * handler of publications), resources — and lends itself to none of them.
  *
  * @example
  * const relay = new Relay({ ...defaultConfig(), address: parseAddress('ws://127.0.0.1:0') });
@@ -60,8 +66,13 @@ export class Relay {
   readonly hub = new Hub();
   readonly http = new HttpRouter();
   readonly signer: UuidSigner;
+  /** The one place that writes to client sockets (counters, backpressure, send interceptors). */
+  readonly delivery: Delivery;
+  /** Memory (one process) or Redis (several nodes as one relay). */
+  readonly engine: Engine;
   readonly router: Router;
   readonly sessions: SessionStore;
+  readonly metrics: RelayMetrics;
   /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
   readonly hooks: HookRegistry;
   /** Who may publish to whom (server/routing/publish-policy.ts). */
@@ -94,30 +105,59 @@ export class Relay {
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
     this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
-    this.sessions = new SessionStore(
-      {
-        count: config.retentionCount,
-        bytes: config.retentionBytes,
-        ageMs: config.retentionAgeMs,
-        maxBufferedBytes: config.maxBufferedBytes,
-      },
-      this.stats,
-      this.logger,
-    );
-    this.router = new Router(this.hub, this.sessions, this.stats, this.logger, {
+    this.delivery = new Delivery(this.stats, this.logger, {
       maxBufferedBytes: config.maxBufferedBytes,
       broadcastBatchMs: config.broadcastBatchMs,
     });
+    this.delivery.useSendHooks(
+      new SendHooks(this.hooks, {
+        maxQueuedBytes: config.maxBufferedBytes,
+        onDrop: (_conn, why) => (why === 'vetoed' ? this.stats.drops.intercepted++ : this.stats.drops.slow_consumer++),
+      }),
+    );
+    const limits = { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs };
+    this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
+    this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
+    this.sessions.useLog(this.engine.log);
+    this.router = new Router(this.hub, this.sessions, this.delivery, this.stats, this.engine.nodeId);
+    this.engine.attach(this.router);
     const metrics = metricsFor(this);
+    this.metrics = metrics;
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
-      onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
-      observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
-      close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
-    });
-    const resumeDeps = { signer: this.signer, hub: this.hub, sessions: this.sessions, ctx: this.#context };
+    const presence = this.engine.presence;
+    this.#context = new RelayContext(
+      {
+        logger: this.logger,
+        hub: this.hub,
+        broker: this.engine.broker,
+        delivery: this.delivery,
+        signer: this.signer,
+        stats: this.stats,
+        policy: this.policy,
+        nodeId: this.engine.nodeId,
+      },
+      {
+        onRekey: (conn, previousKey) => {
+          this.sessions.rekey(conn, previousKey);
+          void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
+          void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
+        },
+        observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+        close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
+      },
+    );
+    const resumeDeps = {
+      signer: this.signer,
+      hub: this.hub,
+      sessions: this.sessions,
+      presence,
+      delivery: this.delivery,
+      ctx: this.#context,
+      logger: this.logger,
+    };
     this.#pipeline = {
       ctx: this.#context,
+      delivery: this.delivery,
       stats: this.stats,
       logger: this.logger,
       intercept: (conn, packet) => {
@@ -199,6 +239,7 @@ export class Relay {
   }
 
   async start(): Promise<void> {
+    await this.engine.start();
     const server = createListener(this.config, this.logger);
     this.#httpCap.watch(server, this.config.address.tls);
     // Both run on client input: a bug below them costs that one socket, never the process.
@@ -234,9 +275,11 @@ export class Relay {
     this.#keepalive.start();
     // Catch-up of slow pages wants to be prompt; expiry can wait a second.
     let ticks = 0;
+    const keepAliveEvery = Math.max(10, Math.floor(this.config.retentionAgeMs / 300));
     this.#sweepTimer = setInterval(() => {
       this.sessions.catchUpRound();
       if (++ticks % 10 === 0) this.sessions.expireRound();
+      if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
     }, 100);
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
   }
@@ -261,7 +304,7 @@ export class Relay {
     this.#keepalive.stop();
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;
-    this.router.stop();
+    this.delivery.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
     const server = this.#server;
@@ -276,6 +319,7 @@ export class Relay {
     server?.closeAllConnections();
     await closed;
     this.#wss.close();
+    await this.engine.stop();
     await this.hooks.afterShutdown(POST_SHUTDOWN_LIMIT_MS);
     this.logger.info('relay stopped');
   }
@@ -394,8 +438,9 @@ export class Relay {
     if (displaced) {
       this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
     }
-    if (conn.protocol === 2 && conn.kind === 'browser') this.sessions.open(conn);
+    const session = conn.protocol === 2 && conn.kind === 'browser' ? this.sessions.open(conn) : null;
     const ctx = this.#context;
+    const presence = this.engine.presence;
     const pipeline = this.#pipeline;
     const hub = this.hub;
     const sessions = this.sessions;
@@ -403,9 +448,9 @@ export class Relay {
     const stats = this.stats;
     const hooks = this.hooks;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
-    ws.on('message', function connectionOnMessage(data: Buffer) {
+    ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
       try {
-        handleFrame(conn, data, resource, pipeline);
+        handleFrame(conn, data, resource, pipeline, isBinary);
         throttle?.onMessage();
       } catch (error) {
         // handleFrame never throws by design; if a bug makes it, only this client pays.
@@ -420,12 +465,16 @@ export class Relay {
       logger.info('connection error', { client: conn.id, ip: conn.ip, reason: error.message });
       resource.onError?.(conn, error, ctx);
     });
-    ws.on('close', function connectionOnClose(code: number) {
+    ws.on('close', function connectionOnClose(received: number) {
+      // When the relay closed, the client's answer is not read (ws reports 1005/1006): say the code we sent.
+      const code = conn.closeCodeSent ?? received;
       hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();
       sessions.detach(conn);
       hub.remove(conn);
+      if (hub.byKey(conn.key) === undefined) void presence.release({ kind: 'uuid', key: conn.key }).catch(() => {});
+      if (conn.ident && hub.byIdent(conn.ident) === undefined) void presence.release({ kind: 'ident', ident: conn.ident }).catch(() => {});
       logger.info('client disconnected', { client: conn.id, code });
       resource.onClose?.(conn, code, ctx);
       hooks.closed(conn, code);
@@ -439,12 +488,39 @@ export class Relay {
       protocol: conn.protocol,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
+    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
     if (conn.protocol === 2) ready.protocol = 2;
+    if (session !== null) ready.epoch = session.epoch;
     const readyJson = JSON.stringify(ready);
-    conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
-    resource.onOpen?.(conn, ctx);
-    this.hooks.connected(conn);
+    const delivery = this.delivery;
+    const sendReady = (): void => {
+      delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
+      resource.onOpen?.(conn, ctx);
+      hooks.connected(conn);
+    };
+    const announced = this.#announce(conn, session);
+    if (announced === null) {
+      sendReady();
+      return;
+    }
+    // A shared engine: `ready` (the uuid) goes out once every node can route to it.
+    announced.then(sendReady, (error: Error) => {
+      logger.warn('could not announce a connection to the engine: publishes to it fail until it is back', {
+        client: conn.id,
+        reason: error.message,
+      });
+      if (conn.open) sendReady();
+    });
+  }
+
+  /** Tell the engine this node holds the connection's uuid, Ident and page log; null when nothing is shared. */
+  #announce(conn: Connection, session: { key: string; epoch: string } | null): Promise<unknown> | null {
+    if (this.engine.kind === 'memory') return null;
+    const { presence, log } = this.engine;
+    const steps: Promise<unknown>[] = [presence.hold({ kind: 'uuid', key: conn.key })];
+    if (conn.ident) steps.push(presence.hold({ kind: 'ident', ident: conn.ident }));
+    if (session !== null) steps.push(log.create(session.key, session.epoch));
+    return Promise.all(steps);
   }
 
   /** A handler threw on client input: log it and drop that client's socket. */

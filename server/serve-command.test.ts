@@ -233,8 +233,9 @@ describe('websock serve', () => {
   it('exits at once on a second signal while waiting for clients to drain', async () => {
     const file = ini('slow.ini', 'adress = ws://127.0.0.1:0\ndemo = false\nconsole = true\nshutdownGrace = 60\n');
     const { run, port } = await startRelay(['serve', '-i', file]);
-    // A raw client that completes the handshake and then ignores the close frame keeps the relay draining.
-    const raw = connect(port, '127.0.0.1');
+    // A raw client that completes the handshake and then ignores the close frame, and the FIN after
+    // it (half-open), keeps the relay draining.
+    const raw = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     sockets.push(raw);
     let received = '';
     const upgraded = new Promise<void>((resolve) => {

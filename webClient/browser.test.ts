@@ -183,7 +183,12 @@ describe('demo page', () => {
   it('limits how many jobs run at once', async () => {
     const small = await startDemoRelay({ maxJobs: 1, stepMs: 100 });
     try {
-      const post = () => fetch(small.httpUrl('/demo/job'), { method: 'POST', body: JSON.stringify({ uuid: 'nobody-is-here', steps: 2 }) });
+      const post = () =>
+        fetch(small.httpUrl('/demo/job'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ uuid: 'nobody-is-here', steps: 2 }),
+        });
       const first = await post();
       expect(first.status).toBe(202);
       expect(await first.json()).toEqual({ job: expect.stringMatching(/^job-/), steps: 2 });

@@ -79,6 +79,8 @@ export interface RelayConfig {
   pageBroadcast: boolean;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
+  /** Who may start demo jobs (POST /demo/job); loopback by default. */
+  demoAllowedIP: string[];
   /** [novosga] Run the Novo SGA event server (socket.io) on the relay's port. */
   novosgaEnabled: boolean;
   /** [novosga] The secret attendants register with; read from novosgaSecretFile when that is set. */
@@ -131,6 +133,7 @@ export function defaultConfig(): RelayConfig {
     pageIdents: [],
     pageBroadcast: true,
     demo: true,
+    demoAllowedIP: ['127.0.0.0/8', '::1'],
     novosgaEnabled: false,
     novosgaSecret: null,
     novosgaSecretFile: null,

@@ -39,7 +39,7 @@ describe('POST /demo/job', () => {
         if (path === '/demo/job') entered++;
         return handler(req, res, ctx);
       });
-    installDemo(relay, { maxJobs: 2, stepMs: 2_000 });
+    installDemo(relay, { maxJobs: 2, stepMs: 2_000, ratePerSecond: 100 });
 
     const body = JSON.stringify({ uuid: 'nobody-is-here', steps: 1 });
     const requests = 6;

@@ -1,17 +1,21 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '../http/http-router.js';
+import { discardRest } from '../http/discard-rest.js';
+import { sendJson, type HttpContext } from '../http/http-router.js';
 import type { Relay } from '../relay.js';
 import { DemoJobs } from './demo-jobs.js';
 import { demoPaths } from './demo-paths.js';
 import { parseJobRequest } from './job-request.js';
-import { BodyTooLargeError, readBody } from './read-body.js';
+import { BodyTimeoutError, BodyTooLargeError, readBody } from './read-body.js';
+import { DemoGuard } from './demo-guard.js';
 
 export interface DemoOptions {
   /** Pause between the job's steps (default 250 ms: about 5 s for 20 steps). */
   stepMs?: number;
   /** Most demo jobs running at once (default 10). */
   maxJobs?: number;
+  /** Job requests per second per client (default 1, with bursts of 5). */
+  ratePerSecond?: number;
 }
 
 const MAX_BODY_BYTES = 4096;
@@ -34,19 +38,37 @@ export function installDemo(relay: Relay, options: DemoOptions = {}): void {
     relay.logger,
   );
   relay.onStop(() => jobs.killAll());
+  const guard = new DemoGuard({
+    allowedIps: relay.config.demoAllowedIP,
+    allowedOrigins: relay.config.allowedOrigins,
+    tls: relay.config.address.tls,
+    ratePerSecond: options.ratePerSecond ?? 1,
+    burst: Math.max(5, Math.ceil(options.ratePerSecond ?? 1)),
+  });
+  const bodyDeadlineMs = relay.config.handshakeTimeoutMs;
   const tooMany = (res: ServerResponse): void =>
     sendJson(res, 429, { error: 'too many demo jobs are running; try again in a few seconds' }, { 'retry-after': '5' });
-  relay.http.add('POST', '/demo/job', async function demoJobHandler(req: IncomingMessage, res: ServerResponse) {
+  relay.http.add('POST', '/demo/job', async function demoJobHandler(req: IncomingMessage, res: ServerResponse, ctx: HttpContext) {
+    const refusal = guard.check(req, ctx.clientIp);
+    if (refusal) {
+      relay.logger.info('demo job request refused', { ip: ctx.clientIp, status: refusal.status, origin: req.headers.origin });
+      sendJson(res, refusal.status, { error: refusal.error }, refusal.headers);
+      discardRest(req, res);
+      return;
+    }
     if (jobs.full) {
       tooMany(res);
       return;
     }
     let body: unknown;
     try {
-      body = JSON.parse((await readBody(req, MAX_BODY_BYTES)).toString('utf8'));
+      body = JSON.parse((await readBody(req, MAX_BODY_BYTES, bodyDeadlineMs)).toString('utf8'));
     } catch (error) {
       if (error instanceof BodyTooLargeError) sendJson(res, 413, { error: error.message });
-      else sendJson(res, 400, { error: 'the body is not valid JSON; send {"uuid": "<your page uuid>"}' });
+      else if (error instanceof BodyTimeoutError) {
+        sendJson(res, 408, { error: error.message }, { connection: 'close' });
+        discardRest(req, res);
+      } else sendJson(res, 400, { error: 'the body is not valid JSON; send {"uuid": "<your page uuid>"}' });
       return;
     }
     const request = parseJobRequest(body);

@@ -1,10 +1,16 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Relay } from '../relay.js';
+import type { Connection } from '../transport/connection.js';
 import { PlainHistogram } from './plain-histogram.js';
 import { processRegistry } from './process-metrics.js';
+import type { RelayStats } from './relay-stats.js';
 
 /** What the metrics read from a relay when scraped. */
-export type MetricsSource = Pick<Relay, 'stats' | 'hub' | 'sessions' | 'bufferedBytes'>;
+export interface MetricsSource {
+  readonly stats: RelayStats;
+  readonly hub: { all(): Iterable<Connection> };
+  readonly sessions: { readonly size: number; retained(): { messages: number; bytes: number } };
+  bufferedBytes(): number;
+}
 
 /** Where a publish came in: the HTTP API or a WebSocket client. */
 export type PublishSource = 'http' | 'websocket';
@@ -100,7 +106,7 @@ export class RelayMetrics {
       () => stats.publishRefused,
     );
     readCounter(registers, 'replayed_messages_total', 'Messages replayed to pages that resumed.', () => stats.replayed);
-    readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped).', 'outcome', () =>
+    readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped, failed).', 'outcome', () =>
       Object.entries(stats.outcomes),
     );
     readLabelledCounter(registers, 'drops_total', 'Messages not written to a recipient, by reason.', 'reason', () =>
@@ -179,7 +185,7 @@ export function metricsFor(relay: MetricsSource): RelayMetrics {
  * Record a relay latency (seconds from a publish arriving to its outcome).
  * @example
  * const started = process.hrtime.bigint();
- * const outcome = relay.router.deliverFeedback(packet, raw);
+ * const { outcome } = await relay.engine.broker.publish(target, payload);
  * observeRelayLatency(relay, Number(process.hrtime.bigint() - started) / 1e9);
  */
 export function observeRelayLatency(relay: MetricsSource, seconds: number, source: PublishSource = 'websocket'): void {

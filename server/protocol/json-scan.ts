@@ -24,12 +24,22 @@ const MAX_DEPTH = 1000;
 
 class ScanError extends Error {}
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
  * Scan `buf` as one JSON object. Fields named in `wanted` whose value is at
- * most `maxFieldBytes` long are parsed and returned; `seen` lists every
- * top-level key present, so callers can tell a large field from a missing one.
+ * most `maxFieldBytes` long are parsed and returned, and those in `whole`
+ * whatever their size (a routing field must read the same as JSON.parse
+ * would give it, or a message's size would change where it goes); `seen`
+ * lists every top-level key present, so callers can tell a large field from
+ * a missing one.
  */
-export function scanJsonObject(buf: Buffer, wanted: ReadonlySet<string>, maxFieldBytes = 4096): ScanResult {
+export function scanJsonObject(
+  buf: Buffer,
+  wanted: ReadonlySet<string>,
+  maxFieldBytes = 4096,
+  whole: ReadonlySet<string> = NONE,
+): ScanResult {
   try {
     const fields: Record<string, unknown> = {};
     const seen = new Set<string>();
@@ -50,7 +60,8 @@ export function scanJsonObject(buf: Buffer, wanted: ReadonlySet<string>, maxFiel
         seen.add(key);
         if (wanted.has(key)) {
           // As with JSON.parse, a repeated key's last value counts.
-          if (valueEnd - valueStart <= maxFieldBytes) fields[key] = JSON.parse(buf.toString('utf8', valueStart, valueEnd));
+          if (valueEnd - valueStart <= maxFieldBytes || whole.has(key))
+            fields[key] = JSON.parse(buf.toString('utf8', valueStart, valueEnd));
           else delete fields[key];
         }
         i = skipSpace(buf, valueEnd);

@@ -3,7 +3,9 @@ import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
-import { encodeServerTextFrame, encodeServerTextFrameFromText } from '../protocol/frame-encoder.js';
+import { encodeServerTextFrame, encodeServerTextFrameFromText, type EncodedFrame } from '../protocol/frame-encoder.js';
+
+export { encodeTextFrame, type EncodedFrame } from '../protocol/frame-encoder.js';
 
 /** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
 export type ClientKind = 'browser' | 'backend';
@@ -26,18 +28,10 @@ export interface ConnectionInit {
   frameGapMs: number;
 }
 
-/** A frame encoded once, written as the same bytes to many connections. */
-export type EncodedFrame = readonly Buffer[];
-
-/** Encode a text frame once so a broadcast writes the same bytes to every page. */
-export function encodeTextFrame(text: string | Buffer): EncodedFrame {
-  return encodeServerTextFrame(typeof text === 'string' ? Buffer.from(text) : text);
-}
-
 type Pending = string | Buffer | EncodedFrame;
 
-/** How long a v1 backend gets to answer our close frame before its socket is cut. */
-const BACKEND_CLOSE_GRACE_MS = 1_000;
+/** How long a closing client's socket lingers (for our last frames to reach it) before it is cut. */
+export const CLOSE_LINGER_MS = 1_000;
 
 /**
  * One client connection: its identity, its v1 chunk joiner and its outgoing
@@ -62,6 +56,8 @@ export class Connection {
   alive = true;
   /** Set once the connection is closing; nothing more is sent. */
   closing = false;
+  /** The close code the relay sent, when it was the relay that closed. */
+  closeCodeSent: CloseCode | null = null;
   /** Since when the outgoing buffer has been over its limit (0: it is not); for logging once. */
   stalledSince = 0;
   /** Stall detection: bytes the socket had written at the last check, and when that last grew. */
@@ -170,19 +166,43 @@ export class Connection {
     if (this.closing) return;
     this.closing = true;
     this.#clearQueue();
+    this.#stopReading();
     if (lastWords !== undefined) this.#write(lastWords);
     const payload = closeReason(reason);
     if (this.#frameGapMs === 0) {
-      this.#ws.close(code, payload);
+      this.#finish(code, payload);
       return;
     }
     // A v1 backend would lose a close frame that arrives with the previous
-    // frame, and then never answer it: space it, and cut the socket soon.
+    // frame, and then never answer it: space it.
     const wait = Math.max(0, this.#lastSentAt + this.#frameGapMs - Date.now());
-    this.#timer = setTimeout(() => {
-      this.#ws.close(code, payload);
-      this.#timer = setTimeout(() => this.#ws.terminate(), BACKEND_CLOSE_GRACE_MS);
-    }, wait);
+    this.#timer = setTimeout(() => this.#finish(code, payload), wait);
+  }
+
+  /**
+   * Decided to close: nothing more the client sent is parsed or handled, not
+   * even frames already read. ws's parser is detached from the socket and the
+   * bytes are thrown away as they come, so the client's FIN is still seen and
+   * the socket closes as soon as the client lets go (a paused socket would
+   * hold it until the linger timer).
+   */
+  #stopReading(): void {
+    this.#socket.removeAllListeners('data');
+    this.#socket.on('data', function closingSocketDiscards() {});
+    this.#socket.resume();
+  }
+
+  /**
+   * Write the close frame and end our side: the client sees it and the FIN at
+   * once (its answer is not read, so we do not wait for it); the socket is cut
+   * after CLOSE_LINGER_MS if the client does not close either.
+   */
+  #finish(code: CloseCode, payload: Buffer): void {
+    this.closeCodeSent = code;
+    this.#ws.close(code, payload);
+    this.#socket.end();
+    // On shutdown the relay cuts what is left when shutdownGrace ends instead.
+    if (this.#closeWhenDrained === null) this.#timer = setTimeout(() => this.#ws.terminate(), CLOSE_LINGER_MS);
   }
 
   /**
@@ -191,11 +211,8 @@ export class Connection {
    */
   drainAndClose(code: CloseCode, reason = ''): void {
     if (this.closing) return;
-    if (this.#queue.length === 0) {
-      this.close(code, reason);
-      return;
-    }
     this.#closeWhenDrained = { code, reason };
+    if (this.#queue.length === 0) this.close(code, reason);
   }
 
   /** Drop the socket without a close handshake (dead or hostile peers). */

@@ -15,9 +15,15 @@ import { promisify } from 'node:util';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(root, 'test-artifacts');
 
-const SOURCE_DIRS = ['server', 'clients', 'include', 'php2php', 'bench', 'webClient/src', 'webClient/demo'];
+const SOURCE_DIRS = ['server', 'clients', 'include', 'php2php', 'bench', 'webClient/src', 'webClient/demo', 'webClient/novosga'];
 /** One output of each build step; each is rewritten on every build. */
-const OUTPUTS = ['dist/server/cli.js', 'dist/server/demo/demo-job.js', 'dist/bench/run.js', 'webClient/dist/socketWebClient.js'];
+const OUTPUTS = [
+  'dist/server/cli.js',
+  'dist/server/demo/demo-job.js',
+  'dist/bench/run.js',
+  'webClient/dist/socketWebClient.js',
+  'webClient/novosga/dist/panel.js',
+];
 
 /** Build unless the build is newer than every source. */
 export async function ensureBuilt(): Promise<void> {
@@ -49,6 +55,8 @@ function newestSource(): number {
     for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
       if (!entry.isFile() || entry.name.endsWith('.test.ts')) continue;
       if (!/\.(ts|mjs|html|css)$/.test(entry.name)) continue;
+      // webClient/novosga/dist/ holds built pages beside their sources.
+      if (/[\\/]dist([\\/]|$)/.test(entry.parentPath.slice(root.length))) continue;
       newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
     }
   }

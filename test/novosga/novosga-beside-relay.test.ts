@@ -44,6 +44,14 @@ describe('the event server beside the relay', () => {
     expect(await screen.next()).toEqual({ event: S.CallTicket, args: [{ unity: 1, service: 1, hash: 'h1' }] });
     expect((await get(relay.httpUrl('/health'))).status).toBe(200);
     expect(relay.hub.size).toBe(2);
+
+    screen.emit(C.CallTicket, { unity: 1, service: 1, hash: 'h' });
+    expect((await screen.nextError()).code).toBe('NOT_ALLOWED');
+    const metrics = (await get(relay.httpUrl('/metrics'))).body;
+    expect(metrics).toMatch(/^websock_novosga_clients\{role="panel"\} 1$/m);
+    expect(metrics).toMatch(/^websock_novosga_clients\{role="user"\} 1$/m);
+    expect(metrics).toMatch(/^websock_novosga_events_total 4$/m);
+    expect(metrics).toMatch(/^websock_novosga_refused_total\{code="NOT_ALLOWED"\} 1$/m);
   });
 
   it('serves the socket.io client script and the pages, and 404s beside them', async () => {
@@ -76,6 +84,22 @@ describe('the event server beside the relay', () => {
     await client.register(C.RegisterTriage, { unity: 1 });
     await relay.stop();
     expect(await client.disconnected()).toMatch(/transport close|io server disconnect/);
+  });
+
+  it('drops events over maxMessageRate with RATE_LIMITED, and the client stays connected', async () => {
+    const { relay } = cleanup.add(await startSgaRelay({ maxMessageRate: 2 }), ({ relay: r }) => r.stop());
+    const desk = cleanup.add(await SgaClient.connect(relay, 'v2-websocket'), (c) => c.close());
+    await desk.register(C.RegisterUser, { secret: SGA_SECRET, user: 1, unity: 1 });
+    // The registration took one token; of these ten in a burst, at most one more is let through at once.
+    for (let i = 0; i < 10; i++) desk.emit(C.ChangeTicket, { unity: 1 });
+    const answers: string[] = [];
+    while (answers.length < 10) {
+      const got = await desk.next();
+      answers.push(got.event === S.RequestError ? (got.args[0] as { code: string }).code : got.event);
+    }
+    expect(answers.filter((a) => a === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(5);
+    expect(answers.every((a) => a === 'RATE_LIMITED' || a === S.UpdateQueue)).toBe(true);
+    expect(desk.socket.connected).toBe(true);
   });
 
   it('disconnects a client that never registers', async () => {

@@ -83,16 +83,16 @@ export class SgaClient {
   }
 
   /**
-   * Connect to the relay's event server; `onConnect` runs on every
+   * Connect to the relay's event server (a Relay, or its http:// URL); `onConnect` runs on every
    * (re)connect, as Novo SGA's clients register there.
    */
   static async connect(
-    relay: Relay,
+    relay: Relay | string,
     flavour: Flavour,
     onConnect?: (client: SgaClient) => void,
     options: { reconnection?: boolean; path?: string } = {},
   ): Promise<SgaClient> {
-    const url = relay.httpUrl('/');
+    const url = typeof relay === 'string' ? relay : relay.httpUrl('/');
     const common = {
       path: options.path ?? '/socket.io',
       forceNew: true,
