@@ -1,6 +1,5 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
@@ -29,13 +28,15 @@ import { handleResume } from './routing/resume.js';
 import { PublishPolicy } from './routing/publish-policy.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
+import type { AcceptedWebSocket, AcceptorHooks } from './transport/accepted-websocket.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
-import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
-import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
+import { admit, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
+import { ExtendedConnectAcceptor } from './transport/extended-connect-acceptor.js';
+import { clearDeadline, Listener } from './transport/http-listener.js';
 import { RefusedClient } from './transport/refused-client.js';
-import { clearDeadline, createListener } from './transport/http-listener.js';
+import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
 
@@ -89,7 +90,7 @@ export class Relay {
   readonly #httpCap: HttpConnectionCap;
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
-  #server: Server | null = null;
+  #listener: Listener | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #nextId = 1;
   #shuttingDown = false;
@@ -206,7 +207,7 @@ export class Relay {
   }
 
   get port(): number {
-    const address = this.#server?.address() as AddressInfo | null | undefined;
+    const address = this.#listener?.server.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('the relay is not listening');
     return address.port;
   }
@@ -240,18 +241,39 @@ export class Relay {
 
   async start(): Promise<void> {
     await this.engine.start();
-    const server = createListener(this.config, this.logger);
+    const listener = new Listener(this.config, this.logger);
+    const server = listener.server;
     this.#httpCap.watch(server, this.config.address.tls);
-    // Both run on client input: a bug below them costs that one socket, never the process.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const hooks: AcceptorHooks = {
+      // HTTP/1.1 upgrades meet the handshake rate limit before mounts (below); h2 streams here.
+      gate: (applicant) => this.#handshakes.refusal(applicant.ip),
+      open: (accepted) => this.#admitAccepted(accepted),
+    };
+    const upgrades = new UpgradeAcceptor(this.#wss, { open: hooks.open });
+    const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
+    // All three run on client input: a bug below them costs that one socket or stream, never the process.
+    listener.onUpgrade((req, socket, head) => {
       try {
-        if (this.#handshakes.refuse(socket, clientIp(req, this.#trustedProxies))) return;
-        if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+        const ip = clientIp(req, this.#trustedProxies);
+        if (this.#handshakes.refuse(socket, ip)) return;
+        if (this.mounts.upgrade(req, socket, head)) return;
+        clearDeadline(socket);
+        upgrades.accept(req, socket, head, ip);
       } catch (error) {
         this.#failed('upgrade handler failed', socket, error, req);
       }
     });
-    server.on('request', (req, res) => {
+    listener.onConnect((req, res) => {
+      try {
+        streams.accept(req, res, clientIp(req, this.#trustedProxies));
+      } catch (error) {
+        this.#failed('HTTP/2 CONNECT handler failed', req.stream, error, req);
+      }
+    });
+    listener.onRequest((anyReq, anyRes) => {
+      // The handlers use only what Node's HTTP/2 compatibility API has in common with HTTP/1.1.
+      const req = anyReq as IncomingMessage;
+      const res = anyRes as ServerResponse;
       try {
         if (this.mounts.request(req, res)) return;
         clearDeadline(req.socket);
@@ -271,7 +293,7 @@ export class Relay {
       });
     });
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
-    this.#server = server;
+    this.#listener = listener;
     this.#keepalive.start();
     // Catch-up of slow pages wants to be prompt; expiry can wait a second.
     let ticks = 0;
@@ -281,7 +303,7 @@ export class Relay {
       if (++ticks % 10 === 0) this.sessions.expireRound();
       if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
     }, 100);
-    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
+    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
   }
 
   /**
@@ -307,8 +329,8 @@ export class Relay {
     this.delivery.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
-    const server = this.#server;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const listener = this.#listener;
+    const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.terminate();
@@ -316,7 +338,7 @@ export class Relay {
     this.#refused.clear();
     for (const ws of this.#admitting) ws.terminate();
     this.#admitting.clear();
-    server?.closeAllConnections();
+    listener?.closeAllConnections();
     await closed;
     this.#wss.close();
     await this.engine.stop();
@@ -342,35 +364,21 @@ export class Relay {
     return WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    clearDeadline(socket);
-    const applicant = readApplicant(req, clientIp(req, this.#trustedProxies));
+  /** Every accepted WebSocket, over HTTP/1.1 or HTTP/2, is admitted here, then refused or connected. */
+  #admitAccepted(accepted: AcceptedWebSocket): void {
+    const { applicant } = accepted;
     const rejection = admit(applicant, this.#rules, {
       hasResource: (path) => this.#resources.has(path),
       total: this.hub.size + this.#admitting.size,
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
-    if (applicant.kind === 'backend') {
-      // Registered before ws's own listener, so it mends each chunk before ws parses it
-      // (ws re-emits `head` through 'data', so that passes here too).
-      const fixer = new PhpOpcodeFixer();
-      socket.on('data', function backendFramesMended(chunk: Buffer) {
-        try {
-          fixer.fix(chunk);
-        } catch {
-          socket.destroy();
-        }
-      });
-    }
-    // Complete the handshake even to refuse: the client is then told why in a packet.
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (rejection) this.#reject(ws, socket, applicant, rejection);
-      else this.#accept(ws, socket, applicant, req);
-    });
+    // The handshake was completed even to refuse: the client is then told why in a packet.
+    if (rejection) this.#reject(accepted, rejection);
+    else this.#accept(accepted);
   }
 
-  #reject(ws: WebSocket, socket: Duplex, applicant: Applicant, rejection: Rejection): void {
+  #reject({ ws, port, applicant, transport }: AcceptedWebSocket, rejection: Rejection): void {
     this.stats.countRejection(rejection.cause === 'resource' ? 'resource' : String(rejection.close));
     this.logger.warn('client rejected', {
       reason: rejection.reason,
@@ -378,8 +386,9 @@ export class Relay {
       path: applicant.path,
       kind: applicant.kind,
       origin: rejection.cause === 'origin' ? applicant.origin : undefined,
+      transport,
     });
-    const client = new RefusedClient(ws, socket);
+    const client = new RefusedClient(ws, port);
     const refused = this.#refused;
     refused.set(ws, client);
     ws.on('close', () => refused.delete(ws));
@@ -390,12 +399,14 @@ export class Relay {
     else tell();
   }
 
-  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant, req: IncomingMessage): void {
+  #accept(accepted: AcceptedWebSocket): void {
+    const { ws, port, applicant, transport } = accepted;
     const uuid = this.signer.issue();
     const conn = new Connection({
       id: this.#nextId++,
       ws,
-      socket,
+      port,
+      transport,
       kind: applicant.kind,
       protocol: ws.protocol === SUBPROTOCOL_V2 ? 2 : 1,
       resource: applicant.path,
@@ -413,21 +424,22 @@ export class Relay {
       return;
     }
     // Nothing is read while the application decides: what the client sends waits in the socket.
-    socket.pause();
+    port.pause();
     ws.on('error', () => {});
     const admitting = this.#admitting;
     admitting.add(ws);
-    void this.hooks.admit(conn, req).then((refusal) => {
+    // Hooks read url, headers and socket.remoteAddress, which an Http2ServerRequest has too.
+    void this.hooks.admit(conn, accepted.request as IncomingMessage).then((refusal) => {
       admitting.delete(ws);
       if (ws.readyState !== ws.OPEN) return;
       if (refusal === null && this.#shuttingDown)
         refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
       if (refusal) {
-        this.#reject(ws, socket, applicant, refusal);
+        this.#reject(accepted, refusal);
         return;
       }
       this.#open(conn, ws, applicant);
-      socket.resume();
+      port.resume();
     });
   }
 
@@ -486,6 +498,7 @@ export class Relay {
       path: conn.resource,
       ident: conn.ident,
       protocol: conn.protocol,
+      transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
     const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
@@ -524,7 +537,7 @@ export class Relay {
   }
 
   /** A handler threw on client input: log it and drop that client's socket. */
-  #failed(what: string, socket: Duplex, error: unknown, req?: IncomingMessage): void {
+  #failed(what: string, socket: { destroy(): void }, error: unknown, req?: { url?: string }): void {
     this.logger.error(what, {
       path: req?.url,
       ip: (socket as { remoteAddress?: string }).remoteAddress,

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { TRANSPORT_KINDS } from '../transport/accepted-websocket.js';
 import type { Connection } from '../transport/connection.js';
 import { PlainHistogram } from './plain-histogram.js';
 import { processRegistry } from './process-metrics.js';
@@ -43,20 +44,21 @@ export class RelayMetrics {
 
     new Gauge({
       name: `${PREFIX}connections`,
-      help: 'Open WebSocket connections by client kind and protocol version.',
-      labelNames: ['kind', 'protocol'] as const,
+      help: 'Open WebSocket connections by client kind, protocol version and transport (h1: HTTP/1.1 upgrade, h2: HTTP/2 Extended CONNECT).',
+      labelNames: ['kind', 'protocol', 'transport'] as const,
       registers,
       collect() {
         const counts = new Map<string, number>();
-        for (const kind of ['browser', 'backend']) for (const protocol of ['1', '2']) counts.set(`${kind} ${protocol}`, 0);
+        for (const kind of ['browser', 'backend'])
+          for (const protocol of ['1', '2']) for (const transport of TRANSPORT_KINDS) counts.set(`${kind} ${protocol} ${transport}`, 0);
         for (const conn of hub.all()) {
-          const key = `${conn.kind} ${conn.protocol}`;
+          const key = `${conn.kind} ${conn.protocol} ${conn.transport}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         this.reset();
         for (const [key, count] of counts) {
-          const [kind, protocol] = key.split(' ') as [string, string];
-          this.set({ kind, protocol }, count);
+          const [kind, protocol, transport] = key.split(' ') as [string, string, string];
+          this.set({ kind, protocol, transport }, count);
         }
       },
     });
