@@ -51,6 +51,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   #sessionUuid = '';
   #protocol: 1 | 2 = 1;
   #lastSeq = 0;
+  /** The epoch #lastSeq belongs to (sent back on resume, so the relay can tell a lost log). */
+  #epoch: string | null = null;
   #attempt = 0;
   #retryTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | null = null;
@@ -66,6 +68,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     // Packets that came with `ready` wait until connect()'s caller could add its listeners.
     this.#adopt(socket, true);
     this.#sessionUuid = socket.uuid;
+    this.#epoch = socket.epoch;
   }
 
   /**
@@ -243,6 +246,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     if (resuming?.offer(packet)) {
       // Set the duplicate floor now: replays may follow in the same read, before #resume goes on.
       this.#lastSeq = resuming.settled!.floor;
+      this.#epoch = resuming.settled!.epoch ?? null;
       return;
     }
     if (this.#outbound?.handle(packet)) return;
@@ -358,9 +362,10 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     const isPage = this.#settings.socket.clientType?.toLowerCase() !== CLIENT_TYPE_BACKEND;
     if (socket.version !== 2 || !this.#settings.resume || !isPage || !previousUuid) {
       this.#lastSeq = 0;
+      this.#epoch = socket.epoch;
       return { resumed: false, recovered: false };
     }
-    const request = new ResumeRequest(socket, previousUuid, this.#lastSeq, `resume-${++this.#resumeCount}`, RESUME_TIMEOUT_MS);
+    const request = new ResumeRequest(socket, previousUuid, this.#lastSeq, `resume-${++this.#resumeCount}`, RESUME_TIMEOUT_MS, this.#epoch);
     this.#resuming = request;
     const { uuid, recovered } = await request.result;
     if (this.#resuming === request) this.#resuming = null;
@@ -373,6 +378,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     }
     // Refused or timed out: a new session, numbered from 1.
     this.#lastSeq = 0;
+    this.#epoch = socket.epoch;
     return { resumed: false, recovered: false };
   }
 

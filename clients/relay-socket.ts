@@ -74,6 +74,8 @@ export class RelaySocket {
   readonly uuid: string;
   /** 2 when the relay selected the websock.v2 subprotocol. */
   readonly version: 1 | 2;
+  /** v2 pages: the epoch of the page's sequence numbers, from `ready` (null when the relay sent none). */
+  readonly epoch: string | null;
   readonly #ws: WebSocket;
   #early: ReceivedPacket[] | null = [];
   #handlers: SocketHandlers | null = null;
@@ -81,9 +83,10 @@ export class RelaySocket {
   #error: Error | undefined;
   #closed: SocketClosed | null = null;
 
-  private constructor(ws: WebSocket, uuid: string) {
+  private constructor(ws: WebSocket, uuid: string, epoch: string | null) {
     this.#ws = ws;
     this.uuid = uuid;
+    this.epoch = epoch;
     this.version = ws.protocol === SUBPROTOCOL_V2 ? 2 : 1;
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
@@ -112,8 +115,8 @@ export class RelaySocket {
   }
 
   /** Internal: built by the handshake once `ready` arrived. */
-  static fromReady(ws: WebSocket, uuid: string): RelaySocket {
-    return new RelaySocket(ws, uuid);
+  static fromReady(ws: WebSocket, uuid: string, epoch: string | null = null): RelaySocket {
+    return new RelaySocket(ws, uuid, epoch);
   }
 
   /** Start delivering packets (first those that came before), and the close. */
@@ -297,7 +300,7 @@ class Handshake {
       this.#settled = true;
       clearTimeout(this.#timer);
       this.#detach();
-      this.#resolve(RelaySocket.fromReady(this.#ws, packet.uuid));
+      this.#resolve(RelaySocket.fromReady(this.#ws, packet.uuid, typeof packet.epoch === 'string' ? packet.epoch : null));
       return;
     }
     if (packet.opcode === ServerOpcode.Close) {

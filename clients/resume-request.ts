@@ -10,10 +10,12 @@ export interface ResumeResult {
   recovered: boolean;
   /**
    * The duplicate floor from now on: ours when the relay's numbering goes on
-   * (resumed, even with a gap), the relay's `lastSeq` when it is lower (it
-   * forgot the session and numbers from 1 again), 0 for a new session.
+   * (the epoch is ours: resumed, even with a gap), 0 when it started again
+   * (another epoch: the log was lost and numbers from 1) or for a new session.
    */
   floor: number;
+  /** The epoch of the numbers from now on (undefined: neither the relay nor we know one). */
+  epoch?: string | undefined;
 }
 
 /**
@@ -26,19 +28,25 @@ export class ResumeRequest {
   readonly result: Promise<ResumeResult>;
   readonly #id: string;
   readonly #lastSeq: number;
+  readonly #epoch: string | null;
   readonly #timer: NodeJS.Timeout;
   #settle!: (result: ResumeResult) => void;
   /** The answer once there is one, readable at once (replays may follow in the same read). */
   settled: ResumeResult | null = null;
 
-  constructor(writer: FrameWriter, uuid: string, lastSeq: number, id: string, timeoutMs: number) {
+  constructor(writer: FrameWriter, uuid: string, lastSeq: number, id: string, timeoutMs: number, epoch: string | null = null) {
     this.#id = id;
     this.#lastSeq = lastSeq;
+    this.#epoch = epoch;
     this.result = new Promise((resolve) => {
       this.#settle = resolve;
     });
     this.#timer = setTimeout(() => this.cancel(), timeoutMs);
-    writer.send(JSON.stringify({ opcode: ClientOpcode.Resume, uuid, lastSeq, id }));
+    writer.send(
+      JSON.stringify(
+        epoch === null ? { opcode: ClientOpcode.Resume, uuid, lastSeq, id } : { opcode: ClientOpcode.Resume, uuid, lastSeq, epoch, id },
+      ),
+    );
   }
 
   /** Offer a packet from the relay; true when it was the answer to this request. */
@@ -46,9 +54,13 @@ export class ResumeRequest {
     if (packet.opcode === ServerOpcode.Resumed) {
       const uuid = typeof packet.uuid === 'string' ? packet.uuid : null;
       const recovered = uuid !== null && packet.recovered === true;
-      const relayLastSeq = typeof packet.lastSeq === 'number' && packet.lastSeq >= 0 ? packet.lastSeq : 0;
-      const floor = uuid === null ? 0 : recovered ? this.#lastSeq : Math.min(this.#lastSeq, relayLastSeq);
-      this.#finish({ uuid, recovered, floor });
+      const epoch = typeof packet.epoch === 'string' ? packet.epoch : null;
+      this.#finish({
+        uuid,
+        recovered,
+        floor: uuid === null ? 0 : this.#floor(recovered, epoch, packet.lastSeq),
+        epoch: epoch ?? this.#epoch ?? undefined,
+      });
       return true;
     }
     if (packet.opcode === ServerOpcode.Error && packet.id !== undefined && String(packet.id) === this.#id) {
@@ -56,6 +68,17 @@ export class ResumeRequest {
       return true;
     }
     return false;
+  }
+
+  /**
+   * The relay says by the epoch whether its numbering went on: the same epoch
+   * keeps our floor (after a gap too), another one starts from 0. Only a relay
+   * that tells no epoch (an older one) leaves us to infer it from its lastSeq.
+   */
+  #floor(recovered: boolean, epoch: string | null, relayLastSeq: unknown): number {
+    if (epoch !== null) return this.#epoch === null || epoch === this.#epoch ? this.#lastSeq : 0;
+    if (recovered) return this.#lastSeq;
+    return Math.min(this.#lastSeq, typeof relayLastSeq === 'number' && relayLastSeq >= 0 ? relayLastSeq : 0);
   }
 
   /** Give up waiting (connection lost, timeout): not resumed. */

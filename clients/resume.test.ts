@@ -282,6 +282,53 @@ describe('resume edge cases (scripted relay)', () => {
   });
 });
 
+describe('resume positions carry the epoch (scripted relay)', () => {
+  it('sends the epoch from ready; another epoch in resumed means numbering from 1 again, though the relay lastSeq is higher', async () => {
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2, epoch: `e${n}` }));
+      if (n === 0) {
+        sendThree(ws);
+        return;
+      }
+      onResume((packet) => {
+        // The log was lost and made again elsewhere, already 12 messages into a new epoch.
+        ws.send(JSON.stringify({ opcode: 'resumed', uuid: packet.uuid, recovered: false, lastSeq: 12, epoch: 'fresh', id: packet.id }));
+        ws.send(JSON.stringify({ seq: 2, opcode: 'feedback', message: 'new2' }));
+      });
+    });
+    const { client, got } = await scriptedPage(relay.url);
+    await until(() => got.length === 3, 'the first three');
+    const reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    await reconnected;
+    await until(() => got.length === 4, 'the first message of the new epoch');
+    expect(got[3]).toMatchObject({ seq: 2, message: 'new2' });
+    expect(relay.resumes[0]).toMatchObject({ uuid: 'uuid-0', lastSeq: 3, epoch: 'e0' });
+  });
+
+  it('the same epoch keeps our floor even when the relay lastSeq is lower than ours', async () => {
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2, epoch: 'e0' }));
+      if (n === 0) {
+        sendThree(ws);
+        return;
+      }
+      onResume((packet) => {
+        ws.send(JSON.stringify({ opcode: 'resumed', uuid: packet.uuid, recovered: false, lastSeq: 1, epoch: 'e0', id: packet.id }));
+        ws.send(JSON.stringify({ seq: 3, opcode: 'feedback', message: 'again3' }));
+        ws.send(JSON.stringify({ seq: 4, opcode: 'feedback', message: 'm4' }));
+      });
+    });
+    const { client, got } = await scriptedPage(relay.url);
+    await until(() => got.length === 3, 'the first three');
+    const reconnected = once(client, 'reconnect');
+    for (const ws of relay.server.clients) ws.close();
+    await reconnected;
+    await until(() => got.length === 4, 'the next message');
+    expect(got.map((p) => p.message)).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+});
+
 describe('closing while resuming', () => {
   it('close() during an unanswered resume leaves no timer behind', async () => {
     let resumeSeen!: () => void;

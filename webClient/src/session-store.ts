@@ -4,6 +4,8 @@ export interface SessionState {
   uuid: string;
   /** The sequence number of the last message the page received. */
   lastSeq: number;
+  /** The epoch that number belongs to (the relay's `ready`/`resumed` say it), when the relay told one. */
+  epoch?: string;
 }
 
 /** Where a client keeps its session; sessionStorage in a page, memory otherwise. */
@@ -71,7 +73,9 @@ export function parseSession(text: string | null): SessionState | null {
   try {
     const value = JSON.parse(text) as Partial<SessionState> | null;
     if (value && typeof value.uuid === 'string' && value.uuid !== '' && Number.isInteger(value.lastSeq) && (value.lastSeq as number) >= 0) {
-      return { uuid: value.uuid, lastSeq: value.lastSeq as number };
+      const state: SessionState = { uuid: value.uuid, lastSeq: value.lastSeq as number };
+      if (typeof value.epoch === 'string' && value.epoch !== '' && value.epoch.length <= 64) state.epoch = value.epoch;
+      return state;
     }
   } catch {
     // Garbage in storage is treated as no session.

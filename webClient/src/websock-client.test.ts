@@ -174,4 +174,23 @@ describe('WebsockClient (Node, scripted relay)', () => {
     expect(got).toEqual(['new1']);
     expect(c.lastSeq).toBe(1);
   });
+
+  it('a relay whose log has another epoch numbers from 1 again: those are not duplicates, though its lastSeq is higher', async () => {
+    const relay = await scriptedRelay((ws, n, onResume) => {
+      ws.send(JSON.stringify({ opcode: 'ready', uuid: `uuid-${n}`, protocol: 2, epoch: `e${n}` }));
+      onResume((packet) => {
+        // The log was lost and made again on another node: 12 messages of a new epoch already.
+        ws.send(JSON.stringify({ opcode: 'resumed', uuid: packet.uuid, recovered: false, lastSeq: 12, epoch: 'fresh', id: packet.id }));
+        ws.send(JSON.stringify({ seq: 5, opcode: 'feedback', message: 'new5' }));
+      });
+    });
+    const store = memorySessionStore();
+    store.save({ uuid: 'old', lastSeq: 7, epoch: 'lost' });
+    const c = client(relay.url, { session: store });
+    const first = new Promise<unknown>((resolve) => c.on('message', (packet) => resolve(packet.message)));
+    expect(await nextEvent(c, 'ready')).toMatchObject({ uuid: 'old', resumed: true, recovered: false });
+    expect(relay.resumes[0]).toMatchObject({ uuid: 'old', lastSeq: 7, epoch: 'lost' });
+    expect(await first).toBe('new5');
+    expect(store.load()).toEqual({ uuid: 'old', lastSeq: 5, epoch: 'fresh' });
+  });
 });

@@ -316,7 +316,14 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     if (this.#protocol === 2 && session && session.uuid !== uuid) {
       const id = this.#nextId++;
       this.#resume = { id, readyUuid: uuid, packet };
-      ws.send(JSON.stringify({ opcode: ClientOpcode.Resume, uuid: session.uuid, lastSeq: session.lastSeq, id }));
+      const resume: { opcode: string; uuid: string; lastSeq: number; epoch?: string; id: number } = {
+        opcode: ClientOpcode.Resume,
+        uuid: session.uuid,
+        lastSeq: session.lastSeq,
+        id,
+      };
+      if (session.epoch !== undefined) resume.epoch = session.epoch;
+      ws.send(JSON.stringify(resume));
       return;
     }
     this.#becomeReady(uuid, false, false, packet);
@@ -352,7 +359,9 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
   }
 
   #becomeReady(uuid: string, resumed: boolean, recovered: boolean, packet: InboundPacket): void {
+    const epoch = this.#epochAfter(resumed, packet);
     this.#session = { uuid, lastSeq: this.#floorAfter(uuid, resumed, recovered, packet) };
+    if (epoch !== undefined) this.#session.epoch = epoch;
     this.#store.save(this.#session);
     this.#uuid = uuid;
     this.#attempt = 0;
@@ -363,15 +372,26 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     this.emit('ready', { uuid, protocol: this.#protocol, resumed, recovered, packet });
   }
 
+  /** The epoch of the numbers from now on: `ready` or `resumed` says it, else a resumed session keeps the one it had. */
+  #epochAfter(resumed: boolean, packet: InboundPacket): string | undefined {
+    if (typeof packet.epoch === 'string' && packet.epoch !== '') return packet.epoch;
+    return resumed ? this.#session?.epoch : undefined;
+  }
+
   /**
    * The duplicate floor for the session now ready. A resumed session keeps
-   * ours: after a gap too (what the relay replays is newer, and a later
-   * resume must not ask again for what was handled); only when the relay's
-   * `lastSeq` is lower did it forget the session and number from 1 again.
+   * ours while the relay's numbering goes on — after a gap too (what the
+   * relay replays is newer, and a later resume must not ask again for what
+   * was handled) — which the epoch says: another epoch means the relay's log
+   * was lost and numbers from 1 again. Only a relay that tells no epoch (an
+   * older one) leaves it to be inferred from a lower `lastSeq`.
    */
   #floorAfter(uuid: string, resumed: boolean, recovered: boolean, packet: InboundPacket): number {
     const session = this.#session;
     if (!resumed || !session || session.uuid !== uuid) return 0;
+    if (typeof packet.epoch === 'string' && packet.epoch !== '') {
+      return session.epoch === undefined || session.epoch === packet.epoch ? session.lastSeq : 0;
+    }
     if (recovered) return session.lastSeq;
     const relayLastSeq = typeof packet.lastSeq === 'number' && packet.lastSeq >= 0 ? packet.lastSeq : 0;
     return Math.min(session.lastSeq, relayLastSeq);
