@@ -23,6 +23,22 @@ interface Options {
   relays: RelayKind[];
   out: string;
   profile: string | null;
+  /** Our relay only: config keys set over the defaults, and extra node flags (investigations). */
+  set: Record<string, number | string | boolean>;
+  nodeFlags: string[];
+}
+
+/** `key=value` pairs: numbers, true/false and text, as RelayConfig holds them. */
+function parseSettings(text: string | undefined): Record<string, number | string | boolean> {
+  const settings: Record<string, number | string | boolean> = {};
+  for (const pair of (text ?? '').split(',').filter(Boolean)) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) throw new Error(`--set: "${pair}" is not key=value`);
+    const raw = pair.slice(equals + 1);
+    settings[pair.slice(0, equals)] =
+      raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(Number(raw)) && raw !== '' ? Number(raw) : raw;
+  }
+  return settings;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -34,8 +50,19 @@ function parseOptions(argv: string[]): Options {
     .option('--relays <list>', 'which relays to run: ours,reference', 'ours,reference')
     .option('--out <dir>', 'where to write the results', defaultResultsDir)
     .option('--profile <dir>', 'write CPU profiles of the relays (node --cpu-prof) into this directory')
+    .option('--set <pairs>', 'our relay only: RelayConfig keys over the defaults, e.g. retentionCount=0,broadcastBatchMs=5')
+    .option('--node-flags <flags>', 'our relay only: extra node flags, e.g. "--max-semi-space-size=4"')
     .parse(argv);
-  const raw = program.opts<{ quick?: boolean; repeat?: string; only?: string; relays: string; out: string; profile?: string }>();
+  const raw = program.opts<{
+    quick?: boolean;
+    repeat?: string;
+    only?: string;
+    relays: string;
+    out: string;
+    profile?: string;
+    set?: string;
+    nodeFlags?: string;
+  }>();
   const quick = raw.quick === true;
   const relays = raw.relays.split(',').map((name) => name.trim());
   for (const relay of relays) if (relay !== 'ours' && relay !== 'reference') throw new Error(`--relays: unknown relay "${relay}"`);
@@ -45,7 +72,16 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`--only: no scenario "${name}" (have: ${scenarios.map((s) => s.name).join(', ')})`);
   const repeat = raw.repeat !== undefined ? Number(raw.repeat) : quick ? 1 : 3;
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
-  return { quick, repeat, only, relays: relays as RelayKind[], out: resolve(raw.out), profile: raw.profile ? resolve(raw.profile) : null };
+  return {
+    quick,
+    repeat,
+    only,
+    relays: relays as RelayKind[],
+    out: resolve(raw.out),
+    profile: raw.profile ? resolve(raw.profile) : null,
+    set: parseSettings(raw.set),
+    nodeFlags: (raw.nodeFlags ?? '').split(' ').filter(Boolean),
+  };
 }
 
 /** Runs one scenario once against one relay, then ends every process it started. */
@@ -60,6 +96,7 @@ async function runOnce(scenario: Scenario, relayKind: RelayKind, options: Option
       const relay = await RelayProcess.start(relayKind, {
         ...relayOptions,
         maxRunMs,
+        ...(relayKind === 'ours' ? { settings: options.set, nodeFlags: options.nodeFlags } : {}),
         ...(options.profile ? { cpuProfileDir: join(options.profile, `${scenario.name}-${relayKind}`) } : {}),
       });
       relays.push(relay);
@@ -192,6 +229,9 @@ async function main(): Promise<number> {
     durationSeconds: (Date.now() - started) / 1000,
     loadAverage: { start: loadAtStart, end: loadAverageNow() },
     passed: problems.length === 0,
+    ...(Object.keys(options.set).length > 0 || options.nodeFlags.length > 0
+      ? { ourRelayChanges: { settings: options.set, nodeFlags: options.nodeFlags } }
+      : {}),
     scenarios: outcomes,
   };
   const markdown = renderMarkdown(results);

@@ -39,8 +39,9 @@ export async function startDemoRelay(demo: DemoOptions = {}, overrides: Partial<
   return relay;
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+/** Headless Chromium; `extraArgs` e.g. --ignore-certificate-errors for a test certificate. */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** A fresh context (own sessionStorage); uncaught page errors go to `onError`. */

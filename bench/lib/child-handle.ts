@@ -4,6 +4,9 @@
  * given reply with a bounded timeout, and end the child by its pid.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isIpcMessage, type IpcMessage } from './ipc-message.js';
 
 export interface SpawnOptions {
@@ -20,6 +23,25 @@ export interface SpawnOptions {
 const RAISE_FD_LIMIT = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
 
 const STDERR_TAIL_CHARS = 4000;
+
+/** Above this, the config goes in a file (Linux refuses one argument over 128 KiB: 10 000 uuids are more). */
+const MAX_CONFIG_ARG_CHARS = 64 * 1024;
+
+let configDir: string | null = null;
+let configFiles = 0;
+process.once('exit', function removeConfigFiles() {
+  if (configDir !== null) rmSync(configDir, { recursive: true, force: true });
+});
+
+/** The config as the child's argument: the JSON itself, or `@file` for a large one (removed when the runner exits). */
+function configArgument(config: unknown): string {
+  const text = JSON.stringify(config);
+  if (text.length <= MAX_CONFIG_ARG_CHARS) return text;
+  configDir ??= mkdtempSync(join(tmpdir(), 'bench-config-'));
+  const file = join(configDir, `config-${++configFiles}.json`);
+  writeFileSync(file, text);
+  return `@${file}`;
+}
 
 interface Waiter {
   type: string;
@@ -41,7 +63,7 @@ export class ChildHandle {
 
   constructor(script: string, config: unknown, options: SpawnOptions) {
     this.label = options.label;
-    const args = ['-c', RAISE_FD_LIMIT, 'bash', process.execPath, ...(options.nodeArgs ?? []), script, JSON.stringify(config)];
+    const args = ['-c', RAISE_FD_LIMIT, 'bash', process.execPath, ...(options.nodeArgs ?? []), script, configArgument(config)];
     this.#process = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.#process.on('message', (message: unknown) => this.#onMessage(message));
     let partial = '';

@@ -3,13 +3,14 @@
  * argv, talk to the runner over IPC, and stop by itself — when the runner
  * goes away or when the time budget is spent — so no load outlives a run.
  */
+import { readFileSync } from 'node:fs';
 import { isIpcMessage, type IpcMessage } from './ipc-message.js';
 
-/** The JSON configuration the runner passed as the first argument. */
+/** The JSON configuration the runner passed as the first argument (or, when large, in the file `@path` names). */
 export function readConfig<T>(): T {
   const text = process.argv[2];
   if (text === undefined) throw new Error('missing JSON config argument');
-  return JSON.parse(text) as T;
+  return JSON.parse(text.startsWith('@') ? readFileSync(text.slice(1), 'utf8') : text) as T;
 }
 
 export function sendToRunner(message: IpcMessage): void {

@@ -59,6 +59,12 @@ export function renderMarkdown(results: BenchResults): string {
       'A verdict holds only when every pair agrees with the medians; otherwise it reads "within noise". ' +
       'The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.',
   );
+  if (results.ourRelayChanges) {
+    lines.push('');
+    lines.push(
+      `**Not the defaults**: our relay ran with ${JSON.stringify(results.ourRelayChanges.settings)} and node flags ${JSON.stringify(results.ourRelayChanges.nodeFlags)}.`,
+    );
+  }
   if (results.loadAverage.start > results.machine.cpus || results.loadAverage.end > results.machine.cpus) {
     lines.push('');
     lines.push(

@@ -14,6 +14,10 @@ export interface RelayProcessOptions {
   publishSecret?: string;
   /** Write a CPU profile into this directory when the relay stops. */
   cpuProfileDir?: string;
+  /** Our relay: config keys over the defaults (investigations: `--set`). */
+  settings?: Record<string, number | string | boolean>;
+  /** Extra node flags (`--node-flags`). */
+  nodeFlags?: string[];
   maxRunMs: number;
 }
 
@@ -32,11 +36,12 @@ export class RelayProcess {
   }
 
   static async start(kind: RelayKind, options: RelayProcessOptions): Promise<RelayProcess> {
-    const nodeArgs = ['--expose-gc'];
+    const nodeArgs = ['--expose-gc', ...(options.nodeFlags ?? [])];
     if (options.cpuProfileDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, '--cpu-prof-interval=100');
     const config: ServerProcessConfig = { maxRunMs: options.maxRunMs };
     if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
     if (options.publishSecret !== undefined) config.publishSecret = options.publishSecret;
+    if (options.settings && Object.keys(options.settings).length > 0) config.settings = options.settings;
     const script = kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay;
     const child = new ChildHandle(script, config, { label: `${kind} relay`, nodeArgs });
     try {
@@ -66,6 +71,12 @@ export class RelayProcess {
   /** Collect garbage in the relay, so a memory reading shows live data only. */
   async gc(): Promise<void> {
     await this.#child.request({ type: 'gc' }, 'gc-done', REQUEST_TIMEOUT_MS);
+  }
+
+  /** Reset the relay's peak RSS (VmHWM) to its current RSS; false where that is not possible. */
+  async resetPeak(): Promise<boolean> {
+    const reply = await this.#child.request({ type: 'reset-peak' }, 'peak-reset', REQUEST_TIMEOUT_MS);
+    return reply.ok === true;
   }
 
   stop(): Promise<void> {

@@ -36,6 +36,8 @@ export interface BenchResults {
   loadAverage: { start: number; end: number };
   /** No message lost or duplicated, no scenario failed. */
   passed: boolean;
+  /** Set only when our relay ran with changed settings or node flags (`--set`, `--node-flags`). */
+  ourRelayChanges?: { settings: Record<string, number | string | boolean>; nodeFlags: string[] };
   scenarios: ScenarioOutcome[];
 }
 

@@ -2,7 +2,11 @@
  * Large: big feedback messages relayed intact, one after the other (each
  * sent once the previous one has arrived), several per run: the time is the
  * median of the messages, so one slow moment of the machine does not decide
- * the verdict; peak memory is the relay's highest over the whole run.
+ * the verdict. Peak memory is taken per message: before each one the relay
+ * collects garbage and its peak RSS (VmHWM) is reset, so each peak is what
+ * relaying that one message costs, not what the previous one left for the
+ * collector; the worst message counts. The run's RSS growth without that
+ * help is shown too.
  */
 import type { BackendsReport, PagesReport } from '../load/load-config.js';
 import { median } from '../lib/compare.js';
@@ -24,11 +28,11 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
     sizeMiB >= 64
       ? {
           key: 'peakRssMiB',
-          label: 'relay peak RSS (MiB)',
+          label: 'relay peak RSS, worst message (MiB)',
           decimals: 1,
           absoluteTarget: { op: '<=', value: 3 * sizeMiB, label: `≤ 3 × ${sizeMiB} MiB` },
         }
-      : { key: 'peakRssMiB', label: 'relay peak RSS (MiB)', decimals: 1 };
+      : { key: 'peakRssMiB', label: 'relay peak RSS, worst message (MiB)', decimals: 1 };
   return {
     name: `large-${sizeMiB}MiB`,
     title: `large ${sizeMiB} MiB`,
@@ -38,7 +42,7 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
       { key: 'timeMs', label: 'time per message (ms, median)', decimals: 1 },
       { key: 'timeSpreadPct', label: 'slowest/fastest message in a run (%)', decimals: 0 },
       peakRssMetric,
-      { key: 'rssGrowthMiB', label: 'relay RSS growth (MiB)', decimals: 1 },
+      { key: 'rssGrowthMiB', label: 'relay RSS growth, first message (MiB)', decimals: 1 },
     ],
     describe(quick) {
       return `${messagesPerRun(sizeMiB, quick)} feedback with a ${sizeMiB} MiB message each, one after the other, backend → page, checked by sha256`;
@@ -61,12 +65,15 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
         plan: { kind: 'large', bytes, uuid },
       });
       await backends.waitFor('connected', 60_000);
-      await relay.gc();
-      const before = await relay.stats();
       const timesMs: number[] = [];
+      const peaksMiB: number[] = [];
+      let growthMiB = Number.NaN;
       let delivered = 0;
       for (let m = 0; m < count; m++) {
         if (m > 0) await pages.request({ type: 'rearm' }, 'rearmed', 30_000);
+        await relay.gc();
+        const resetOk = await relay.resetPeak();
+        const before = await relay.stats();
         backends.send({ type: 'go' });
         const sent = (await backends.waitFor('done', 120_000)).report as BackendsReport;
         try {
@@ -83,8 +90,11 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
         }
         delivered++;
         timesMs.push(Math.max(1e-3, (received.lastReceiveUs - sent.firstSendUs) / 1000));
+        const after = await relay.stats();
+        // Without a reset (not Linux) only the first message's peak is its own.
+        if (resetOk || m === 0) peaksMiB.push(after.peakRssBytes / MiB);
+        if (m === 0) growthMiB = (after.peakRssBytes - before.rssBytes) / MiB;
       }
-      const after = await relay.stats();
       const timeMs = median(timesMs) ?? Number.NaN;
       return {
         sent: count,
@@ -94,8 +104,8 @@ export function largeScenario(sizeMiB: number, options: { fullOnly?: boolean } =
           throughput: sizeMiB / (timeMs / 1000),
           timeMs,
           timeSpreadPct: timesMs.length > 0 ? (100 * Math.max(...timesMs)) / Math.min(...timesMs) : Number.NaN,
-          peakRssMiB: after.peakRssBytes / MiB,
-          rssGrowthMiB: (after.peakRssBytes - before.rssBytes) / MiB,
+          peakRssMiB: peaksMiB.length > 0 ? Math.max(...peaksMiB) : Number.NaN,
+          rssGrowthMiB: growthMiB,
         },
       };
     },

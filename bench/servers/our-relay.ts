@@ -18,6 +18,10 @@ await serveBench(async function startOurRelay(options) {
     publishSecret: options.publishSecret ?? null,
   };
   if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
+  for (const [key, value] of Object.entries(options.settings ?? {})) {
+    if (!(key in config)) throw new Error(`--set: our relay has no config key "${key}"`);
+    (config as Record<string, unknown>)[key] = value;
+  }
   const relay = new Relay(config, { logger: silentLogger });
   // BENCH_PRESEND=1: the same relay with one trivial preSend hook (docs/apps.md), to price the hooks path.
   if (process.env.BENCH_PRESEND === '1') relay.hooks.add({ preSend: () => undefined }, { name: 'bench-presend', scope: null });

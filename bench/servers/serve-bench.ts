@@ -3,6 +3,7 @@
  * answer the runner's requests for CPU/memory figures and garbage
  * collection, and stop the relay on request (so --cpu-prof can write).
  */
+import { writeFileSync } from 'node:fs';
 import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.js';
 import { processStats } from '../lib/process-stats.js';
 
@@ -21,6 +22,8 @@ export interface ServerProcessConfig {
   maxMessageBytes?: number;
   /** Our relay: the HTTP API's bearer secret; absent, publishers are admitted by allowedIP (loopback). */
   publishSecret?: string;
+  /** Our relay: RelayConfig keys set over the defaults (`--set`). */
+  settings?: Record<string, number | string | boolean>;
 }
 
 export async function serveBench(start: (config: ServerProcessConfig) => Promise<BenchServer>): Promise<void> {
@@ -44,6 +47,15 @@ export async function serveBench(start: (config: ServerProcessConfig) => Promise
         sendToRunner({ type: 'gc-done', collected: gc !== undefined });
         break;
       }
+      case 'reset-peak':
+        // Linux: writing 5 to clear_refs resets VmHWM, so the next peak is one message's own.
+        try {
+          writeFileSync('/proc/self/clear_refs', '5');
+          sendToRunner({ type: 'peak-reset', ok: true });
+        } catch {
+          sendToRunner({ type: 'peak-reset', ok: false });
+        }
+        break;
       case 'stop':
         await server.stop();
         process.exit(0);

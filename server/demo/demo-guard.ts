@@ -60,7 +60,9 @@ export class DemoGuard {
       return { status: 429, error: `too many demo job requests; retry in ${seconds} s`, headers: { 'retry-after': String(seconds) } };
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.#originAllowed(origin, req.headers.host)) {
+    // HTTP/2 has no Host header: the authority comes as the :authority pseudo-header.
+    const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
+    if (origin !== undefined && !this.#originAllowed(origin, host)) {
       return { status: 403, error: "the demo job endpoint answers only the demo page's own origin" };
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();

@@ -67,6 +67,20 @@ export const SETTLED: Readonly<Record<Outcome, Promise<PublishResult>>> = Object
   [Outcome.Failed]: Promise.resolve(RESULT.failed),
 });
 
+const SETTLED_OUTCOMES: ReadonlyMap<Promise<PublishResult>, Outcome> = new Map(
+  (Object.entries(SETTLED) as [Outcome, Promise<PublishResult>][]).map(([outcome, promise]) => [promise, outcome]),
+);
+
+/**
+ * The outcome of a publish result that is one of SETTLED's promises, known
+ * without waiting a microtask; null for any other promise. Lets a caller
+ * that answers a publisher (the HTTP API) answer in the same call when the
+ * engine decided synchronously, and wait only when it did not.
+ */
+export function settledOutcome(result: Promise<PublishResult>): Outcome | null {
+  return SETTLED_OUTCOMES.get(result) ?? null;
+}
+
 /** The target a feedback packet names: a non-empty `ident` wins over `uuid`; null when neither. */
 export function feedbackTarget(packet: { readonly [field: string]: unknown }, key: (uuid: string) => string): PublishTarget | null {
   const ident = packet.ident;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Outcome, type FeedbackPacket } from '../../include/protocol.js';
 import type { RelayConfig } from '../config/relay-config.js';
 import type { Engine } from '../engine/engine.js';
+import { settledOutcome } from '../engine/publication.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayMetrics } from '../metrics/prometheus.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
@@ -237,8 +238,15 @@ class PublishApi {
       // JSON.parse takes any depth; JSON.stringify recurses and runs out of stack.
       throw new HttpError('BAD_PACKET', 'the message is nested too deeply to forward');
     }
-    // The engine answers asynchronously (a node elsewhere may hold the recipient).
-    return publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw).then(({ outcome }) => {
+    const result = publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw);
+    // An engine that decided at once (the memory engine) is answered in this call, without a microtask.
+    const now = settledOutcome(result);
+    if (now !== null) {
+      this.#metrics.observeLatency((performance.now() - arrived) / 1000, 'http');
+      return now;
+    }
+    // Else it answers asynchronously (a node elsewhere may hold the recipient).
+    return result.then(({ outcome }) => {
       this.#metrics.observeLatency((performance.now() - arrived) / 1000, 'http');
       return outcome;
     });
