@@ -183,6 +183,14 @@ describe.each(FLAVOURS)('socket.io-client %s', (flavour) => {
       expect(await intruder.nextError()).toEqual({ event: C.RegisterUser, code: NovosgaErrorCode.BadSecret, reason: 'wrong secret' });
       expect(await intruder.disconnected()).toBe('io server disconnect');
     }
+    // With an acknowledgement, the refusal comes there, and the disconnect follows.
+    const acked = await connect(flavour);
+    expect(await acked.request(C.RegisterUser, { secret: 'guess', user: 1, unity: 1 })).toEqual({
+      ok: false,
+      code: NovosgaErrorCode.BadSecret,
+      reason: 'wrong secret',
+    });
+    expect(await acked.disconnected()).toBe('io server disconnect');
   });
 
   it('a zero user or unity is refused with a reason (the original said nothing)', async () => {

@@ -151,14 +151,8 @@ export class NovosgaClient {
 
   #registerUser(payload: unknown): void {
     const secret = typeof payload === 'object' && payload !== null ? (payload as { secret?: unknown }).secret : undefined;
-    // A wrong secret ends the connection, as in the original, whatever else is wrong.
-    if (typeof secret !== 'string' || !this.#ctx.secretMatches(secret)) {
-      this.#ctx.logger.warn('novosga user refused: wrong secret; disconnecting', this.#fields());
-      this.#count(NovosgaErrorCode.BadSecret);
-      this.#emitError({ event: NovosgaClientEvent.RegisterUser, code: NovosgaErrorCode.BadSecret, reason: 'wrong secret' });
-      this.#socket.disconnect(true);
-      return;
-    }
+    // A wrong secret ends the connection (see #refuse), as in the original, whatever else is wrong.
+    if (typeof secret !== 'string' || !this.#ctx.secretMatches(secret)) throw new Refusal(NovosgaErrorCode.BadSecret, 'wrong secret');
     const { unity, user } = valueOf(readUser(payload));
     this.#register({ role: 'user', unity, user });
   }
@@ -223,7 +217,11 @@ export class NovosgaClient {
     if (refusal.code !== NovosgaErrorCode.RateLimited) this.#ctx.logger.warn('novosga event refused', { ...this.#fields(), ...payload });
     if (ack) ack({ ok: false, code: payload.code, reason: payload.reason });
     else this.#emitError(payload);
-    if (++this.#refused >= MAX_REFUSED) {
+    // Told first: the answer is written before the disconnect packet.
+    if (refusal.code === NovosgaErrorCode.BadSecret) {
+      this.#ctx.logger.warn('novosga user refused: wrong secret; disconnecting', this.#fields());
+      this.#socket.disconnect(true);
+    } else if (++this.#refused >= MAX_REFUSED) {
       this.#ctx.logger.warn('novosga client disconnected after too many refused events', { ...this.#fields(), refused: this.#refused });
       this.#socket.disconnect(true);
     }
