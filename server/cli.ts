@@ -46,6 +46,7 @@ program
   .option('--logfile <path>', 'write the log to this file (rotated by size)')
   .option('--console [on|off]', 'log to the console too')
   .option('--log-level <level>', 'debug, info, warn or error')
+  .option('--broker <url>', 'redis://[user:pass@]host:port[/db] (rediss:// for TLS): several relays act as one (needs a secret)')
   .addHelpText('after', SERVE_EXAMPLES)
   // A bad flag is a usage error like a bad value: exit 2, as the help says
   // (commander's own is 1). Help and version still exit 0.

@@ -27,6 +27,7 @@ export interface ServeFlags {
   /** `--console` alone is true; `--console off` passes the word. */
   console?: boolean | string;
   logLevel?: string;
+  broker?: string;
 }
 
 export const EXIT_OK = 0;
@@ -51,7 +52,13 @@ export async function serve(flags: ServeFlags): Promise<void> {
   try {
     config = loadConfig({
       iniFile,
-      overrides: { address: flags.address ?? flags.adress, logfile: flags.logfile, console: flags.console, logLevel: flags.logLevel },
+      overrides: {
+        address: flags.address ?? flags.adress,
+        logfile: flags.logfile,
+        console: flags.console,
+        logLevel: flags.logLevel,
+        broker: flags.broker,
+      },
       onWarning: (warning) => warnings.push(warning),
     });
     apps = await loadApps(iniFile);

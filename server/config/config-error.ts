@@ -12,6 +12,8 @@ export const ConfigErrorCode = {
   UnreadableFile: 'CONFIG_UNREADABLE_FILE',
   /** A TLS address without a usable certificate and key. */
   TlsIncomplete: 'CONFIG_TLS_INCOMPLETE',
+  /** A Redis broker without a configured secret: the nodes could not verify each other's uuids. */
+  BrokerNeedsSecret: 'CONFIG_BROKER_NEEDS_SECRET',
   /** An app of the [apps] section could not start (its setup threw). */
   AppSetupFailed: 'CONFIG_APP_SETUP_FAILED',
 } as const;

@@ -101,6 +101,8 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   ),
   key('pageIdents', 'pageIdents', (raw) => parse.identList(raw)),
   key('pageBroadcast', 'pageBroadcast', (raw) => parse.bool(raw)),
+  key('broker', 'broker', (raw) => parse.brokerUrl(raw)),
+  key('brokerPrefix', 'brokerPrefix', (raw) => parse.keyPrefix(raw)),
   key('demo', 'demo', (raw) => parse.bool(raw)),
   key('http2', 'http2', (raw) => parse.boolOrAuto(raw)),
   key('demoAllowedIP', 'demoAllowedIP', (raw) => parse.ipList(raw, { allowSelf: true })),

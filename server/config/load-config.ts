@@ -25,6 +25,8 @@ export interface ConfigOverrides {
   logfile?: string;
   console?: boolean | string;
   logLevel?: string;
+  /** `--broker URL`: the Redis engine. */
+  broker?: string;
 }
 
 export interface LoadConfigOptions {
@@ -48,6 +50,7 @@ const OVERRIDE_KEYS: Record<keyof ConfigOverrides, { key: string; flag: string }
   logfile: { key: 'logfile', flag: '--logfile' },
   console: { key: 'console', flag: '--console' },
   logLevel: { key: 'logLevel', flag: '--log-level' },
+  broker: { key: 'broker', flag: '--broker' },
 };
 
 /** Where a field got its value, for messages about combinations of keys. */
@@ -92,6 +95,14 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
   }
 
   checkCombination(config, origins, options.iniFile);
+  if (config.broker !== null && config.secret === null) {
+    const where = origins.get('broker') ?? { source: 'config', key: 'broker' };
+    throw new ConfigError(
+      ConfigErrorCode.BrokerNeedsSecret,
+      `${where.source}: ${where.key} is a Redis broker, which needs a configured secret: every node must sign uuids with the same one (set secret = … in websock.ini)`,
+      where.key,
+    );
+  }
   checkNovosga(config, (field) => origins.get(field), options.iniFile ?? 'defaults');
   if (config.secret !== null && config.secret.length < 16) {
     const where = origins.get('secret');

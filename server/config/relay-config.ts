@@ -77,6 +77,10 @@ export interface RelayConfig {
   pageIdents: string[];
   /** May pages broadcast to every other page (backends always may)? */
   pageBroadcast: boolean;
+  /** Redis URL of the shared engine (several nodes as one relay); null: the memory engine. */
+  broker: string | null;
+  /** Put before every Redis key and channel, so several clusters can share one Redis. */
+  brokerPrefix: string;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
   /** Speak HTTP/2 too (WebSockets as RFC 8441 streams); null: on for TLS ports, off for plain ones. */
@@ -134,6 +138,8 @@ export function defaultConfig(): RelayConfig {
     publishRateLimit: 0,
     pageIdents: [],
     pageBroadcast: true,
+    broker: null,
+    brokerPrefix: 'websock:',
     demo: true,
     http2: null,
     demoAllowedIP: ['127.0.0.0/8', '::1'],

@@ -238,3 +238,29 @@ export function redisUrl(raw: RawValue): string | null {
   }
   return value;
 }
+
+/** A Redis broker URL (redis:// or rediss://, with a host), or null when empty: the memory engine. */
+export function brokerUrl(raw: RawValue): string | null {
+  const value = text(raw);
+  if (value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidValue('is not a URL; use redis://[user:pass@]host:port[/db] or rediss://… for TLS, or leave it empty');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new InvalidValue(`has the scheme ${url.protocol}; the broker is redis://[user:pass@]host:port[/db] or rediss://… (TLS)`);
+  }
+  if (url.hostname === '') throw new InvalidValue('has no host; use redis://host:port');
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d{1,2}$/.test(db)) throw new InvalidValue(`has the database "${db}"; a database is a number (redis://host:6379/0)`);
+  return value;
+}
+
+/** The prefix of every Redis key and channel: 1 to 64 letters, digits and : _ . - */
+export function keyPrefix(raw: RawValue): string {
+  const value = text(raw);
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(value)) throw new InvalidValue('must be 1 to 64 letters, digits or : _ . - (e.g. websock:)');
+  return value;
+}

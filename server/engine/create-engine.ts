@@ -7,10 +7,11 @@ import type { Engine } from './engine.js';
 import { MemoryEngine } from './memory/memory-engine.js';
 import type { HolderSource } from './memory/memory-presence.js';
 import type { SessionSource } from './memory/memory-session-log.js';
+import { RedisEngine, type AttachedPage } from './redis/redis-engine.js';
 
 /** What an engine is built over: this node's maps and counters. */
 export interface EngineParts {
-  sessions: SessionSource;
+  sessions: SessionSource & { all(): Iterable<AttachedPage> };
   hub: HolderSource;
   logger: Logger;
   stats: RelayStats;
@@ -24,6 +25,18 @@ export function newNodeId(): string {
 }
 
 /** The engine the configuration asks for: the memory engine unless a broker URL is set. */
-export function createEngine(_config: RelayConfig, parts: EngineParts): Engine {
-  return new MemoryEngine({ nodeId: newNodeId(), sessions: parts.sessions, hub: parts.hub, logger: parts.logger });
+export function createEngine(config: RelayConfig, parts: EngineParts): Engine {
+  const nodeId = newNodeId();
+  if (config.broker === null) return new MemoryEngine({ nodeId, sessions: parts.sessions, hub: parts.hub, logger: parts.logger });
+  // Nodes verify each other's uuids: a random secret per process would make every resume elsewhere fail.
+  if (config.secret === null) throw new Error('a Redis broker needs a configured secret, the same on every node');
+  return new RedisEngine({
+    url: config.broker,
+    prefix: config.brokerPrefix,
+    nodeId,
+    limits: { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs },
+    pages: () => parts.sessions.all(),
+    stats: parts.stats,
+    logger: parts.logger,
+  });
 }

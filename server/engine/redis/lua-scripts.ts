@@ -1,0 +1,181 @@
+/**
+ * The Redis engine's Lua scripts. Each runs atomically in Redis, so a page's
+ * message is numbered, kept and handed to its holder in one step: no other
+ * client sees the log between the append and the PUBLISH.
+ *
+ * Keys of one page (`<p>` is brokerPrefix): `<p>meta:<key>` a hash (epoch,
+ * seq, bytes of the stream, pbytes of the progress), `<p>log:<key>` a stream
+ * whose entry ids are `<seq>-1` (fields t: text, a: appended at, ms),
+ * `<p>prog:<key>` job → latest text, `<p>progz:<key>` job by seq.
+ */
+
+/** Drops stream entries older than the cutoff (ARGV[CUT] = now - ageMs); KEYS[1] meta, KEYS[2] log. */
+const AGE_TRIM = (cutArg: number): string => `
+local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
+local cutoff = tonumber(ARGV[${cutArg}])
+while true do
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  if not first or tonumber(first[2][4]) >= cutoff then break end
+  bytes = bytes - #first[2][2]
+  redis.call('XDEL', KEYS[2], first[1])
+end
+redis.call('HSET', KEYS[1], 'bytes', bytes)
+`;
+
+/**
+ * Publish to a uuid key. KEYS: owner, meta, log, prog, progz. ARGV: 1 node-key
+ * prefix, 2 this node, 3 channel prefix, 4 envelope header, 5 the message
+ * after its opening brace, 6 has job, 7 job, 8 now, 9 count, 10 bytes, 11 ttl
+ * ms, 12 publish ('0': append only), 13 '1' when the object is empty. A page's
+ * text is `{"seq":N,` + the rest; anyone else's is the message. Returns {code, seq, epoch}: 0 nobody holds it, 1 held
+ * in the log (no live holder), 2 handed to the holder's channel, 3 the holder
+ * is this node.
+ */
+export const PUBLISH_UUID = `
+local owner = redis.call('GET', KEYS[1])
+local seq = 0
+local epoch = ''
+local body = '{' .. ARGV[5]
+local logged = redis.call('EXISTS', KEYS[2]) == 1
+if logged then
+  seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+  epoch = redis.call('HGET', KEYS[2], 'epoch')
+  if ARGV[13] == '1' then body = '{"seq":' .. seq .. ARGV[5] else body = '{"seq":' .. seq .. ',' .. ARGV[5] end
+  local count = tonumber(ARGV[9])
+  local maxBytes = tonumber(ARGV[10])
+  local size = string.len(body)
+  if count > 0 and maxBytes > 0 and size <= maxBytes then
+    local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
+    local len = redis.call('XLEN', KEYS[3])
+    while len > 0 and (len >= count or bytes + size > maxBytes) do
+      local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
+      bytes = bytes - string.len(first[2][2])
+      redis.call('XDEL', KEYS[3], first[1])
+      len = len - 1
+    end
+    redis.call('XADD', KEYS[3], 'MAXLEN', count, seq .. '-1', 't', body, 'a', ARGV[8])
+    redis.call('HSET', KEYS[2], 'bytes', bytes + size)
+  else
+    -- Over the limits on its own: like the memory log, nothing older is kept either.
+    redis.call('DEL', KEYS[3])
+    redis.call('HSET', KEYS[2], 'bytes', 0)
+  end
+  if ARGV[6] == '1' then
+    local job = ARGV[7]
+    local pbytes = tonumber(redis.call('HGET', KEYS[2], 'pbytes') or '0')
+    local old = redis.call('HGET', KEYS[4], job)
+    if old then
+      pbytes = pbytes - string.len(old)
+      redis.call('HDEL', KEYS[4], job)
+      redis.call('ZREM', KEYS[5], job)
+    end
+    if size <= maxBytes then
+      while redis.call('ZCARD', KEYS[5]) > 0 and (redis.call('ZCARD', KEYS[5]) >= 100 or pbytes + size > maxBytes) do
+        local oldest = redis.call('ZPOPMIN', KEYS[5])
+        local text = redis.call('HGET', KEYS[4], oldest[1])
+        if text then pbytes = pbytes - string.len(text) end
+        redis.call('HDEL', KEYS[4], oldest[1])
+      end
+      redis.call('HSET', KEYS[4], job, body)
+      redis.call('ZADD', KEYS[5], seq, job)
+      pbytes = pbytes + size
+    end
+    redis.call('HSET', KEYS[2], 'pbytes', pbytes)
+  end
+  for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[11]) end
+end
+if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then
+  if logged then return {1, seq, epoch} end
+  return {0, 0, ''}
+end
+if owner == ARGV[2] then return {3, seq, epoch} end
+if ARGV[12] == '1' then
+  local n = redis.call('PUBLISH', ARGV[3] .. owner, ARGV[4] .. seq .. '|' .. epoch .. '\\n' .. body)
+  if n == 0 then
+    if logged then return {1, seq, epoch} end
+    return {0, 0, ''}
+  end
+end
+return {2, seq, epoch}
+`;
+
+/** Publish to an Ident. KEYS: owner. ARGV: 1 node-key prefix, 2 this node, 3 channel prefix, 4 header, 5 message. Codes as PUBLISH_UUID. */
+export const PUBLISH_IDENT = `
+local owner = redis.call('GET', KEYS[1])
+if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then return 0 end
+if owner == ARGV[2] then return 3 end
+local n = redis.call('PUBLISH', ARGV[3] .. owner, ARGV[4] .. '0|\\n' .. ARGV[5])
+if n == 0 then return 0 end
+return 2
+`;
+
+/** The holder of a name if it is alive. KEYS: owner. ARGV: 1 node-key prefix. */
+export const HOLDER = `
+local owner = redis.call('GET', KEYS[1])
+if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then return false end
+return owner
+`;
+
+/** Release a name only if this node still holds it. KEYS: owner. ARGV: 1 this node. */
+export const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
+
+/**
+ * Make a page's log unless it exists (a new page, a lost log, or the
+ * restore of an attached page's numbering after Redis came back empty).
+ * KEYS: meta, log, prog, progz. ARGV: 1 epoch, 2 seq, 3 ttl ms. Returns 1 when made.
+ */
+export const CREATE_LOG = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+  return 0
+end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', ARGV[2], 'bytes', 0, 'pbytes', 0)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+/**
+ * What follows a position. KEYS: meta, log. ARGV: 1 from seq, 2 epoch ('' any),
+ * 3 age cutoff (now - ageMs). Returns {0} without a log; {1, epoch, seq} when
+ * the gap cannot be filled; {2, epoch, seq, text…} with every entry after it.
+ */
+export const READ_SINCE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+${AGE_TRIM(3)}
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
+local epoch = meta[1]
+local seq = tonumber(meta[2])
+local from = tonumber(ARGV[1])
+if (ARGV[2] ~= '' and ARGV[2] ~= epoch) or from > seq then return {1, epoch, seq} end
+if from == seq then return {2, epoch, seq} end
+local entries = redis.call('XRANGE', KEYS[2], (from + 1) .. '-1', '+')
+if #entries == 0 or entries[1][1] ~= (from + 1) .. '-1' then return {1, epoch, seq} end
+local out = {2, epoch, seq}
+for _, entry in ipairs(entries) do out[#out + 1] = entry[2][2] end
+return out
+`;
+
+/** Trim a page's log by age. KEYS: meta, log. ARGV: 1 age cutoff. */
+export const TRIM = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+${AGE_TRIM(1)}
+return 1
+`;
+
+/** The latest progress message of each job, oldest first. KEYS: prog, progz. Returns {seq, text, seq, text…}. */
+export const LATEST_PROGRESS = `
+local jobs = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+local out = {}
+for i = 1, #jobs, 2 do
+  local text = redis.call('HGET', KEYS[1], jobs[i])
+  if text then
+    out[#out + 1] = tonumber(jobs[i + 1])
+    out[#out + 1] = text
+  end
+end
+return out
+`;
