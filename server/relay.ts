@@ -96,7 +96,7 @@ export class Relay {
   #nextId = 1;
   #shuttingDown = false;
   readonly #pendingTimers = new Set<NodeJS.Timeout>();
-  readonly #stopHooks: (() => void)[] = [];
+  readonly #stopHooks: (() => void | Promise<void>)[] = [];
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
   readonly #refused = new Map<WebSocket, RefusedClient>();
   /** Clients an application's preConnect is deciding on: not in the hub either. */
@@ -214,8 +214,11 @@ export class Relay {
     return address.port;
   }
 
-  /** Run `hook` when stop() begins (e.g. end child processes an application started). */
-  onStop(hook: () => void): void {
+  /**
+   * Run `hook` when stop() begins (e.g. end child processes an application started).
+   * A promise it returns is awaited before stop() resolves, so what it closes is closed.
+   */
+  onStop(hook: () => void | Promise<void>): void {
     this.#stopHooks.push(hook);
   }
 
@@ -318,11 +321,14 @@ export class Relay {
     // preShutdown may delay the stop; it shares shutdownGrace with the drain below.
     const deadline = Date.now() + this.config.shutdownGraceMs;
     await this.hooks.beforeShutdown(this.config.shutdownGraceMs);
+    const stopping: Promise<void>[] = [];
+    const failed = (error: unknown): void => this.logger.error('a stop hook failed', { reason: (error as Error).message });
     for (const hook of this.#stopHooks) {
       try {
-        hook();
+        const result = hook();
+        if (result instanceof Promise) stopping.push(result.catch(failed));
       } catch (error) {
-        this.logger.error('a stop hook failed', { reason: (error as Error).message });
+        failed(error);
       }
     }
     this.#keepalive.stop();
@@ -343,6 +349,7 @@ export class Relay {
     listener?.closeAllConnections();
     await closed;
     this.#wss.close();
+    await Promise.all(stopping);
     await this.engine.stop();
     await this.hooks.afterShutdown(POST_SHUTDOWN_LIMIT_MS);
     this.logger.info('relay stopped');

@@ -66,8 +66,9 @@ export async function installNovosga(relay: Relay, options: NovosgaOptions = {})
   relay.http.addStatic(PAGES_PREFIX, novosgaPagesDir());
   // The pages load socket.io's client from wherever the event server is mounted.
   relay.http.add('GET', `${PAGES_PREFIX}settings.json`, (_req, res) => sendJson(res, 200, { path: config.novosgaPath }));
+  // Awaited by relay.stop(): its Redis connections are closed when stop() resolves.
   relay.onStop(function novosgaOnStop() {
-    server
+    return server
       .close(Math.min(config.shutdownGraceMs, 2_000))
       .catch((error: Error) => relay.logger.error('novosga: stop failed', { reason: error.message }));
   });
