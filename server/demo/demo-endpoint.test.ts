@@ -90,7 +90,9 @@ describe('demo jobs and the relay lifecycle', () => {
   it('the relay runs its stop hooks (installDemo registers killAll there)', async () => {
     relay = await startRelay();
     let ran = 0;
-    relay.onStop(() => ran++);
+    relay.onStop(() => {
+      ran++;
+    });
     await relay.stop();
     relay = undefined;
     expect(ran).toBe(1);
