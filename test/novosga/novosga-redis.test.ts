@@ -66,4 +66,19 @@ describe('two relays and Redis', () => {
     await gone.stop();
     await expect(startSgaRelay({ novosgaRedis: url })).rejects.toThrow(/novosga: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
   });
+
+  it('relays that share a Redis engine (broker, no [novosga] redis) share the events through it', async () => {
+    const c = (await startSgaRelay({ broker: redis.url, brokerPrefix: 'sga-test-broker:' })).relay;
+    const d = (await startSgaRelay({ broker: redis.url, brokerPrefix: 'sga-test-broker:' })).relay;
+    try {
+      const panelOnD = await on(d, C.RegisterPanel, { unity: 4, services: [1] });
+      const deskOnC = await on(c, C.RegisterUser, { secret: SGA_SECRET, user: 1, unity: 4 });
+      deskOnC.emit(C.CallTicket, { unity: 4, service: 1, hash: 'through-the-broker' });
+      expect(await panelOnD.next()).toEqual({ event: S.CallTicket, args: [{ unity: 4, service: 1, hash: 'through-the-broker' }] });
+    } finally {
+      for (const client of clients.splice(0)) client.close();
+      await c.stop();
+      await d.stop();
+    }
+  });
 });

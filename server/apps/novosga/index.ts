@@ -38,7 +38,9 @@ export function novosgaPagesDir(): string {
 export async function installNovosga(relay: Relay, options: NovosgaOptions = {}): Promise<NovosgaEventServer> {
   const config = relay.config;
   if (config.novosgaSecret === null) throw new Error('novosga: no secret configured ([novosga] secret or secretFile)');
-  const redis: RedisLink | null = config.novosgaRedis ? await connectRedisAdapter(config.novosgaRedis, relay.logger) : null;
+  // Relays that share an engine on Redis share Novo SGA's events there too, unless told another Redis.
+  const redisUrl = config.novosgaRedis ?? config.broker;
+  const redis: RedisLink | null = redisUrl ? await connectRedisAdapter(redisUrl, relay.logger) : null;
   const trusted = new IpMatcher(config.trustedProxies);
   const server = new NovosgaEventServer({
     path: config.novosgaPath,
