@@ -72,6 +72,8 @@ class NoSubprotocolError extends Error {}
  */
 export class RelaySocket {
   readonly uuid: string;
+  /** v2 pages: the secret `ready` gave to resume this session (never sent anywhere but in `resume`). */
+  readonly resumeToken: string | null;
   /** 2 when the relay selected the websock.v2 subprotocol. */
   readonly version: 1 | 2;
   readonly #ws: WebSocket;
@@ -81,9 +83,10 @@ export class RelaySocket {
   #error: Error | undefined;
   #closed: SocketClosed | null = null;
 
-  private constructor(ws: WebSocket, uuid: string) {
+  private constructor(ws: WebSocket, uuid: string, resumeToken: string | null) {
     this.#ws = ws;
     this.uuid = uuid;
+    this.resumeToken = resumeToken;
     this.version = ws.protocol === SUBPROTOCOL_V2 ? 2 : 1;
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
@@ -112,8 +115,8 @@ export class RelaySocket {
   }
 
   /** Internal: built by the handshake once `ready` arrived. */
-  static fromReady(ws: WebSocket, uuid: string): RelaySocket {
-    return new RelaySocket(ws, uuid);
+  static fromReady(ws: WebSocket, uuid: string, resumeToken: string | null = null): RelaySocket {
+    return new RelaySocket(ws, uuid, resumeToken);
   }
 
   /** Start delivering packets (first those that came before), and the close. */
@@ -297,7 +300,7 @@ class Handshake {
       this.#settled = true;
       clearTimeout(this.#timer);
       this.#detach();
-      this.#resolve(RelaySocket.fromReady(this.#ws, packet.uuid));
+      this.#resolve(RelaySocket.fromReady(this.#ws, packet.uuid, typeof packet.resumeToken === 'string' ? packet.resumeToken : null));
       return;
     }
     if (packet.opcode === ServerOpcode.Close) {

@@ -6,6 +6,8 @@ import type { ReceivedPacket } from './packets.js';
 export interface ResumeResult {
   /** The relay gave us the old uuid back (this one). */
   uuid: string | null;
+  /** The session's resumeToken, for the next resume (null when not resumed). */
+  resumeToken: string | null;
   /** ...and every message we missed will follow (false: some were lost). */
   recovered: boolean;
   /**
@@ -18,7 +20,8 @@ export interface ResumeResult {
 
 /**
  * v2: after a reconnect, ask the relay for our old uuid and the messages
- * sent to it since `lastSeq`. Settles with the `resumed` packet, or with
+ * sent to it since `lastSeq`, proving the session is ours with the
+ * resumeToken `ready` gave us (the uuid alone does not resume). Settles with the `resumed` packet, or with
  * "not resumed" on an error answer, a lost connection or a timeout — the
  * client then simply carries on with its new uuid.
  */
@@ -31,14 +34,14 @@ export class ResumeRequest {
   /** The answer once there is one, readable at once (replays may follow in the same read). */
   settled: ResumeResult | null = null;
 
-  constructor(writer: FrameWriter, uuid: string, lastSeq: number, id: string, timeoutMs: number) {
+  constructor(writer: FrameWriter, uuid: string, resumeToken: string | null, lastSeq: number, id: string, timeoutMs: number) {
     this.#id = id;
     this.#lastSeq = lastSeq;
     this.result = new Promise((resolve) => {
       this.#settle = resolve;
     });
     this.#timer = setTimeout(() => this.cancel(), timeoutMs);
-    writer.send(JSON.stringify({ opcode: ClientOpcode.Resume, uuid, lastSeq, id }));
+    writer.send(JSON.stringify({ opcode: ClientOpcode.Resume, uuid, resumeToken, lastSeq, id }));
   }
 
   /** Offer a packet from the relay; true when it was the answer to this request. */
@@ -48,11 +51,12 @@ export class ResumeRequest {
       const recovered = uuid !== null && packet.recovered === true;
       const relayLastSeq = typeof packet.lastSeq === 'number' && packet.lastSeq >= 0 ? packet.lastSeq : 0;
       const floor = uuid === null ? 0 : recovered ? this.#lastSeq : Math.min(this.#lastSeq, relayLastSeq);
-      this.#finish({ uuid, recovered, floor });
+      const resumeToken = uuid !== null && typeof packet.resumeToken === 'string' ? packet.resumeToken : null;
+      this.#finish({ uuid, resumeToken, recovered, floor });
       return true;
     }
     if (packet.opcode === ServerOpcode.Error && packet.id !== undefined && String(packet.id) === this.#id) {
-      this.#finish({ uuid: null, recovered: false, floor: 0 });
+      this.#finish({ uuid: null, resumeToken: null, recovered: false, floor: 0 });
       return true;
     }
     return false;
@@ -60,7 +64,7 @@ export class ResumeRequest {
 
   /** Give up waiting (connection lost, timeout): not resumed. */
   cancel(): void {
-    this.#finish({ uuid: null, recovered: false, floor: 0 });
+    this.#finish({ uuid: null, resumeToken: null, recovered: false, floor: 0 });
   }
 
   #finish(result: ResumeResult): void {

@@ -111,6 +111,8 @@ export interface ResumePacket {
   opcode: 'resume';
   /** The signed uuid the page had. */
   uuid: string;
+  /** The resumeToken `ready` gave with that uuid (the uuid alone does not resume). */
+  resumeToken: string;
   /** The last sequence number the page saw (0 when none). */
   lastSeq: number;
   id?: string | number;
@@ -121,6 +123,8 @@ export type ClientPacket = FeedbackPacket | EchoPacket | BroadcastPacket | QuitP
 export interface ResumedPacket {
   opcode: 'resumed';
   uuid: string;
+  /** The session's resumeToken (unchanged), for the next resume. */
+  resumeToken: string;
   /** False when some missed messages are gone: refetch state. */
   recovered: boolean;
   /** Newest sequence number issued to this page. */
@@ -133,6 +137,8 @@ export interface ReadyPacket {
   uuid: string;
   /** v2 only: the negotiated protocol version. */
   protocol?: 1 | 2;
+  /** v2 pages only: the secret that resumes this session; keep it to yourself. */
+  resumeToken?: string;
 }
 
 export interface NextPacket {

@@ -112,6 +112,7 @@ export class Relay {
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
     this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
       onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
+      hasSession: (key) => this.sessions.get(key) !== undefined,
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
       close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
     });
@@ -441,8 +442,13 @@ export class Relay {
       protocol: conn.protocol,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
+    const ready: { opcode: string; uuid: string; protocol?: number; resumeToken?: string } = {
+      opcode: ServerOpcode.Ready,
+      uuid: conn.uuid,
+    };
     if (conn.protocol === 2) ready.protocol = 2;
+    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
+    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
     const readyJson = JSON.stringify(ready);
     conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
     resource.onOpen?.(conn, ctx);

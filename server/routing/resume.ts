@@ -13,9 +13,12 @@ export interface ResumeDeps {
 }
 
 /**
- * `{"opcode":"resume","uuid":<signed>,"lastSeq":N}` from a v2 page that
- * reconnected: it gets its old uuid back, `resumed` says whether the gap was
- * filled, then the missed messages follow in order before any live one.
+ * `{"opcode":"resume","uuid":<signed>,"resumeToken":T,"lastSeq":N}` from a
+ * v2 page that reconnected: it gets its old uuid back, `resumed` says whether
+ * the gap was filled, then the missed messages follow in order before any
+ * live one. The signed uuid alone is an address others may know (`from`,
+ * `fromUUID`); only the resumeToken, which `ready` gave that page alone,
+ * resumes the session or displaces the connection holding it.
  */
 export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [field: string]: unknown }): void {
   const id = packet.id;
@@ -34,6 +37,10 @@ export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [fiel
     deps.ctx.error(conn, 'BAD_UUID', id);
     return;
   }
+  if (!deps.signer.verifyResumeToken(key, packet.resumeToken)) {
+    deps.ctx.error(conn, 'RESUME_FAILED', id, 'the resumeToken is missing or wrong');
+    return;
+  }
   const holder = deps.hub.byKey(key);
   if (holder && holder !== conn && holder.open && deps.sessions.get(key)?.conn !== holder) {
     // A live connection that is not a resumable page (a backend, a v1 page) keeps its uuid:
@@ -43,9 +50,10 @@ export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [fiel
   }
   const result = deps.sessions.resume(conn, key, uuid, lastSeq);
   deps.hub.rekey(conn, key, uuid);
-  const answer: { opcode: string; uuid: string; recovered: boolean; lastSeq: number; id?: unknown } = {
+  const answer: { opcode: string; uuid: string; resumeToken: string; recovered: boolean; lastSeq: number; id?: unknown } = {
     opcode: ServerOpcode.Resumed,
     uuid,
+    resumeToken: deps.signer.resumeToken(key),
     recovered: result.recovered,
     lastSeq: result.session.lastSeq,
   };

@@ -4,6 +4,12 @@ export interface SessionState {
   uuid: string;
   /** The sequence number of the last message the page received. */
   lastSeq: number;
+  /**
+   * The secret `ready` gave with the uuid; only it resumes the session (the
+   * uuid is handed out as the page's reply address). Kept in sessionStorage
+   * like the uuid, so a reload resumes too, and never sent but in `resume`.
+   */
+  resumeToken?: string;
 }
 
 /** Where a client keeps its session; sessionStorage in a page, memory otherwise. */
@@ -71,7 +77,9 @@ export function parseSession(text: string | null): SessionState | null {
   try {
     const value = JSON.parse(text) as Partial<SessionState> | null;
     if (value && typeof value.uuid === 'string' && value.uuid !== '' && Number.isInteger(value.lastSeq) && (value.lastSeq as number) >= 0) {
-      return { uuid: value.uuid, lastSeq: value.lastSeq as number };
+      const state: SessionState = { uuid: value.uuid, lastSeq: value.lastSeq as number };
+      if (typeof value.resumeToken === 'string' && value.resumeToken !== '') state.resumeToken = value.resumeToken;
+      return state;
     }
   } catch {
     // Garbage in storage is treated as no session.

@@ -316,7 +316,9 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     if (this.#protocol === 2 && session && session.uuid !== uuid) {
       const id = this.#nextId++;
       this.#resume = { id, readyUuid: uuid, packet };
-      ws.send(JSON.stringify({ opcode: ClientOpcode.Resume, uuid: session.uuid, lastSeq: session.lastSeq, id }));
+      ws.send(
+        JSON.stringify({ opcode: ClientOpcode.Resume, uuid: session.uuid, resumeToken: session.resumeToken, lastSeq: session.lastSeq, id }),
+      );
       return;
     }
     this.#becomeReady(uuid, false, false, packet);
@@ -352,7 +354,10 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
   }
 
   #becomeReady(uuid: string, resumed: boolean, recovered: boolean, packet: InboundPacket): void {
+    // `ready` (a new session) and `resumed` both carry the session's resumeToken.
+    const resumeToken = typeof packet.resumeToken === 'string' ? packet.resumeToken : resumed ? this.#session?.resumeToken : undefined;
     this.#session = { uuid, lastSeq: this.#floorAfter(uuid, resumed, recovered, packet) };
+    if (resumeToken) this.#session.resumeToken = resumeToken;
     this.#store.save(this.#session);
     this.#uuid = uuid;
     this.#attempt = 0;
