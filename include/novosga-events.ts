@@ -56,6 +56,8 @@ export const NovosgaErrorCode = {
   NotAllowed: 'NOT_ALLOWED',
   /** An event this server does not know. */
   UnknownEvent: 'UNKNOWN_EVENT',
+  /** The relay failed handling the event (a bug, logged as an error); the client is disconnected. */
+  Internal: 'INTERNAL',
   /** The client sends faster than the relay's maxMessageRate; the event was dropped. */
   RateLimited: 'RATE_LIMITED',
 } as const;

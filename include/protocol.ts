@@ -115,6 +115,8 @@ export interface ResumePacket {
   resumeToken: string;
   /** The last sequence number the page saw (0 when none). */
   lastSeq: number;
+  /** The epoch of that number (from `ready` or `resumed`); without it any epoch matches. */
+  epoch?: string;
   id?: string | number;
 }
 
@@ -129,6 +131,8 @@ export interface ResumedPacket {
   recovered: boolean;
   /** Newest sequence number issued to this page. */
   lastSeq: number;
+  /** The epoch the page's numbers belong to from now on (only to a resume that carried an epoch). */
+  epoch?: string;
   id?: string | number;
 }
 
@@ -139,6 +143,8 @@ export interface ReadyPacket {
   protocol?: 1 | 2;
   /** v2 pages only: the secret that resumes this session; keep it to yourself. */
   resumeToken?: string;
+  /** v2 pages only: the epoch of the page's sequence numbers (sent back in `resume`). */
+  epoch?: string;
 }
 
 export interface NextPacket {
@@ -161,6 +167,8 @@ export const Outcome = {
   Unknown: 'unknown',
   /** The recipient (a v1 client) is too far behind: the message was not written. */
   Dropped: 'dropped',
+  /** The engine could not say (e.g. Redis unreachable): it may not have arrived; publish again. */
+  Failed: 'failed',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
@@ -209,6 +217,10 @@ export const ErrorCodes = {
   BINARY_FRAME: { close: CloseCode.UnsupportedData, text: 'binary frames are not accepted: send text' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
+  ENGINE_FAILED: {
+    close: null,
+    text: 'the relay could not tell whether the message arrived (its engine is unreachable); publish it again',
+  },
   OVERLOADED: { close: CloseCode.TryAgainLater, text: 'the connection is too far behind; reconnect later' },
   /** Refused by the publish policy (docs/protocol.md, "Who may publish to whom"); the connection stays open. */
   FORBIDDEN: { close: null, text: 'not allowed' },

@@ -1,14 +1,17 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { ClientOpcode, CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
+import { Delivery } from './delivery/delivery.js';
+import { createEngine } from './engine/create-engine.js';
+import type { Engine } from './engine/engine.js';
 import { HookRegistry } from './hooks/hook-registry.js';
+import { SendHooks } from './hooks/send-hooks.js';
 import { HttpRouter } from './http/http-router.js';
 import { installHttpApi } from './http/publish-api.js';
-import { metricsFor } from './metrics/prometheus.js';
+import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
 import { RelayStats } from './metrics/relay-stats.js';
@@ -25,13 +28,15 @@ import { handleResume } from './routing/resume.js';
 import { PublishPolicy } from './routing/publish-policy.js';
 import { Router } from './routing/router.js';
 import { SessionStore } from './routing/session-store.js';
+import type { AcceptedWebSocket, AcceptorHooks } from './transport/accepted-websocket.js';
 import { padHandshakeHeaders, padReadyForPhp } from './transport/backend-handshake.js';
-import { PhpOpcodeFixer } from './transport/php-opcode-fixer.js';
-import { admit, readApplicant, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
+import { admit, type AdmissionRules, type Applicant, type Rejection } from './transport/admission.js';
 import { clientIp } from './transport/client-ip.js';
 import { Connection } from './transport/connection.js';
+import { ExtendedConnectAcceptor } from './transport/extended-connect-acceptor.js';
+import { clearDeadline, Listener } from './transport/http-listener.js';
 import { RefusedClient } from './transport/refused-client.js';
-import { clearDeadline, createListener } from './transport/http-listener.js';
+import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
 
@@ -45,7 +50,9 @@ const POST_SHUTDOWN_LIMIT_MS = 3_000;
 
 /**
  * The relay: one port for browsers, backends and plain HTTP. Wires the
- * listener, the hub of connections, the router and the resources.
+ * parts together — listener, hub of connections, delivery (the one writer
+ * to sockets), engine (broker, session log, presence), router (this node's
+ * handler of publications), resources — and lends itself to none of them.
  *
  * @example
  * const relay = new Relay({ ...defaultConfig(), address: parseAddress('ws://127.0.0.1:0') });
@@ -60,8 +67,13 @@ export class Relay {
   readonly hub = new Hub();
   readonly http = new HttpRouter();
   readonly signer: UuidSigner;
+  /** The one place that writes to client sockets (counters, backpressure, send interceptors). */
+  readonly delivery: Delivery;
+  /** Memory (one process) or Redis (several nodes as one relay). */
+  readonly engine: Engine;
   readonly router: Router;
   readonly sessions: SessionStore;
+  readonly metrics: RelayMetrics;
   /** Applications' hooks (preConnect, preSend, …): see docs/apps.md. */
   readonly hooks: HookRegistry;
   /** Who may publish to whom (server/routing/publish-policy.ts). */
@@ -78,7 +90,7 @@ export class Relay {
   readonly #httpCap: HttpConnectionCap;
   readonly #wss: WebSocketServer;
   readonly #keepalive: Keepalive;
-  #server: Server | null = null;
+  #listener: Listener | null = null;
   #sweepTimer: NodeJS.Timeout | null = null;
   #nextId = 1;
   #shuttingDown = false;
@@ -94,31 +106,60 @@ export class Relay {
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
     this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
-    this.sessions = new SessionStore(
-      {
-        count: config.retentionCount,
-        bytes: config.retentionBytes,
-        ageMs: config.retentionAgeMs,
-        maxBufferedBytes: config.maxBufferedBytes,
-      },
-      this.stats,
-      this.logger,
-    );
-    this.router = new Router(this.hub, this.sessions, this.stats, this.logger, {
+    this.delivery = new Delivery(this.stats, this.logger, {
       maxBufferedBytes: config.maxBufferedBytes,
       broadcastBatchMs: config.broadcastBatchMs,
     });
+    this.delivery.useSendHooks(
+      new SendHooks(this.hooks, {
+        maxQueuedBytes: config.maxBufferedBytes,
+        onDrop: (_conn, why) => (why === 'vetoed' ? this.stats.drops.intercepted++ : this.stats.drops.slow_consumer++),
+      }),
+    );
+    const limits = { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs };
+    this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
+    this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
+    this.sessions.useLog(this.engine.log);
+    this.router = new Router(this.hub, this.sessions, this.delivery, this.stats, this.engine.nodeId);
+    this.engine.attach(this.router);
     const metrics = metricsFor(this);
+    this.metrics = metrics;
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
-    this.#context = new RelayContext(this.logger, this.hub, this.router, this.signer, this.stats, this.policy, {
-      onRekey: (conn, previousKey) => this.sessions.rekey(conn, previousKey),
-      hasSession: (key) => this.sessions.get(key) !== undefined,
-      observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
-      close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
-    });
-    const resumeDeps = { signer: this.signer, hub: this.hub, sessions: this.sessions, ctx: this.#context };
+    const presence = this.engine.presence;
+    this.#context = new RelayContext(
+      {
+        logger: this.logger,
+        hub: this.hub,
+        broker: this.engine.broker,
+        delivery: this.delivery,
+        signer: this.signer,
+        stats: this.stats,
+        policy: this.policy,
+        nodeId: this.engine.nodeId,
+      },
+      {
+        onRekey: (conn, previousKey) => {
+          this.sessions.rekey(conn, previousKey);
+          void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
+          void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
+        },
+        hasSession: (key) => this.sessions.get(key) !== undefined,
+        observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+        close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
+      },
+    );
+    const resumeDeps = {
+      signer: this.signer,
+      hub: this.hub,
+      sessions: this.sessions,
+      presence,
+      delivery: this.delivery,
+      ctx: this.#context,
+      logger: this.logger,
+    };
     this.#pipeline = {
       ctx: this.#context,
+      delivery: this.delivery,
       stats: this.stats,
       logger: this.logger,
       intercept: (conn, packet) => {
@@ -167,7 +208,7 @@ export class Relay {
   }
 
   get port(): number {
-    const address = this.#server?.address() as AddressInfo | null | undefined;
+    const address = this.#listener?.server.address() as AddressInfo | null | undefined;
     if (!address) throw new Error('the relay is not listening');
     return address.port;
   }
@@ -200,18 +241,40 @@ export class Relay {
   }
 
   async start(): Promise<void> {
-    const server = createListener(this.config, this.logger);
+    await this.engine.start();
+    const listener = new Listener(this.config, this.logger);
+    const server = listener.server;
     this.#httpCap.watch(server, this.config.address.tls);
-    // Both run on client input: a bug below them costs that one socket, never the process.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const hooks: AcceptorHooks = {
+      // HTTP/1.1 upgrades meet the handshake rate limit before mounts (below); h2 streams here.
+      gate: (applicant) => this.#handshakes.refusal(applicant.ip),
+      open: (accepted) => this.#admitAccepted(accepted),
+    };
+    const upgrades = new UpgradeAcceptor(this.#wss, { open: hooks.open });
+    const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
+    // All three run on client input: a bug below them costs that one socket or stream, never the process.
+    listener.onUpgrade((req, socket, head) => {
       try {
-        if (this.#handshakes.refuse(socket, clientIp(req, this.#trustedProxies))) return;
-        if (!this.mounts.upgrade(req, socket, head)) this.#onUpgrade(req, socket, head);
+        const ip = clientIp(req, this.#trustedProxies);
+        if (this.#handshakes.refuse(socket, ip)) return;
+        if (this.mounts.upgrade(req, socket, head)) return;
+        clearDeadline(socket);
+        upgrades.accept(req, socket, head, ip);
       } catch (error) {
         this.#failed('upgrade handler failed', socket, error, req);
       }
     });
-    server.on('request', (req, res) => {
+    listener.onConnect((req, res) => {
+      try {
+        streams.accept(req, res, clientIp(req, this.#trustedProxies));
+      } catch (error) {
+        this.#failed('HTTP/2 CONNECT handler failed', req.stream, error, req);
+      }
+    });
+    listener.onRequest((anyReq, anyRes) => {
+      // The handlers use only what Node's HTTP/2 compatibility API has in common with HTTP/1.1.
+      const req = anyReq as IncomingMessage;
+      const res = anyRes as ServerResponse;
       try {
         if (this.mounts.request(req, res)) return;
         clearDeadline(req.socket);
@@ -231,15 +294,17 @@ export class Relay {
       });
     });
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
-    this.#server = server;
+    this.#listener = listener;
     this.#keepalive.start();
     // Catch-up of slow pages wants to be prompt; expiry can wait a second.
     let ticks = 0;
+    const keepAliveEvery = Math.max(10, Math.floor(this.config.retentionAgeMs / 300));
     this.#sweepTimer = setInterval(() => {
       this.sessions.catchUpRound();
       if (++ticks % 10 === 0) this.sessions.expireRound();
+      if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
     }, 100);
-    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls });
+    this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
   }
 
   /**
@@ -262,11 +327,11 @@ export class Relay {
     this.#keepalive.stop();
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;
-    this.router.stop();
+    this.delivery.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
-    const server = this.#server;
-    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const listener = this.#listener;
+    const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.terminate();
@@ -274,9 +339,10 @@ export class Relay {
     this.#refused.clear();
     for (const ws of this.#admitting) ws.terminate();
     this.#admitting.clear();
-    server?.closeAllConnections();
+    listener?.closeAllConnections();
     await closed;
     this.#wss.close();
+    await this.engine.stop();
     await this.hooks.afterShutdown(POST_SHUTDOWN_LIMIT_MS);
     this.logger.info('relay stopped');
   }
@@ -299,35 +365,21 @@ export class Relay {
     return WILDCARD_HOSTS.has(host) ? '127.0.0.1' : host;
   }
 
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    clearDeadline(socket);
-    const applicant = readApplicant(req, clientIp(req, this.#trustedProxies));
+  /** Every accepted WebSocket, over HTTP/1.1 or HTTP/2, is admitted here, then refused or connected. */
+  #admitAccepted(accepted: AcceptedWebSocket): void {
+    const { applicant } = accepted;
     const rejection = admit(applicant, this.#rules, {
       hasResource: (path) => this.#resources.has(path),
       total: this.hub.size + this.#admitting.size,
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
-    if (applicant.kind === 'backend') {
-      // Registered before ws's own listener, so it mends each chunk before ws parses it
-      // (ws re-emits `head` through 'data', so that passes here too).
-      const fixer = new PhpOpcodeFixer();
-      socket.on('data', function backendFramesMended(chunk: Buffer) {
-        try {
-          fixer.fix(chunk);
-        } catch {
-          socket.destroy();
-        }
-      });
-    }
-    // Complete the handshake even to refuse: the client is then told why in a packet.
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (rejection) this.#reject(ws, socket, applicant, rejection);
-      else this.#accept(ws, socket, applicant, req);
-    });
+    // The handshake was completed even to refuse: the client is then told why in a packet.
+    if (rejection) this.#reject(accepted, rejection);
+    else this.#accept(accepted);
   }
 
-  #reject(ws: WebSocket, socket: Duplex, applicant: Applicant, rejection: Rejection): void {
+  #reject({ ws, port, applicant, transport }: AcceptedWebSocket, rejection: Rejection): void {
     this.stats.countRejection(rejection.cause === 'resource' ? 'resource' : String(rejection.close));
     this.logger.warn('client rejected', {
       reason: rejection.reason,
@@ -335,8 +387,9 @@ export class Relay {
       path: applicant.path,
       kind: applicant.kind,
       origin: rejection.cause === 'origin' ? applicant.origin : undefined,
+      transport,
     });
-    const client = new RefusedClient(ws, socket);
+    const client = new RefusedClient(ws, port);
     const refused = this.#refused;
     refused.set(ws, client);
     ws.on('close', () => refused.delete(ws));
@@ -347,12 +400,14 @@ export class Relay {
     else tell();
   }
 
-  #accept(ws: WebSocket, socket: Duplex, applicant: Applicant, req: IncomingMessage): void {
+  #accept(accepted: AcceptedWebSocket): void {
+    const { ws, port, applicant, transport } = accepted;
     const uuid = this.signer.issue();
     const conn = new Connection({
       id: this.#nextId++,
       ws,
-      socket,
+      port,
+      transport,
       kind: applicant.kind,
       protocol: ws.protocol === SUBPROTOCOL_V2 ? 2 : 1,
       resource: applicant.path,
@@ -370,21 +425,22 @@ export class Relay {
       return;
     }
     // Nothing is read while the application decides: what the client sends waits in the socket.
-    socket.pause();
+    port.pause();
     ws.on('error', () => {});
     const admitting = this.#admitting;
     admitting.add(ws);
-    void this.hooks.admit(conn, req).then((refusal) => {
+    // Hooks read url, headers and socket.remoteAddress, which an Http2ServerRequest has too.
+    void this.hooks.admit(conn, accepted.request as IncomingMessage).then((refusal) => {
       admitting.delete(ws);
       if (ws.readyState !== ws.OPEN) return;
       if (refusal === null && this.#shuttingDown)
         refusal = { reason: 'the relay is shutting down', close: CloseCode.GoingAway, cause: 'shutdown' };
       if (refusal) {
-        this.#reject(ws, socket, applicant, refusal);
+        this.#reject(accepted, refusal);
         return;
       }
       this.#open(conn, ws, applicant);
-      socket.resume();
+      port.resume();
     });
   }
 
@@ -395,8 +451,9 @@ export class Relay {
     if (displaced) {
       this.logger.info('ident taken over by a newer connection', { ident: conn.ident, old: displaced.id, client: conn.id });
     }
-    if (conn.protocol === 2 && conn.kind === 'browser') this.sessions.open(conn);
+    const session = conn.protocol === 2 && conn.kind === 'browser' ? this.sessions.open(conn) : null;
     const ctx = this.#context;
+    const presence = this.engine.presence;
     const pipeline = this.#pipeline;
     const hub = this.hub;
     const sessions = this.sessions;
@@ -429,6 +486,8 @@ export class Relay {
       throttle?.dispose();
       sessions.detach(conn);
       hub.remove(conn);
+      if (hub.byKey(conn.key) === undefined) void presence.release({ kind: 'uuid', key: conn.key }).catch(() => {});
+      if (conn.ident && hub.byIdent(conn.ident) === undefined) void presence.release({ kind: 'ident', ident: conn.ident }).catch(() => {});
       logger.info('client disconnected', { client: conn.id, code });
       resource.onClose?.(conn, code, ctx);
       hooks.closed(conn, code);
@@ -440,23 +499,51 @@ export class Relay {
       path: conn.resource,
       ident: conn.ident,
       protocol: conn.protocol,
+      transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number; resumeToken?: string } = {
+    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
       opcode: ServerOpcode.Ready,
       uuid: conn.uuid,
     };
     if (conn.protocol === 2) ready.protocol = 2;
+    if (session !== null) ready.epoch = session.epoch;
     // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
     if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
     const readyJson = JSON.stringify(ready);
-    conn.send(conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
-    resource.onOpen?.(conn, ctx);
-    this.hooks.connected(conn);
+    const delivery = this.delivery;
+    const sendReady = (): void => {
+      delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
+      resource.onOpen?.(conn, ctx);
+      hooks.connected(conn);
+    };
+    const announced = this.#announce(conn, session);
+    if (announced === null) {
+      sendReady();
+      return;
+    }
+    // A shared engine: `ready` (the uuid) goes out once every node can route to it.
+    announced.then(sendReady, (error: Error) => {
+      logger.warn('could not announce a connection to the engine: publishes to it fail until it is back', {
+        client: conn.id,
+        reason: error.message,
+      });
+      if (conn.open) sendReady();
+    });
+  }
+
+  /** Tell the engine this node holds the connection's uuid, Ident and page log; null when nothing is shared. */
+  #announce(conn: Connection, session: { key: string; epoch: string } | null): Promise<unknown> | null {
+    if (this.engine.kind === 'memory') return null;
+    const { presence, log } = this.engine;
+    const steps: Promise<unknown>[] = [presence.hold({ kind: 'uuid', key: conn.key })];
+    if (conn.ident) steps.push(presence.hold({ kind: 'ident', ident: conn.ident }));
+    if (session !== null) steps.push(log.create(session.key, session.epoch));
+    return Promise.all(steps);
   }
 
   /** A handler threw on client input: log it and drop that client's socket. */
-  #failed(what: string, socket: Duplex, error: unknown, req?: IncomingMessage): void {
+  #failed(what: string, socket: { destroy(): void }, error: unknown, req?: { url?: string }): void {
     this.logger.error(what, {
       path: req?.url,
       ip: (socket as { remoteAddress?: string }).remoteAddress,

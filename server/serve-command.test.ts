@@ -167,7 +167,7 @@ describe('websock serve', () => {
     // -console: the log went to stdout as well as to the file.
     expect(run.stdout).toMatch(/^\S+Z INFO shutting down: closing clients signal=SIGTERM$/m);
     const log = readFileSync(logfile, 'utf8');
-    expect(log).toMatch(/^\S+Z INFO relay listening address=ws:\/\/127\.0\.0\.1:\d+\/ tls=false$/m);
+    expect(log).toMatch(/^\S+Z INFO relay listening address=ws:\/\/127\.0\.0\.1:\d+\/ tls=false http2=false$/m);
     expect(log).toMatch(/^\S+Z INFO client connected /m);
     expect(log).toMatch(/^\S+Z INFO exiting code=0$/m);
   });

@@ -19,6 +19,8 @@ await serveBench(async function startOurRelay(options) {
   };
   if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
   const relay = new Relay(config, { logger: silentLogger });
+  // BENCH_PRESEND=1: the same relay with one trivial preSend hook (docs/apps.md), to price the hooks path.
+  if (process.env.BENCH_PRESEND === '1') relay.hooks.add({ preSend: () => undefined }, { name: 'bench-presend', scope: null });
   await relay.start();
   return { port: relay.port, stop: () => relay.stop() };
 });

@@ -102,6 +102,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('pageIdents', 'pageIdents', (raw) => parse.identList(raw)),
   key('pageBroadcast', 'pageBroadcast', (raw) => parse.bool(raw)),
   key('demo', 'demo', (raw) => parse.bool(raw)),
+  key('http2', 'http2', (raw) => parse.boolOrAuto(raw)),
   key('demoAllowedIP', 'demoAllowedIP', (raw) => parse.ipList(raw, { allowSelf: true })),
   // [novosga]: the Novo SGA event server (socket.io) on the relay's port; see docs/novosga.md.
   key('enabled', 'novosgaEnabled', (raw) => parse.bool(raw), [], NOVOSGA_SECTION),

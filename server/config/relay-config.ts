@@ -79,6 +79,8 @@ export interface RelayConfig {
   pageBroadcast: boolean;
   /** Serve the demo page and demo job endpoint. */
   demo: boolean;
+  /** Speak HTTP/2 too (WebSockets as RFC 8441 streams); null: on for TLS ports, off for plain ones. */
+  http2: boolean | null;
   /** Who may start demo jobs (POST /demo/job); loopback by default. */
   demoAllowedIP: string[];
   /** [novosga] Run the Novo SGA event server (socket.io) on the relay's port. */
@@ -133,6 +135,7 @@ export function defaultConfig(): RelayConfig {
     pageIdents: [],
     pageBroadcast: true,
     demo: true,
+    http2: null,
     demoAllowedIP: ['127.0.0.0/8', '::1'],
     novosgaEnabled: false,
     novosgaSecret: null,

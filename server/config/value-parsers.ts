@@ -38,6 +38,16 @@ export function bool(raw: RawValue): boolean {
   throw new InvalidValue('expected true or false (yes/no, on/off and 1/0 work too)');
 }
 
+/** A boolean, or null for `auto` (or an empty value): the relay decides. */
+export function boolOrAuto(raw: RawValue): boolean | null {
+  if (raw === null || (typeof raw === 'string' && ['auto', ''].includes(raw.trim().toLowerCase()))) return null;
+  try {
+    return bool(raw);
+  } catch {
+    throw new InvalidValue('expected true, false or auto (yes/no, on/off and 1/0 work too)');
+  }
+}
+
 /**
  * Longest duration a key that drives a timer may have. Node fires a timer
  * of more than 2^31-1 ms after 1 ms instead (pings every millisecond would

@@ -5,7 +5,7 @@ import type { Connection } from '../transport/connection.js';
 import type { Rejection } from '../transport/admission.js';
 import { isApplicationCloseCode } from './close-code.js';
 import { HOOK_NAMES, type HookName, type HookOwner, type Hooks, type Refusal } from './hook-types.js';
-import { settle, type Settled } from './settle.js';
+import { isThenable, settle, type Settled } from './settle.js';
 
 /** One registered hook function and who registered it. */
 interface Entry {
@@ -39,6 +39,8 @@ export class HookRegistry {
   readonly #disconnecting = new WeakMap<Connection, Promise<unknown>>();
   /** True once any preSend or postSend is registered: the delivery path reads only this. */
   sendHooks = false;
+  /** preSend/postSend lists by path, made once: they are read for every message. */
+  readonly #sendLists = new Map<string, { pre: Entry[]; post: Entry[] }>();
 
   constructor(logger: Logger, options: HookRegistryOptions) {
     this.#logger = logger;
@@ -54,6 +56,7 @@ export class HookRegistry {
       if (typeof fn !== 'function') throw new TypeError(`${owner.name}: hook ${name} is not a function`);
       list.push({ owner, fn: fn as Entry['fn'] });
     }
+    this.#sendLists.clear();
     this.sendHooks = this.#lists.get('preSend')!.length + this.#lists.get('postSend')!.length > 0;
   }
 
@@ -132,6 +135,64 @@ export class HookRegistry {
     else void before.then(run);
   }
 
+  /**
+   * preSend, in order: each hook sees the text the one before left. The
+   * final text (the same string when nothing replaced it), or null when a
+   * hook vetoed. Synchronous while every hook answers synchronously; a
+   * promise once one does not. A hook that throws, rejects or takes longer
+   * than the decision timeout is logged and skipped (the text goes on).
+   */
+  preSend(conn: Connection, text: string): string | null | Promise<string | null> {
+    return this.#preSendFrom(this.#sendListsFor(conn.resource).pre, 0, conn, text);
+  }
+
+  /** postSend, for every hook; nothing waits for them. */
+  postSend(conn: Connection, text: string): void {
+    for (const entry of this.#sendListsFor(conn.resource).post) {
+      let value: unknown;
+      try {
+        value = (entry.fn as (...a: unknown[]) => unknown)(conn, text);
+      } catch (error) {
+        this.#failed(entry, 'postSend', conn, error);
+        continue;
+      }
+      if (isThenable(value)) value.then(undefined, (error: unknown) => this.#failed(entry, 'postSend', conn, error));
+    }
+  }
+
+  #preSendFrom(list: readonly Entry[], start: number, conn: Connection, text: string): string | null | Promise<string | null> {
+    for (let i = start; i < list.length; i++) {
+      const entry = list[i]!;
+      let value: unknown;
+      try {
+        value = (entry.fn as (...a: unknown[]) => unknown)(conn, text);
+      } catch (error) {
+        this.#failed(entry, 'preSend', conn, error);
+        continue;
+      }
+      if (isThenable(value)) {
+        const after = i + 1;
+        return this.#call(entry, 'preSend', conn, [], this.#decisionTimeoutMs, value).then((result) => {
+          if (result.ok && result.value === false) return null;
+          const next = result.ok && typeof result.value === 'string' ? result.value : text;
+          return this.#preSendFrom(list, after, conn, next);
+        });
+      }
+      if (value === false) return null;
+      if (typeof value === 'string') text = value;
+    }
+    return text;
+  }
+
+  #sendListsFor(path: string): { pre: Entry[]; post: Entry[] } {
+    let lists = this.#sendLists.get(path);
+    if (lists === undefined) {
+      lists = { pre: this.#for('preSend', path), post: this.#for('postSend', path) };
+      this.#sendLists.set(path, lists);
+    }
+    return lists;
+  }
+
   /** preShutdown, every hook at once; resolves when all settled or `budgetMs` passed. */
   async beforeShutdown(budgetMs: number): Promise<void> {
     const results = await Promise.all(this.#for('preShutdown', null).map((entry) => this.#call(entry, 'preShutdown', null, [], budgetMs)));
@@ -176,14 +237,26 @@ export class HookRegistry {
     return list.filter((entry) => entry.owner.scope === null || entry.owner.scope === path);
   }
 
-  /** Call one hook; never throws. `timeoutMs` null: no deadline (nothing waits for the answer). */
-  #call(entry: Entry, name: HookName, conn: Connection | null, args: unknown[], timeoutMs: number | null): Promise<Settled<unknown>> {
-    let value: unknown;
-    try {
-      value = (entry.fn as (...a: unknown[]) => unknown)(...args);
-    } catch (error) {
-      this.#failed(entry, name, conn, error);
-      return Promise.resolve({ ok: false, timedOut: false });
+  /**
+   * Call one hook (or take the answer it already gave, `given`); never
+   * throws. `timeoutMs` null: no deadline (nothing waits for the answer).
+   */
+  #call(
+    entry: Entry,
+    name: HookName,
+    conn: Connection | null,
+    args: unknown[],
+    timeoutMs: number | null,
+    given?: unknown,
+  ): Promise<Settled<unknown>> {
+    let value: unknown = given;
+    if (given === undefined) {
+      try {
+        value = (entry.fn as (...a: unknown[]) => unknown)(...args);
+      } catch (error) {
+        this.#failed(entry, name, conn, error);
+        return Promise.resolve({ ok: false, timedOut: false });
+      }
     }
     return settle(value, timeoutMs).then((result) => {
       if (!result.ok) {

@@ -21,6 +21,10 @@ export const HttpErrorCodes = {
   RATE_LIMITED: { status: 429, text: 'too many publish requests; slow down' },
   RECIPIENT_SLOW: { status: 503, text: 'the recipient is not reading; the message was dropped' },
   SHUTTING_DOWN: { status: 503, text: 'the relay is shutting down' },
+  ENGINE_FAILED: {
+    status: 503,
+    text: 'the relay could not tell whether the message arrived (its engine is unreachable); publish it again',
+  },
 } as const satisfies Record<string, { status: number; text: string }>;
 export type HttpErrorCode = keyof typeof HttpErrorCodes;
 

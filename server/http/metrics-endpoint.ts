@@ -1,11 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { metricsFor } from '../metrics/prometheus.js';
-import type { Relay } from '../relay.js';
+import type { RelayMetrics } from '../metrics/prometheus.js';
+import type { HttpRouter } from './http-router.js';
 
 /** `GET /metrics`: the relay's metrics in the Prometheus text format. */
-export function installMetricsEndpoint(relay: Relay): void {
-  const metrics = metricsFor(relay);
-  relay.http.add('GET', '/metrics', async function metricsHandler(_req: IncomingMessage, res: ServerResponse) {
+export function installMetricsEndpoint(http: HttpRouter, metrics: RelayMetrics): void {
+  http.add('GET', '/metrics', async function metricsHandler(_req: IncomingMessage, res: ServerResponse) {
     const text = await metrics.text();
     if (res.destroyed) return;
     res.writeHead(200, {

@@ -1,14 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Outcome, type FeedbackPacket } from '../../include/protocol.js';
-import { metricsFor, type RelayMetrics } from '../metrics/prometheus.js';
+import type { RelayConfig } from '../config/relay-config.js';
+import type { Engine } from '../engine/engine.js';
+import type { Logger } from '../logger/logger.js';
+import type { RelayMetrics } from '../metrics/prometheus.js';
+import type { RelayStats } from '../metrics/relay-stats.js';
 import { routingKey } from '../protocol/uuid-signer.js';
-import type { Relay } from '../relay.js';
+import { publishFeedback } from '../routing/publish-feedback.js';
 import type { Connection } from '../transport/connection.js';
 import { discardRest } from './discard-rest.js';
 import { batchItems, toFeedbackPacket } from './feedback-request.js';
-import { installHealthEndpoint } from './health-endpoint.js';
+import { installHealthEndpoint, type HealthSource } from './health-endpoint.js';
 import { HttpError, type ErrorBody } from './http-error.js';
-import { sendJson, type HttpContext } from './http-router.js';
+import { sendJson, type HttpContext, type HttpRouter } from './http-router.js';
 import { installMetricsEndpoint } from './metrics-endpoint.js';
 import { publishAuth, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -47,7 +51,20 @@ const OUTCOME_ANSWERS: Record<Outcome, PreparedAnswer> = {
   [Outcome.Held]: outcomeAnswer(Outcome.Held, 202),
   [Outcome.Unknown]: outcomeAnswer(Outcome.Unknown, 404, new HttpError('UNKNOWN_RECIPIENT')),
   [Outcome.Dropped]: outcomeAnswer(Outcome.Dropped, 503, new HttpError('RECIPIENT_SLOW'), { 'retry-after': '1' }),
+  [Outcome.Failed]: outcomeAnswer(Outcome.Failed, 503, new HttpError('ENGINE_FAILED'), { 'retry-after': '1' }),
 };
+
+/** What the HTTP API is installed on (the Relay, seen through only what the API uses). */
+export interface HttpApiHost extends HealthSource {
+  readonly http: HttpRouter;
+  readonly config: RelayConfig;
+  readonly logger: Logger;
+  readonly stats: RelayStats;
+  readonly metrics: RelayMetrics;
+  readonly engine: Engine;
+  readonly hub: HealthSource['hub'] & { byIdent(ident: string): Connection | undefined; byKey(key: string): Connection | undefined };
+  readonly shuttingDown: boolean;
+}
 
 /** What a delivery gives: its outcome now, or (engines that must ask elsewhere) later. */
 type OutcomeOrPromise = Outcome | PromiseLike<Outcome>;
@@ -65,12 +82,12 @@ function isPromiseLike(value: OutcomeOrPromise): value is PromiseLike<Outcome> {
  * await relay.start();
  * // curl -H "Authorization: Bearer $SECRET" -d '{"uuid":"…","message":"hi"}' http://127.0.0.1:8080/feedback
  */
-export function installHttpApi(relay: Relay): void {
+export function installHttpApi(relay: HttpApiHost): void {
   const api = new PublishApi(relay);
   relay.http.add('POST', '/feedback', (req, res, ctx) => api.handle('feedback', req, res, ctx));
   relay.http.add('POST', '/feedback/batch', (req, res, ctx) => api.handle('batch', req, res, ctx));
   installHealthEndpoint(relay);
-  installMetricsEndpoint(relay);
+  installMetricsEndpoint(relay.http, relay.metrics);
 }
 
 /**
@@ -79,14 +96,14 @@ export function installHttpApi(relay: Relay): void {
  * no body reading — and then each message goes to the router.
  */
 class PublishApi {
-  readonly #relay: Relay;
+  readonly #relay: HttpApiHost;
   readonly #metrics: RelayMetrics;
   readonly #auth: PublishAuth;
   readonly #limiter: RateLimiter | null;
 
-  constructor(relay: Relay) {
+  constructor(relay: HttpApiHost) {
     this.#relay = relay;
-    this.#metrics = metricsFor(relay);
+    this.#metrics = relay.metrics;
     // Built here so that a bad allowedIP or rate fails at start-up, not per request.
     this.#auth = publishAuth(relay.config);
     const rate = relay.config.publishRateLimit;
@@ -126,7 +143,7 @@ class PublishApi {
 
   /** The reason to refuse before reading the body, or null. */
   #admit(req: IncomingMessage, ctx: HttpContext): HttpError | null {
-    if ((this.#relay as { shuttingDown?: boolean }).shuttingDown === true) return new HttpError('SHUTTING_DOWN');
+    if (this.#relay.shuttingDown) return new HttpError('SHUTTING_DOWN');
     if (this.#limiter) {
       const waitMs = this.#limiter.take(ctx.clientIp);
       if (waitMs > 0) {
@@ -220,14 +237,10 @@ class PublishApi {
       // JSON.parse takes any depth; JSON.stringify recurses and runs out of stack.
       throw new HttpError('BAD_PACKET', 'the message is nested too deeply to forward');
     }
-    const outcome: OutcomeOrPromise = this.#relay.router.deliverFeedback(packet, raw);
-    if (!isPromiseLike(outcome)) {
+    // The engine answers asynchronously (a node elsewhere may hold the recipient).
+    return publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw).then(({ outcome }) => {
       this.#metrics.observeLatency((performance.now() - arrived) / 1000, 'http');
       return outcome;
-    }
-    return outcome.then((settled) => {
-      this.#metrics.observeLatency((performance.now() - arrived) / 1000, 'http');
-      return settled;
     });
   }
 

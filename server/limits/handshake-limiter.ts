@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { RateLimiter } from '../http/rate-limiter.js';
 import type { IpMatcher } from '../transport/ip-match.js';
 import { addressGroup } from './address-group.js';
+import type { HttpRefusal } from '../transport/accepted-websocket.js';
 import { answerAndClose } from './raw-answer.js';
 
 export interface HandshakeLimits {
@@ -39,17 +40,27 @@ export class HandshakeLimiter {
 
   /** True when the upgrade was refused and answered; the caller then leaves the socket alone. */
   refuse(socket: Duplex, ip: string): boolean {
-    if (this.#limiter === null || this.#exempt.has(ip)) return false;
+    const refusal = this.refusal(ip);
+    if (refusal === null) return false;
+    answerAndClose(socket, `${refusal.status} Too Many Requests`, refusal.body, refusal.headers);
+    return true;
+  }
+
+  /**
+   * The same check for a handshake that is answered some other way (an
+   * HTTP/2 Extended CONNECT stream): null when it may go on, else the 429
+   * to send. Takes a token like refuse().
+   */
+  refusal(ip: string): HttpRefusal | null {
+    if (this.#limiter === null || this.#exempt.has(ip)) return null;
     const waitMs = this.#limiter.take(addressGroup(ip));
-    if (waitMs === 0) return false;
+    if (waitMs === 0) return null;
     this.#onRefuse();
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    answerAndClose(
-      socket,
-      '429 Too Many Requests',
-      { error: `too many WebSocket handshakes from this address; retry in ${seconds} s`, code: 'RATE_LIMITED' },
-      { 'Retry-After': String(seconds) },
-    );
-    return true;
+    return {
+      status: 429,
+      body: { error: `too many WebSocket handshakes from this address; retry in ${seconds} s`, code: 'RATE_LIMITED' },
+      headers: { 'Retry-After': String(seconds) },
+    };
   }
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { IpMatcher } from '../transport/ip-match.js';
 import { normalizeIp } from '../transport/ip-match.js';

@@ -1,10 +1,17 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Relay } from '../relay.js';
+import { TRANSPORT_KINDS } from '../transport/accepted-websocket.js';
+import type { Connection } from '../transport/connection.js';
 import { PlainHistogram } from './plain-histogram.js';
 import { processRegistry } from './process-metrics.js';
+import type { RelayStats } from './relay-stats.js';
 
 /** What the metrics read from a relay when scraped. */
-export type MetricsSource = Pick<Relay, 'stats' | 'hub' | 'sessions' | 'bufferedBytes'>;
+export interface MetricsSource {
+  readonly stats: RelayStats;
+  readonly hub: { all(): Iterable<Connection> };
+  readonly sessions: { readonly size: number; retained(): { messages: number; bytes: number } };
+  bufferedBytes(): number;
+}
 
 /** Where a publish came in: the HTTP API or a WebSocket client. */
 export type PublishSource = 'http' | 'websocket';
@@ -37,20 +44,21 @@ export class RelayMetrics {
 
     new Gauge({
       name: `${PREFIX}connections`,
-      help: 'Open WebSocket connections by client kind and protocol version.',
-      labelNames: ['kind', 'protocol'] as const,
+      help: 'Open WebSocket connections by client kind, protocol version and transport (h1: HTTP/1.1 upgrade, h2: HTTP/2 Extended CONNECT).',
+      labelNames: ['kind', 'protocol', 'transport'] as const,
       registers,
       collect() {
         const counts = new Map<string, number>();
-        for (const kind of ['browser', 'backend']) for (const protocol of ['1', '2']) counts.set(`${kind} ${protocol}`, 0);
+        for (const kind of ['browser', 'backend'])
+          for (const protocol of ['1', '2']) for (const transport of TRANSPORT_KINDS) counts.set(`${kind} ${protocol} ${transport}`, 0);
         for (const conn of hub.all()) {
-          const key = `${conn.kind} ${conn.protocol}`;
+          const key = `${conn.kind} ${conn.protocol} ${conn.transport}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
         this.reset();
         for (const [key, count] of counts) {
-          const [kind, protocol] = key.split(' ') as [string, string];
-          this.set({ kind, protocol }, count);
+          const [kind, protocol, transport] = key.split(' ') as [string, string, string];
+          this.set({ kind, protocol, transport }, count);
         }
       },
     });
@@ -100,7 +108,7 @@ export class RelayMetrics {
       () => stats.publishRefused,
     );
     readCounter(registers, 'replayed_messages_total', 'Messages replayed to pages that resumed.', () => stats.replayed);
-    readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped).', 'outcome', () =>
+    readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped, failed).', 'outcome', () =>
       Object.entries(stats.outcomes),
     );
     readLabelledCounter(registers, 'drops_total', 'Messages not written to a recipient, by reason.', 'reason', () =>
@@ -179,7 +187,7 @@ export function metricsFor(relay: MetricsSource): RelayMetrics {
  * Record a relay latency (seconds from a publish arriving to its outcome).
  * @example
  * const started = process.hrtime.bigint();
- * const outcome = relay.router.deliverFeedback(packet, raw);
+ * const { outcome } = await relay.engine.broker.publish(target, payload);
  * observeRelayLatency(relay, Number(process.hrtime.bigint() - started) / 1e9);
  */
 export function observeRelayLatency(relay: MetricsSource, seconds: number, source: PublishSource = 'websocket'): void {

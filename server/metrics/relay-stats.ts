@@ -1,7 +1,7 @@
 import type { Outcome } from '../../include/protocol.js';
 
 /** Why a message was not written to a recipient. */
-export type DropReason = 'slow_consumer' | 'closed';
+export type DropReason = 'slow_consumer' | 'closed' | 'intercepted';
 
 /**
  * Plain counters the hot path bumps (a property increment, nothing more);
@@ -12,8 +12,8 @@ export class RelayStats {
   bytesIn = 0;
   messagesOut = 0;
   bytesOut = 0;
-  readonly outcomes: Record<Outcome, number> = { delivered: 0, held: 0, unknown: 0, dropped: 0 };
-  readonly drops: Record<DropReason, number> = { slow_consumer: 0, closed: 0 };
+  readonly outcomes: Record<Outcome, number> = { delivered: 0, held: 0, unknown: 0, dropped: 0, failed: 0 };
+  readonly drops: Record<DropReason, number> = { slow_consumer: 0, closed: 0, intercepted: 0 };
   /** Rejected handshakes by reason prefix. */
   readonly rejections = new Map<string, number>();
   /** Connections closed for protocol errors, by error code. */

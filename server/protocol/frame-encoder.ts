@@ -44,3 +44,11 @@ export function encodeServerTextFrame(payload: Buffer): Buffer[] {
   // Small frames in one buffer: one socket write per recipient instead of two.
   return length <= SINGLE_BUFFER_MAX ? [Buffer.concat([header, payload])] : [header, payload];
 }
+
+/** A frame encoded once, written as the same bytes to many connections. */
+export type EncodedFrame = readonly Buffer[];
+
+/** Encode a text frame once so a broadcast writes the same bytes to every page. */
+export function encodeTextFrame(text: string | Buffer): EncodedFrame {
+  return encodeServerTextFrame(typeof text === 'string' ? Buffer.from(text) : text);
+}

@@ -1,11 +1,14 @@
-import { ADDRESS_FIELDS, ErrorCodes, isPacket } from '../../include/protocol.js';
+import { ADDRESS_FIELDS, isPacket } from '../../include/protocol.js';
+import type { Delivery } from '../delivery/delivery.js';
 import { addressFieldProblem } from './address-fields.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Resource, ResourceContext } from '../resources/resource.js';
 import type { Connection } from '../transport/connection.js';
-import { encodeTextFrame } from '../transport/connection.js';
+import { encodeTextFrame } from './frame-encoder.js';
 import { scanJsonObject } from './json-scan.js';
+
+export { errorText } from './error-text.js';
 
 /** Messages above this size are scanned for their routing fields instead of parsed whole. */
 const LARGE_MESSAGE_BYTES = 1024 * 1024;
@@ -20,6 +23,8 @@ const NEXT_FRAME = encodeTextFrame(NEXT_PACKET);
 
 export interface PipelineDeps {
   ctx: ResourceContext;
+  /** Writes the `next` acknowledgements. */
+  delivery: Delivery;
   stats: RelayStats;
   logger: Logger;
   /** Core opcodes handled before the resource (v2 resume); true when consumed. */
@@ -49,7 +54,7 @@ export function handleFrame(conn: Connection, data: Buffer, resource: Resource, 
     const step = conn.joiner.push(data.toString('utf8'));
     switch (step.kind) {
       case 'pending':
-        ack(conn);
+        ack(conn, deps);
         return;
       case 'too-many-chunks':
         deps.ctx.error(conn, 'TOO_MANY_CHUNKS');
@@ -75,7 +80,7 @@ function handleMessage(conn: Connection, raw: Buffer | string, resource: Resourc
     deps.ctx.error(conn, 'BAD_JSON');
     return;
   }
-  ack(conn);
+  ack(conn, deps);
   const { packet, partial } = parsed;
   if (!isPacket(packet)) {
     deps.logger.debug('message without an opcode ignored', { client: conn.id });
@@ -120,8 +125,8 @@ export function parsePacket(raw: Buffer | string, largeBytes = LARGE_MESSAGE_BYT
   }
 }
 
-function ack(conn: Connection): void {
-  if (conn.protocol === 1) conn.reply(NEXT_FRAME);
+function ack(conn: Connection, deps: PipelineDeps): void {
+  if (conn.protocol === 1) deps.delivery.reply(conn, NEXT_FRAME);
 }
 
 function idOf(value: unknown): unknown {
@@ -131,10 +136,4 @@ function idOf(value: unknown): unknown {
 function truncate(raw: Buffer | string): string {
   const text = typeof raw === 'string' ? raw : raw.subarray(0, 500).toString('utf8');
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
-}
-
-/** Text of an error code, for packets and logs. */
-export function errorText(code: keyof typeof ErrorCodes, detail?: string): string {
-  const base = ErrorCodes[code].text;
-  return detail ? `${base}: ${detail}` : base;
 }

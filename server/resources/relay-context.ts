@@ -1,12 +1,15 @@
 import { ErrorCodes, ServerOpcode, type CloseCode, type ErrorCode, type Outcome } from '../../include/protocol.js';
+import type { Delivery } from '../delivery/delivery.js';
+import type { Broker } from '../engine/broker.js';
+import type { PublishResult } from '../engine/publication.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
-import { errorText } from '../protocol/message-pipeline.js';
+import { errorText } from '../protocol/error-text.js';
 import type { UuidSigner } from '../protocol/uuid-signer.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import type { Hub } from '../routing/hub.js';
+import { publishFeedback } from '../routing/publish-feedback.js';
 import { feedbackTarget, type PublishDecision, type PublishPolicy, type PublishTarget } from '../routing/publish-policy.js';
-import type { Router } from '../routing/router.js';
 import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
 
@@ -21,52 +24,67 @@ export interface ContextHooks {
   close?: (conn: Connection, code: CloseCode, reason?: string) => void;
 }
 
+/** What the context is made of: the parts the relay wired. */
+export interface ContextParts {
+  logger: Logger;
+  hub: Hub;
+  broker: Broker;
+  delivery: Delivery;
+  signer: UuidSigner;
+  stats: RelayStats;
+  /** Who may publish to whom: asked here, where a publish enters, before any engine carries it. */
+  policy: PublishPolicy;
+  nodeId: string;
+}
+
 /** One publish in this many is timed for the latency histogram: cheap enough for the hot path. */
 const LATENCY_SAMPLE_EVERY = 8;
+const NO_FIELDS = Object.freeze({});
 
 /** The capabilities the relay hands to resources. */
 export class RelayContext implements ResourceContext {
-  constructor(
-    readonly logger: Logger,
-    private readonly hub: Hub,
-    private readonly router: Router,
-    private readonly signer: UuidSigner,
-    private readonly stats: RelayStats,
-    private readonly policy: PublishPolicy,
-    private readonly hooks: ContextHooks = {},
-  ) {}
-
+  readonly logger: Logger;
+  readonly #parts: ContextParts;
+  readonly #hooks: ContextHooks;
   #sample = 0;
   /** v1 senders whose refused messages were already logged (logged once per connection). */
   readonly #refusalLogged = new WeakSet<Connection>();
 
+  constructor(parts: ContextParts, hooks: ContextHooks = {}) {
+    this.logger = parts.logger;
+    this.#parts = parts;
+    this.#hooks = hooks;
+  }
+
   send(to: Connection, message: object | string | Buffer): boolean {
     const raw = typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message);
-    return this.router.write(to, raw);
+    return this.#parts.delivery.message(to, raw);
   }
 
-  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome | null {
-    const target = feedbackTarget(packet, (uuid) => this.signer.verify(uuid) !== null);
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null {
+    const { broker, stats, signer } = this.#parts;
+    const target = feedbackTarget(packet, (uuid) => signer.verify(uuid) !== null);
     if (target !== null && !this.#permitted(from, target, packet.id)) return null;
-    const observe = this.hooks.observeLatency;
-    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return this.router.deliverFeedback(packet, raw);
+    const observe = this.#hooks.observeLatency;
+    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw);
     this.#sample = 0;
     const started = process.hrtime.bigint();
-    const outcome = this.router.deliverFeedback(packet, raw);
-    observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return outcome;
+    const result = publishFeedback(broker, stats, packet, raw);
+    void result.then(() => observe(Number(process.hrtime.bigint() - started) / 1e9));
+    return result;
   }
 
-  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): number | null {
+  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null {
     if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
-    return this.router.broadcast(from, message);
+    const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
+    return this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
   }
 
   /** The publish policy's answer for `from`; a refusal is reported here, once, as the policy says. */
   #permitted(from: Connection, target: PublishTarget, id: unknown): boolean {
-    const decision: PublishDecision = this.policy.decide({ role: from.kind === 'backend' ? 'backend' : 'page' }, target);
+    const decision: PublishDecision = this.#parts.policy.decide({ role: from.kind === 'backend' ? 'backend' : 'page' }, target);
     if (decision.allowed) return true;
-    this.stats.publishRefused++;
+    this.#parts.stats.publishRefused++;
     if (from.protocol === 2) {
       this.error(from, decision.code, id, decision.reason);
     } else if (!this.#refusalLogged.has(from)) {
@@ -83,23 +101,24 @@ export class RelayContext implements ResourceContext {
   }
 
   findByUuid(uuid: string): Connection | undefined {
-    return this.hub.byKey(routingKey(uuid));
+    return this.#parts.hub.byKey(routingKey(uuid));
   }
 
   findByIdent(ident: string): Connection | undefined {
-    return this.hub.byIdent(ident);
+    return this.#parts.hub.byIdent(ident);
   }
 
   adoptUuid(conn: Connection, signedUuid: string): boolean {
-    const key = this.signer.verify(signedUuid);
+    const { signer, hub } = this.#parts;
+    const key = signer.verify(signedUuid);
     if (key === null) return false;
-    const holder = this.hub.byKey(key);
+    const holder = hub.byKey(key);
     if (holder && holder !== conn && holder.open) return false;
     // A resumable session (its page away) is resumed with its resumeToken, never taken by the uuid alone.
-    if (key !== conn.key && this.hooks.hasSession?.(key)) return false;
+    if (key !== conn.key && this.#hooks.hasSession?.(key)) return false;
     const previous = conn.key;
-    this.hub.rekey(conn, key, signedUuid);
-    this.hooks.onRekey?.(conn, previous);
+    hub.rekey(conn, key, signedUuid);
+    this.#hooks.onRekey?.(conn, previous);
     return true;
   }
 
@@ -107,7 +126,7 @@ export class RelayContext implements ResourceContext {
     if (conn.protocol !== 2 || id === undefined) return;
     const packet: { opcode: string; id: unknown; outcome: Outcome; count?: number } = { opcode: ServerOpcode.Outcome, id, outcome };
     if (count !== undefined) packet.count = count;
-    conn.reply(JSON.stringify(packet));
+    this.#parts.delivery.reply(conn, JSON.stringify(packet));
   }
 
   error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
@@ -118,7 +137,7 @@ export class RelayContext implements ResourceContext {
     if (conn.protocol === 2) {
       const packet: { opcode: string; id?: unknown; code: ErrorCode; error: string } = { opcode: ServerOpcode.Error, code, error: text };
       if (id !== undefined) packet.id = id;
-      conn.reply(JSON.stringify(packet));
+      this.#parts.delivery.reply(conn, JSON.stringify(packet));
     } else if (spec.close !== null) {
       // v1 clients only understand the original's close packet. It goes with the
       // close: a reply queued behind frames waiting for their gap would be dropped.
@@ -128,14 +147,14 @@ export class RelayContext implements ResourceContext {
       return;
     }
     if (spec.close !== null) {
-      this.stats.countProtocolError(code);
+      this.#parts.stats.countProtocolError(code);
       this.logger.info('closing a connection for a protocol error', { client: conn.id, ip: conn.ip, code });
       conn.close(spec.close, text, lastWords);
     }
   }
 
   close(conn: Connection, code: CloseCode, reason?: string): void {
-    if (this.hooks.close) this.hooks.close(conn, code, reason);
+    if (this.#hooks.close) this.#hooks.close(conn, code, reason);
     else conn.close(code, reason);
   }
 }

@@ -11,18 +11,26 @@ export class RelayResource implements Resource {
   onMessage(conn: Connection, { packet, raw }: InboundMessage, ctx: ResourceContext): void {
     switch (packet.opcode) {
       case ClientOpcode.Feedback: {
-        const outcome = ctx.deliverFeedback(conn, packet, forwarded(conn, packet, raw));
-        if (outcome === null) return; // refused by the publish policy; the sender was told
-        if (outcome === Outcome.Unknown) {
-          ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
-        }
-        if (packet.id !== undefined) {
-          ctx.outcome(conn, packet.id, outcome);
-        } else if (outcome === Outcome.Unknown) {
-          // Not asked, but never silent: a v2 publisher hears of a message that went nowhere.
-          ctx.error(conn, 'UNKNOWN_RECIPIENT');
-        } else if (outcome === Outcome.Dropped) {
-          ctx.error(conn, 'RECIPIENT_SLOW');
+        const result = ctx.deliverFeedback(conn, packet, forwarded(conn, packet, raw));
+        if (result === null) return; // refused by the publish policy; the sender was told
+        // A v1 publisher had its `next` already and can be told nothing more.
+        if (conn.protocol === 2 || ctx.logger.level === 'debug') {
+          const id = packet.id;
+          void result.then(({ outcome }) => {
+            if (outcome === Outcome.Unknown) {
+              ctx.logger.debug('feedback for an unknown recipient', { client: conn.id, uuid: str(packet.uuid), ident: str(packet.ident) });
+            }
+            if (id !== undefined) {
+              ctx.outcome(conn, id, outcome);
+            } else if (outcome === Outcome.Unknown) {
+              // Not asked, but never silent: a v2 publisher hears of a message that went nowhere.
+              ctx.error(conn, 'UNKNOWN_RECIPIENT');
+            } else if (outcome === Outcome.Dropped) {
+              ctx.error(conn, 'RECIPIENT_SLOW');
+            } else if (outcome === Outcome.Failed) {
+              ctx.error(conn, 'ENGINE_FAILED');
+            }
+          });
         }
         return;
       }
@@ -30,9 +38,10 @@ export class RelayResource implements Resource {
         ctx.send(conn, raw);
         return;
       case ClientOpcode.Broadcast: {
-        const count = ctx.broadcast(conn, forwarded(conn, packet, raw), packet.id);
-        if (count === null) return;
-        if (packet.id !== undefined) ctx.outcome(conn, packet.id, Outcome.Delivered, count);
+        const id = packet.id;
+        const result = ctx.broadcast(conn, forwarded(conn, packet, raw), id);
+        if (result === null) return; // refused by the publish policy; the sender was told
+        if (id !== undefined) void result.then(({ outcome, count }) => ctx.outcome(conn, id, outcome, count ?? 0));
         return;
       }
       case ClientOpcode.Quit:

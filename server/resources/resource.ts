@@ -1,5 +1,6 @@
 import type { ErrorCode, Outcome } from '../../include/protocol.js';
 import type { CloseCode } from '../../include/protocol.js';
+import type { PublishResult } from '../engine/publication.js';
 import type { Logger } from '../logger/logger.js';
 import type { Connection } from '../transport/connection.js';
 
@@ -26,16 +27,20 @@ export interface ResourceContext {
   /** Send an unsolicited message (object → JSON). */
   send(to: Connection, message: object | string | Buffer): boolean;
   /**
-   * Route a feedback packet to its uuid or ident; says what became of it.
-   * Null when the publish policy refused it (server/routing/publish-policy.ts);
-   * the sender has then been told (v2) or the refusal logged (v1).
-   */
-  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Outcome | null;
   /**
-   * Send to every browser but `from`; returns how many got it, or null when
-   * the publish policy refused (as for deliverFeedback; `id` goes into the v2 error).
+   * Route a feedback packet to its uuid or ident, on whichever node holds it;
+   * resolves with what became of it (never rejects: `failed` when the engine
+   * cannot tell). Null when the publish policy refused it
+   * (server/routing/publish-policy.ts): the sender has then been told (v2)
+   * or the refusal logged (v1).
    */
-  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): number | null;
+  deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null;
+  /**
+   * Send to every browser (on every node) but `from`; resolves with how many
+   * got it in `count`, or null when the publish policy refused (as for
+   * deliverFeedback; `id` goes into the v2 error).
+   */
+  broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null;
   /** The live connection with this uuid (signed or bare). */
   findByUuid(uuid: string): Connection | undefined;
   findByIdent(ident: string): Connection | undefined;

@@ -1,111 +1,59 @@
 import { Outcome } from '../../include/protocol.js';
-import type { Logger } from '../logger/logger.js';
+import type { Delivery } from '../delivery/delivery.js';
+import type { PublicationHandler } from '../engine/broker.js';
+import { RESULT, type LogEntry, type Origin, type Payload, type PublishResult, type PublishTarget } from '../engine/publication.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
-import { routingKey } from '../protocol/uuid-signer.js';
-import { encodeTextFrame, type Connection } from '../transport/connection.js';
-import { BroadcastBatcher } from './broadcast-batcher.js';
+import type { Connection } from '../transport/connection.js';
 import type { Hub } from './hub.js';
 import type { SessionStore } from './session-store.js';
 
-export interface RouterOptions {
-  /** A recipient with more than this queued is skipped (counted as slow_consumer). */
-  maxBufferedBytes: number;
-  /** Coalescing window for broadcasts under load; 0 writes every broadcast at once. */
-  broadcastBatchMs: number;
-}
-
 /**
- * Delivery: finds the recipient of a feedback by Ident or uuid through the
- * hub's maps, writes the bytes as received, and says what became of them.
+ * This node's side of routing: the engine hands it the publications for
+ * the connections of this node; it finds the recipient in the hub (by Ident
+ * or routing key) or the page's session, and writes through the Delivery.
  */
-export class Router {
+export class Router implements PublicationHandler {
   constructor(
     private readonly hub: Hub,
     private readonly sessions: SessionStore,
+    private readonly delivery: Delivery,
     private readonly stats: RelayStats,
-    private readonly logger: Logger,
-    private readonly options: RouterOptions,
-  ) {
-    this.#batcher = new BroadcastBatcher(options.broadcastBatchMs);
-  }
+    private readonly nodeId: string,
+  ) {}
 
-  readonly #batcher: BroadcastBatcher;
-
-  /** Flush held broadcasts and stop the batching timer. */
-  stop(): void {
-    this.#batcher.stop();
-  }
-
-  /**
-   * Route a feedback: to the client with that Ident, else to the page with
-   * that uuid — through its session (numbered, retained) when it has one.
-   */
-  deliverFeedback(packet: { [field: string]: unknown }, raw: Buffer | string): Outcome {
-    const ident = packet.ident;
-    const uuid = packet.uuid;
-    let target: Connection | undefined;
-    if (typeof ident === 'string' && ident !== '') {
-      target = this.hub.byIdent(ident);
-    } else if (typeof uuid === 'string' && uuid !== '') {
-      const key = routingKey(uuid);
-      const session = this.sessions.get(key);
-      if (session) return this.sessions.deliver(session, raw, packet);
-      target = this.hub.byKey(key);
+  deliver(target: Exclude<PublishTarget, { kind: 'broadcast' }>, payload: Payload, entry: LogEntry | null): PublishResult {
+    let conn: Connection | undefined;
+    if (target.kind === 'ident') {
+      conn = this.hub.byIdent(target.ident);
+    } else {
+      if (entry !== null) {
+        const session = this.sessions.get(target.key);
+        if (session) return RESULT[this.sessions.deliver(session, entry)];
+        // In the log, but the page is not attached here (yet): its resume replays it.
+        this.stats.outcomes.held++;
+        return RESULT.held;
+      }
+      conn = this.hub.byKey(target.key);
     }
-    if (!target || !target.open) {
+    if (!conn || !conn.open) {
       this.stats.outcomes.unknown++;
-      return Outcome.Unknown;
+      return RESULT.unknown;
     }
-    if (!this.write(target, raw)) {
+    if (!this.delivery.message(conn, payload.raw)) {
       this.stats.outcomes.dropped++;
-      return Outcome.Dropped;
+      return RESULT.dropped;
     }
     this.stats.outcomes.delivered++;
-    return Outcome.Delivered;
+    return RESULT[Outcome.Delivered];
   }
 
-  /** Every browser but `from` gets the same pre-encoded frame. */
-  broadcast(from: Connection | null, raw: Buffer | string): number {
-    const frame = encodeTextFrame(raw);
-    const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    const batch = this.#batcher.begin();
-    let count = 0;
-    for (const conn of this.hub.browsers()) {
-      if (conn === from) continue;
-      if (!this.#hasRoom(conn)) continue;
-      if (batch) this.#batcher.cork(conn);
-      if (conn.sendFrame(frame)) {
-        count++;
-        this.stats.messagesOut++;
-        this.stats.bytesOut += size;
-      }
-    }
-    this.#batcher.end();
-    return count;
-  }
-
-  /** Write to one connection unless it is too far behind. */
+  /** Write one message to a connection of this node, through the Delivery; false when it was not written. */
   write(conn: Connection, raw: Buffer | string): boolean {
-    if (!this.#hasRoom(conn)) return false;
-    if (!conn.send(raw)) {
-      this.stats.drops.closed++;
-      return false;
-    }
-    this.stats.messagesOut++;
-    this.stats.bytesOut += typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    return true;
+    return this.delivery.message(conn, raw);
   }
 
-  #hasRoom(conn: Connection): boolean {
-    if (conn.bufferedBytes <= this.options.maxBufferedBytes) {
-      conn.stalledSince = 0;
-      return true;
-    }
-    if (conn.stalledSince === 0) {
-      conn.stalledSince = Date.now();
-      this.logger.warn('recipient is not reading: dropping its messages', { client: conn.id, ip: conn.ip, buffered: conn.bufferedBytes });
-    }
-    this.stats.drops.slow_consumer++;
-    return false;
+  broadcast(payload: Payload, except: Origin | null): number {
+    const from = except !== null && except.node === this.nodeId ? except.conn : -1;
+    return this.delivery.broadcast(this.hub.browsers(), from, payload.raw);
   }
 }

@@ -1,38 +1,53 @@
 import { CloseCode, ErrorCodes, Outcome } from '../../include/protocol.js';
+import type { Delivery } from '../delivery/delivery.js';
+import { newEpoch } from '../engine/epoch.js';
+import type { LogEntry } from '../engine/publication.js';
+import type { SessionLog } from '../engine/session-log.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
-import { withSequence } from '../protocol/sequence.js';
 import type { Connection } from '../transport/connection.js';
 import type { RetentionLimits } from './retention-buffer.js';
 import { Session } from './session.js';
 
-export interface SessionStoreOptions extends RetentionLimits {
-  /** Above this many queued bytes a page's messages wait in retention. */
-  maxBufferedBytes: number;
-}
+export type SessionStoreOptions = RetentionLimits;
 
 export interface ResumeResult {
   session: Session;
   /** True when every missed message follows. */
   recovered: boolean;
   /** What to send now, in order: the missed messages, or the latest progress of each job. */
-  replay: { seq: number; text: string }[];
+  replay: LogEntry[];
+}
+
+/** Where the page asks to resume from: its last seq, and that seq's epoch when the client knows it. */
+export interface ResumeFrom {
+  seq: number;
+  epoch: string | null;
 }
 
 /**
- * Sessions of v2 pages by routing key. Messages to a page are numbered and
- * retained here; a page that went away gets them on resume, and a page that
- * reads too slowly gets them when its socket has drained.
+ * The v2 pages of this node by routing key: which connection each is
+ * attached to and how far it has been written. Messages come numbered from
+ * the engine's session log; a page that reads too slowly, or resumes, gets
+ * what it missed from the log (`readSince`). With the memory engine the
+ * Sessions here are the log itself (see MemorySessionLog).
  */
 export class SessionStore {
   readonly #byKey = new Map<string, Session>();
   readonly #behind = new Set<Session>();
+  #log: SessionLog | null = null;
 
   constructor(
     private readonly options: SessionStoreOptions,
     private readonly stats: RelayStats,
     private readonly logger: Logger,
+    private readonly delivery: Delivery,
   ) {}
+
+  /** The engine's log, read on resume and catch-up (set once when the relay is wired). */
+  useLog(log: SessionLog): void {
+    this.#log = log;
+  }
 
   get size(): number {
     return this.#byKey.size;
@@ -40,6 +55,16 @@ export class SessionStore {
 
   get(key: string): Session | undefined {
     return this.#byKey.get(key);
+  }
+
+  /** Sessions attached to a connection on this node (their logs are kept alive). */
+  *attachedKeys(): IterableIterator<string> {
+    for (const session of this.#byKey.values()) if (session.conn !== null) yield session.key;
+  }
+
+  /** Every session on this node. */
+  all(): IterableIterator<Session> {
+    return this.#byKey.values();
   }
 
   /** A new session for a v2 page that just connected. */
@@ -57,58 +82,85 @@ export class SessionStore {
     this.#behind.delete(session);
   }
 
-  /** Number, retain and (when the page is attached and keeping up) write a message. */
-  deliver(session: Session, raw: Buffer | string, packet: { [field: string]: unknown }, now = Date.now()): Outcome {
-    const seq = session.lastSeq + 1;
-    const text = withSequence(raw, packet, seq);
-    session.record(text, jobOf(packet), now);
+  /** Detach `session` from `conn` if it is still attached to it (closed during a resume). */
+  detachSession(session: Session, conn: Connection, now = Date.now()): void {
+    if (session.conn !== conn) return;
+    session.detach(now);
+    this.#behind.delete(session);
+  }
+
+  /**
+   * A numbered message of the page's log, to be written now if the page is
+   * attached and keeping up; else it waits in the log (`held`).
+   */
+  deliver(session: Session, entry: LogEntry): Outcome {
+    if (entry.seq > session.lastSeq) session.lastSeq = entry.seq;
     const conn = session.conn;
     if (conn === null || !conn.open) {
       this.stats.outcomes.held++;
       return Outcome.Held;
     }
-    if (session.behind || conn.bufferedBytes > this.options.maxBufferedBytes) {
+    if (entry.seq <= session.sentSeq) {
+      // Already written (read from the log by a catch-up before it came live).
+      this.stats.outcomes.delivered++;
+      return Outcome.Delivered;
+    }
+    if (session.behind || entry.seq !== session.sentSeq + 1 || this.delivery.isBehind(conn)) {
       this.#fallBehind(session, conn);
       this.stats.outcomes.held++;
       return Outcome.Held;
     }
-    this.#write(session, conn, seq, text);
+    this.#write(session, conn, entry);
     this.stats.outcomes.delivered++;
     return Outcome.Delivered;
   }
 
   /**
    * Move `conn` onto the session `key` (its signed uuid verified by the
-   * caller) and work out what it missed after `lastSeq`.
+   * caller) and work out what it missed after `from`.
    */
-  resume(conn: Connection, key: string, uuid: string, lastSeq: number, now = Date.now()): ResumeResult {
+  async resume(conn: Connection, key: string, uuid: string, from: ResumeFrom, now = Date.now()): Promise<ResumeResult> {
+    const log = this.#requireLog();
     // The fresh session made at connect time is not needed any more.
     const fresh = this.#byKey.get(conn.key);
     if (fresh?.conn === conn && fresh.key !== key) this.#drop(fresh);
-    let session = this.#byKey.get(key);
-    if (session?.conn && session.conn !== conn && session.conn.open) {
+    const known = this.#byKey.get(key);
+    if (known?.conn && known.conn !== conn && known.conn.open) {
       // The same page on a newer socket (reload, half-open old socket): the newest wins.
-      session.conn.close(CloseCode.PolicyViolation, 'session resumed by another connection');
+      known.conn.close(CloseCode.PolicyViolation, 'session resumed by another connection');
     }
-    if (!session) {
-      session = new Session(key, uuid, conn, this.options);
+    await log.trim(key, now);
+    const read = await log.readSince(key, from);
+    let session = this.#byKey.get(key);
+    if (read.position === null) {
+      // No log (never, expired, or lost by the engine): a new one, numbered from 1 in a new epoch.
+      if (session) this.#drop(session);
+      session = new Session(key, uuid, conn, this.options, newEpoch());
       this.#byKey.set(key, session);
+      await log.create(key, session.epoch);
       this.stats.resumesFailed++;
       return { session, recovered: false, replay: [] };
     }
-    session.retention.trim(now);
+    if (!session) {
+      session = new Session(key, uuid, conn, this.options, read.position.epoch);
+      this.#byKey.set(key, session);
+    }
+    session.epoch = read.position.epoch;
+    if (read.position.seq > session.lastSeq) session.lastSeq = read.position.seq;
     session.attach(conn);
-    const missed = session.retention.since(lastSeq, session.lastSeq);
-    if (missed !== null) {
+    this.#behind.delete(session);
+    if (read.entries !== null) {
       this.stats.resumes++;
-      this.stats.replayed += missed.length;
-      session.sentSeq = session.lastSeq;
-      return { session, recovered: true, replay: missed.map(({ seq, text }) => ({ seq, text })) };
+      this.stats.replayed += read.entries.length;
+      session.sentSeq = read.entries.length > 0 ? read.entries[read.entries.length - 1]!.seq : from.seq;
+      return { session, recovered: true, replay: read.entries };
     }
     this.stats.resumesFailed++;
-    session.sentSeq = session.lastSeq;
-    const progress = [...session.latestProgress.values()].filter((p) => p.seq > lastSeq || lastSeq > session.lastSeq);
-    return { session, recovered: false, replay: progress.sort((a, b) => a.seq - b.seq) };
+    session.sentSeq = read.position.seq;
+    const sameEpoch = from.epoch === null || from.epoch === read.position.epoch;
+    const lastSeq = read.position.seq;
+    const progress = (await log.latestProgress(key)).filter((p) => !sameEpoch || p.seq > from.seq || from.seq > lastSeq);
+    return { session, recovered: false, replay: progress };
   }
 
   /** The connection took another uuid (the `uuid` opcode): its session follows. */
@@ -138,7 +190,52 @@ export class SessionStore {
 
   /** Frequent duty (every 100 ms): let pages that drained their sockets catch up. */
   catchUpRound(): void {
-    for (const session of this.#behind) this.#catchUp(session);
+    for (const session of this.#behind) void this.catchUp(session);
+  }
+
+  /**
+   * Write what the page has not been written yet, from the log, while its
+   * socket has room; done when it is level with the log.
+   */
+  async catchUp(session: Session): Promise<void> {
+    const conn = session.conn;
+    if (conn === null || !conn.open) {
+      this.#behind.delete(session);
+      session.behind = false;
+      return;
+    }
+    if (session.catchingUp || !this.delivery.canCatchUp(conn)) return;
+    session.catchingUp = true;
+    let read;
+    try {
+      read = await this.#requireLog().readSince(session.key, { seq: session.sentSeq, epoch: session.epoch });
+    } catch (error) {
+      this.logger.warn('catch-up could not read the session log; trying again', { client: conn.id, reason: (error as Error).message });
+      this.#behind.add(session);
+      session.behind = true;
+      return;
+    } finally {
+      session.catchingUp = false;
+    }
+    if (session.conn !== conn || !conn.open) return;
+    if (read.entries === null) {
+      // Retention moved past what the page has: it must resume and learn of the gap.
+      this.#behind.delete(session);
+      this.logger.warn('page fell behind retention: closing so it resumes', { client: conn.id });
+      conn.close(CloseCode.TryAgainLater, ErrorCodes.OVERLOADED.text);
+      return;
+    }
+    for (const item of read.entries) {
+      if (item.seq <= session.sentSeq) continue;
+      if (this.delivery.isBehind(conn)) {
+        this.#fallBehind(session, conn);
+        return;
+      }
+      this.#write(session, conn, item);
+    }
+    session.behind = false;
+    conn.stalledSince = 0;
+    this.#behind.delete(session);
   }
 
   /**
@@ -146,16 +243,18 @@ export class SessionStore {
    * the retention age, and trim retention by age.
    */
   expireRound(now = Date.now()): void {
+    const log = this.#log;
     for (const session of this.#byKey.values()) {
       if (session.conn === null && now - session.detachedAt > this.options.ageMs) {
         this.#drop(session);
+        void log?.expire(session.key).catch(() => {});
         continue;
       }
       session.retention.trim(now);
     }
   }
 
-  /** Totals for the metrics endpoint (computed when scraped, not per message). */
+  /** Totals for the metrics endpoint (computed when scraped, not per message): the messages this node retains. */
   retained(): { messages: number; bytes: number } {
     let messages = 0;
     let bytes = 0;
@@ -166,11 +265,9 @@ export class SessionStore {
     return { messages, bytes };
   }
 
-  #write(session: Session, conn: Connection, seq: number, text: string): void {
-    conn.send(text);
-    session.sentSeq = seq;
-    this.stats.messagesOut++;
-    this.stats.bytesOut += text.length;
+  #write(session: Session, conn: Connection, entry: LogEntry): void {
+    this.delivery.sequenced(conn, entry.text);
+    session.sentSeq = entry.seq;
   }
 
   #fallBehind(session: Session, conn: Connection): void {
@@ -181,41 +278,14 @@ export class SessionStore {
     this.logger.info('page is reading slowly: holding its messages', { client: conn.id, buffered: conn.bufferedBytes });
   }
 
-  #catchUp(session: Session): void {
-    const conn = session.conn;
-    if (conn === null || !conn.open) {
-      this.#behind.delete(session);
-      session.behind = false;
-      return;
-    }
-    if (conn.bufferedBytes > this.options.maxBufferedBytes / 2) return;
-    const missed = session.retention.since(session.sentSeq, session.lastSeq);
-    if (missed === null) {
-      // Retention moved past what the page has: it must resume and learn of the gap.
-      this.#behind.delete(session);
-      this.logger.warn('page fell behind retention: closing so it resumes', { client: conn.id });
-      conn.close(CloseCode.TryAgainLater, ErrorCodes.OVERLOADED.text);
-      return;
-    }
-    for (const item of missed) {
-      if (conn.bufferedBytes > this.options.maxBufferedBytes) return;
-      this.#write(session, conn, item.seq, item.text);
-    }
-    session.behind = false;
-    conn.stalledSince = 0;
-    this.#behind.delete(session);
-  }
-
   #drop(session: Session): void {
     this.#byKey.delete(session.key);
     this.#behind.delete(session);
     session.retention.clear();
   }
-}
 
-function jobOf(packet: { [field: string]: unknown }): string | null {
-  const progress = packet.progress;
-  if (typeof progress !== 'object' || progress === null) return null;
-  const job = (progress as { job?: unknown }).job;
-  return typeof job === 'string' || typeof job === 'number' ? String(job) : '';
+  #requireLog(): SessionLog {
+    if (this.#log === null) throw new Error('SessionStore: useLog() was not called');
+    return this.#log;
+  }
 }

@@ -1,10 +1,14 @@
+import { newEpoch } from '../engine/epoch.js';
 import type { Connection } from '../transport/connection.js';
 import { RetentionBuffer, type RetentionLimits } from './retention-buffer.js';
 
 /**
- * The resumable state of one v2 page, which outlives its connection: the
- * sequence counter, the retained messages, and the latest progress message
- * of each job (what a page needs when the gap cannot be filled).
+ * The resumable state of one v2 page on this node, which outlives its
+ * connection: which connection it is attached to and how far that one has
+ * been written. With the memory engine it is also the page's session log
+ * (the sequence counter, the retained messages and the latest progress
+ * message of each job); with a shared engine the log lives there, and
+ * `lastSeq` is what this node has seen of it.
  */
 export class Session {
   key: string;
@@ -12,20 +16,25 @@ export class Session {
   conn: Connection | null;
   /** When the connection went away (0 while attached). */
   detachedAt = 0;
+  /** The numbering run `lastSeq` belongs to (see StreamPosition). */
+  epoch: string;
   /** Newest sequence number issued. */
   lastSeq = 0;
   /** Newest sequence number written to the current connection. */
   sentSeq = 0;
   /** Writes are suspended while the connection drains (replayed from retention later). */
   behind = false;
+  /** A catch-up from the log is under way (a shared engine's reads are asynchronous). */
+  catchingUp = false;
   readonly retention: RetentionBuffer;
   readonly latestProgress = new Map<string, { seq: number; text: string }>();
   /** Bytes held in latestProgress, kept within the retention byte limit. */
   #progressBytes = 0;
   readonly #maxProgressBytes: number;
 
-  constructor(key: string, uuid: string, conn: Connection | null, limits: RetentionLimits) {
+  constructor(key: string, uuid: string, conn: Connection | null, limits: RetentionLimits, epoch: string = newEpoch()) {
     this.key = key;
+    this.epoch = epoch;
     this.uuid = uuid;
     this.conn = conn;
     this.retention = new RetentionBuffer(limits);

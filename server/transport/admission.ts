@@ -1,15 +1,25 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { CLIENT_TYPE_BACKEND, CloseCode, HEADER_CLIENT_TYPE, HEADER_IDENT } from '../../include/protocol.js';
 import type { ClientKind } from './connection.js';
 import type { IpMatcher } from './ip-match.js';
 
-/** Who is knocking, read from the handshake request. */
+/** Who is knocking, read from the handshake request (HTTP/1.1 upgrade or HTTP/2 Extended CONNECT alike). */
 export interface Applicant {
   path: string;
   ip: string;
   kind: ClientKind;
   ident: string | null;
   origin: string | null;
+  /** Subprotocols offered in Sec-WebSocket-Protocol, in the client's order. */
+  subprotocols: readonly string[];
+  /** The request headers as received (HTTP/2 pseudo-headers included there). */
+  headers: Readonly<IncomingHttpHeaders>;
+}
+
+/** The part of a handshake request an applicant is read from (IncomingMessage and Http2ServerRequest both have it). */
+export interface HandshakeRequest {
+  url?: string;
+  headers: IncomingHttpHeaders;
 }
 
 export interface AdmissionRules {
@@ -40,7 +50,7 @@ const PLAIN_PATH = /^\/[\x21-\x7e]{0,63}$/;
 
 const IDENT_MAX = 256;
 
-export function readApplicant(req: IncomingMessage, ip: string): Applicant {
+export function readApplicant(req: HandshakeRequest, ip: string): Applicant {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const type = header(req, HEADER_CLIENT_TYPE);
   const ident = header(req, HEADER_IDENT)?.trim() ?? '';
@@ -54,6 +64,8 @@ export function readApplicant(req: IncomingMessage, ip: string): Applicant {
     kind,
     ident: ident === '' || kind !== 'backend' ? null : ident.slice(0, IDENT_MAX),
     origin: header(req, 'origin') ?? null,
+    subprotocols: offeredSubprotocols(req),
+    headers: req.headers,
   };
 }
 
@@ -88,7 +100,18 @@ export function admit(applicant: Applicant, rules: AdmissionRules, state: Admiss
   return null;
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
+/** The tokens of every Sec-WebSocket-Protocol header, trimmed, empty ones skipped. */
+export function offeredSubprotocols(req: HandshakeRequest): string[] {
+  const raw = req.headers['sec-websocket-protocol'];
+  if (raw === undefined) return [];
+  const joined = Array.isArray(raw) ? raw.join(',') : raw;
+  return joined
+    .split(',')
+    .map((token) => token.trim())
+    .filter((token) => token !== '');
+}
+
+function header(req: HandshakeRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { IpMatcher, normalizeIp } from './ip-match.js';
 
@@ -7,7 +7,13 @@ import { IpMatcher, normalizeIp } from './ip-match.js';
  * X-Forwarded-For when the peer is a configured trusted proxy. Anyone else's
  * X-Forwarded-For is ignored, since any client can write that header.
  */
-export function clientIp(req: IncomingMessage, trustedProxies: IpMatcher): string {
+/** What the IP is read from: an HTTP/1.1 or HTTP/2 request alike. */
+export interface PeerRequest {
+  socket: { remoteAddress?: string | undefined };
+  headers: IncomingHttpHeaders;
+}
+
+export function clientIp(req: PeerRequest, trustedProxies: IpMatcher): string {
   const peer = normalizeIp(req.socket.remoteAddress ?? '');
   if (trustedProxies.empty || !trustedProxies.has(peer)) return peer;
   const header = req.headers['x-forwarded-for'];

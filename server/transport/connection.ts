@@ -1,9 +1,12 @@
-import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
-import { encodeServerTextFrame, encodeServerTextFrameFromText } from '../protocol/frame-encoder.js';
+import { encodeServerTextFrame, encodeServerTextFrameFromText, type EncodedFrame } from '../protocol/frame-encoder.js';
+import type { TransportKind } from './accepted-websocket.js';
+import type { OutboundPort } from './outbound-port.js';
+
+export { encodeTextFrame, type EncodedFrame } from '../protocol/frame-encoder.js';
 
 /** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
 export type ClientKind = 'browser' | 'backend';
@@ -11,7 +14,10 @@ export type ClientKind = 'browser' | 'backend';
 export interface ConnectionInit {
   id: number;
   ws: WebSocket;
-  socket: Duplex;
+  /** Where pre-encoded frames go, and how far the peer has read. */
+  port: OutboundPort;
+  /** What carried the handshake (for logs and metrics only). */
+  transport: TransportKind;
   kind: ClientKind;
   protocol: 1 | 2;
   resource: string;
@@ -26,14 +32,6 @@ export interface ConnectionInit {
   frameGapMs: number;
 }
 
-/** A frame encoded once, written as the same bytes to many connections. */
-export type EncodedFrame = readonly Buffer[];
-
-/** Encode a text frame once so a broadcast writes the same bytes to every page. */
-export function encodeTextFrame(text: string | Buffer): EncodedFrame {
-  return encodeServerTextFrame(typeof text === 'string' ? Buffer.from(text) : text);
-}
-
 type Pending = string | Buffer | EncodedFrame;
 
 /** How long a closing client's socket lingers (for our last frames to reach it) before it is cut. */
@@ -46,6 +44,7 @@ export const CLOSE_LINGER_MS = 1_000;
  */
 export class Connection {
   readonly id: number;
+  readonly transport: TransportKind;
   readonly kind: ClientKind;
   readonly protocol: 1 | 2;
   readonly resource: string;
@@ -66,14 +65,14 @@ export class Connection {
   closeCodeSent: CloseCode | null = null;
   /** Since when the outgoing buffer has been over its limit (0: it is not); for logging once. */
   stalledSince = 0;
-  /** Stall detection: bytes the socket had written at the last check, and when that last grew. */
+  /** Stall detection: the port's bytesSent at the last check, and when that last grew. */
   lastBytesWritten = 0;
   lastProgressAt = Date.now();
   /** What an application's preConnect hook attached (the signed-in user...); typed by the app. */
   data: unknown = undefined;
 
   readonly #ws: WebSocket;
-  readonly #socket: Duplex;
+  readonly #port: OutboundPort;
   readonly #frameGapMs: number;
   #queue: Pending[] = [];
   #queuedBytes = 0;
@@ -85,7 +84,8 @@ export class Connection {
   constructor(init: ConnectionInit) {
     this.id = init.id;
     this.#ws = init.ws;
-    this.#socket = init.socket;
+    this.#port = init.port;
+    this.transport = init.transport;
     this.kind = init.kind;
     this.protocol = init.protocol;
     this.resource = init.resource;
@@ -106,9 +106,9 @@ export class Connection {
     return !this.closing && this.#ws.readyState === WebSocket.OPEN;
   }
 
-  /** Bytes handed to the kernel so far (grows while the peer reads). */
+  /** Bytes that left our buffers so far (grows while the peer reads; see OutboundPort). */
   get bytesWritten(): number {
-    return (this.#socket as { bytesWritten?: number }).bytesWritten ?? 0;
+    return this.#port.bytesSent;
   }
 
   /** Bytes written but not yet on the wire, plus frames waiting for their gap. */
@@ -131,12 +131,12 @@ export class Connection {
   /** Hold writes in the socket until uncork() (broadcast batching); false when closed. */
   cork(): boolean {
     if (!this.open) return false;
-    this.#socket.cork();
+    this.#port.cork();
     return true;
   }
 
   uncork(): void {
-    this.#socket.uncork();
+    this.#port.uncork();
   }
 
   /** Send a pre-encoded frame (broadcast). */
@@ -193,9 +193,7 @@ export class Connection {
    * hold it until the linger timer).
    */
   #stopReading(): void {
-    this.#socket.removeAllListeners('data');
-    this.#socket.on('data', function closingSocketDiscards() {});
-    this.#socket.resume();
+    this.#port.stopReading();
   }
 
   /**
@@ -206,7 +204,7 @@ export class Connection {
   #finish(code: CloseCode, payload: Buffer): void {
     this.closeCodeSent = code;
     this.#ws.close(code, payload);
-    this.#socket.end();
+    this.#port.end();
     // On shutdown the relay cuts what is left when shutdownGrace ends instead.
     if (this.#closeWhenDrained === null) this.#timer = setTimeout(() => this.#ws.terminate(), CLOSE_LINGER_MS);
   }
@@ -275,16 +273,16 @@ export class Connection {
     // is kept, and a text message costs one socket write instead of ws's
     // corked two (visible per message in the HTTP publish profile).
     if (typeof item === 'string') {
-      this.#socket.write(encodeServerTextFrameFromText(item));
+      this.#port.write(encodeServerTextFrameFromText(item));
       return;
     }
     if (Buffer.isBuffer(item)) item = encodeServerTextFrame(item);
     if (item.length === 1) {
-      this.#socket.write(item[0]!);
+      this.#port.write(item[0]!);
     } else {
-      this.#socket.cork();
-      for (const part of item) this.#socket.write(part);
-      this.#socket.uncork();
+      this.#port.cork();
+      for (const part of item) this.#port.write(part);
+      this.#port.uncork();
     }
   }
 

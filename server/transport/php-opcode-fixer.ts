@@ -1,3 +1,5 @@
+import type { Duplex } from 'node:stream';
+
 /**
  * The original PHP client (`websocketCore::encodeForServer`) marks only the
  * first data frame of a connection as text (0x81); every later message goes
@@ -75,4 +77,21 @@ function payloadLength(header: Buffer): number {
   if (len7 === 126) return header.readUInt16BE(2);
   if (len7 === 127) return Number(header.readBigUInt64BE(2));
   return len7;
+}
+
+/**
+ * Mend a backend's frames on `carrier` (socket or HTTP/2 stream). Register
+ * before ws's own 'data' listener, so each chunk is mended before ws parses
+ * it (ws re-emits the upgrade's `head` through 'data', so that passes here too).
+ */
+export function mendBackendFrames(carrier: Duplex): PhpOpcodeFixer {
+  const fixer = new PhpOpcodeFixer();
+  carrier.on('data', function backendFramesMended(chunk: Buffer) {
+    try {
+      fixer.fix(chunk);
+    } catch {
+      carrier.destroy();
+    }
+  });
+  return fixer;
 }

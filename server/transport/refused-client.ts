@@ -1,7 +1,7 @@
-import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import { closeReason } from '../protocol/close-reason.js';
+import type { OutboundPort } from './outbound-port.js';
 
 /** How long a refused client has to read its close packet before its socket is cut. */
 export const REFUSED_LINGER_MS = 1_000;
@@ -16,10 +16,10 @@ export const REFUSED_LINGER_MS = 1_000;
  */
 export class RefusedClient {
   readonly #ws: WebSocket;
-  readonly #socket: Duplex;
+  readonly #socket: OutboundPort;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(ws: WebSocket, socket: Duplex) {
+  constructor(ws: WebSocket, socket: OutboundPort) {
     this.#ws = ws;
     this.#socket = socket;
     socket.pause();

@@ -62,10 +62,10 @@ describe('GET /metrics', () => {
     cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
     cleanup.add(await PhpStyleClient.connect({ port: relay.port }), (c) => c.destroy());
     const samples = await scrape(relay);
-    expect(sampleValue(samples, 'websock_connections', { kind: 'browser', protocol: '1' })).toBe(1);
-    expect(sampleValue(samples, 'websock_connections', { kind: 'browser', protocol: '2' })).toBe(2);
-    expect(sampleValue(samples, 'websock_connections', { kind: 'backend', protocol: '1' })).toBe(1);
-    expect(sampleValue(samples, 'websock_connections', { kind: 'backend', protocol: '2' })).toBe(0);
+    expect(sampleValue(samples, 'websock_connections', { kind: 'browser', protocol: '1', transport: 'h1' })).toBe(1);
+    expect(sampleValue(samples, 'websock_connections', { kind: 'browser', protocol: '2', transport: 'h1' })).toBe(2);
+    expect(sampleValue(samples, 'websock_connections', { kind: 'backend', protocol: '1', transport: 'h1' })).toBe(1);
+    expect(sampleValue(samples, 'websock_connections', { kind: 'backend', protocol: '2', transport: 'h1' })).toBe(0);
     expect(sampleValue(samples, 'websock_sessions')).toBe(2);
     expect(samples.some((s) => s.name === 'websock_buffered_bytes')).toBe(true);
     // The process's default metrics come along.
@@ -146,8 +146,8 @@ describe('GET /metrics', () => {
     observeRelayLatency(second, 0.002);
     const one = await scrape(first);
     const two = await scrape(second);
-    expect(sampleValue(one, 'websock_connections', { kind: 'browser', protocol: '1' })).toBe(1);
-    expect(sampleValue(two, 'websock_connections', { kind: 'browser', protocol: '1' })).toBe(0);
+    expect(sampleValue(one, 'websock_connections', { kind: 'browser', protocol: '1', transport: 'h1' })).toBe(1);
+    expect(sampleValue(two, 'websock_connections', { kind: 'browser', protocol: '1', transport: 'h1' })).toBe(0);
     expect(sampleValue(one, 'websock_outcomes_total', { outcome: 'unknown' })).toBe(1);
     expect(sampleValue(two, 'websock_outcomes_total', { outcome: 'unknown' })).toBe(0);
     expect(sampleValue(one, 'websock_relay_latency_seconds_count', { source: 'websocket' })).toBe(0);

@@ -3,12 +3,15 @@
  * connected socket.io clients, socket.io serves its client script, the
  * relay's connection limits count both, and stop() ends both.
  */
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NovosgaClientEvent as C, NovosgaServerEvent as S } from '../../include/novosga-events.js';
+import { parseAddress } from '../../include/address.js';
 import { SUBPROTOCOL_V2 } from '../../include/protocol.js';
 import { PhpStyleClient } from '../helpers/php-style-client.js';
 import { Cleanup, PageClient } from '../helpers/relay-fixture.js';
+import { makeSelfSignedCert } from '../helpers/tls-cert.js';
 import { SGA_SECRET, SgaClient, startSgaRelay } from './sga-harness.js';
 
 const cleanup = new Cleanup();
@@ -44,6 +47,14 @@ describe('the event server beside the relay', () => {
     expect(await screen.next()).toEqual({ event: S.CallTicket, args: [{ unity: 1, service: 1, hash: 'h1' }] });
     expect((await get(relay.httpUrl('/health'))).status).toBe(200);
     expect(relay.hub.size).toBe(2);
+
+    screen.emit(C.CallTicket, { unity: 1, service: 1, hash: 'h' });
+    expect((await screen.nextError()).code).toBe('NOT_ALLOWED');
+    const metrics = (await get(relay.httpUrl('/metrics'))).body;
+    expect(metrics).toMatch(/^websock_novosga_clients\{role="panel"\} 1$/m);
+    expect(metrics).toMatch(/^websock_novosga_clients\{role="user"\} 1$/m);
+    expect(metrics).toMatch(/^websock_novosga_events_total 4$/m);
+    expect(metrics).toMatch(/^websock_novosga_refused_total\{code="NOT_ALLOWED"\} 1$/m);
   });
 
   it('serves the socket.io client script and the pages, and 404s beside them', async () => {
@@ -92,6 +103,23 @@ describe('the event server beside the relay', () => {
     expect(answers.filter((a) => a === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(5);
     expect(answers.every((a) => a === 'RATE_LIMITED' || a === S.UpdateQueue)).toBe(true);
     expect(desk.socket.connected).toBe(true);
+  });
+
+  it('serves socket.io over TLS on a wss:// relay (Novo SGA over https connects with wss://)', async () => {
+    const cert = makeSelfSignedCert();
+    cleanup.add(cert, (c) => c.remove());
+    const tls = { address: parseAddress('wss://127.0.0.1:0'), certFile: cert.certFile, pkFile: cert.pkFile };
+    const { relay } = cleanup.add(await startSgaRelay(tls), ({ relay: r }) => r.stop());
+    expect(relay.httpUrl('/')).toMatch(/^https:/);
+    const ca = readFileSync(cert.certFile);
+    const screen = cleanup.add(await SgaClient.connect(relay, 'v2-websocket', undefined, { ca }), (c) => c.close());
+    await screen.register(C.RegisterPanel, { unity: 1, services: [1] });
+    const desk = cleanup.add(await SgaClient.connect(relay, 'v4', undefined, { ca }), (c) => c.close());
+    await desk.register(C.RegisterUser, { secret: SGA_SECRET, user: 1, unity: 1 });
+    desk.emit(C.CallTicket, { unity: 1, service: 1, hash: 'over-tls' });
+    expect(await screen.next()).toEqual({ event: S.CallTicket, args: [{ unity: 1, service: 1, hash: 'over-tls' }] });
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), { ca }), (p) => p.close());
+    expect(page.uuid).toMatch(/./);
   });
 
   it('disconnects a client that never registers', async () => {

@@ -90,7 +90,7 @@ export class SgaClient {
     relay: Relay | string,
     flavour: Flavour,
     onConnect?: (client: SgaClient) => void,
-    options: { reconnection?: boolean; path?: string } = {},
+    options: { reconnection?: boolean; path?: string; ca?: Buffer } = {},
   ): Promise<SgaClient> {
     const url = typeof relay === 'string' ? relay : relay.httpUrl('/');
     const common = {
@@ -100,6 +100,7 @@ export class SgaClient {
       reconnectionDelay: 50,
       reconnectionDelayMax: 100,
       timeout: 5_000,
+      ...(options.ca ? { ca: options.ca.toString('utf8') } : {}),
     };
     const transports = flavour === 'v2-websocket' ? ['websocket'] : ['polling', 'websocket'];
     const socket = (flavour === 'v4' ? ioV4(url, { ...common, transports }) : ioV2(url, { ...common, transports })) as AnySocket;

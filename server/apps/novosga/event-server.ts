@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { Server, type ServerOptions, type Socket } from 'socket.io';
 import type { Logger } from '../../logger/logger.js';
 import type { MountedApp } from '../../transport/mounts.js';
-import { NovosgaClient, type ClientContext } from './novosga-client.js';
+import { NovosgaClient, type ClientContext, type NovosgaCounters } from './novosga-client.js';
 
 /** What the event server needs from the relay around it. */
 export interface EventServerOptions {
@@ -36,7 +36,7 @@ export const MAX_PACKET_BYTES = 16 * 1024;
 
 export class NovosgaEventServer implements MountedApp {
   readonly io: Server;
-  readonly counters = { events: 0, refused: 0 };
+  readonly counters: NovosgaCounters = { events: 0, refused: new Map() };
   readonly #host: HttpServer;
   readonly #prefix: string;
   readonly #logger: Logger;

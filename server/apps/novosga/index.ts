@@ -10,6 +10,8 @@ import type { Relay } from '../../relay.js';
 import { clientIp } from '../../transport/client-ip.js';
 import { IpMatcher } from '../../transport/ip-match.js';
 import { NovosgaEventServer } from './event-server.js';
+import { metricsFor } from '../../metrics/prometheus.js';
+import { registerNovosgaMetrics } from './novosga-metrics.js';
 import { connectRedisAdapter, type RedisLink } from './redis-adapter.js';
 
 export { NovosgaEventServer } from './event-server.js';
@@ -59,6 +61,7 @@ export async function installNovosga(relay: Relay, options: NovosgaOptions = {})
     ...(redis ? { adapter: redis.adapter } : {}),
   });
   if (redis) server.afterClose(() => redis.close());
+  registerNovosgaMetrics(metricsFor(relay).registry, server);
   relay.mounts.mount(config.novosgaPath, server);
   relay.http.addStatic(PAGES_PREFIX, novosgaPagesDir());
   // The pages load socket.io's client from wherever the event server is mounted.

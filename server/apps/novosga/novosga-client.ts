@@ -23,7 +23,15 @@ export interface ClientContext {
   /** Events per second per socket (bursts of as many); 0 = no limit. */
   maxEventRate: number;
   /** Counted as they happen, for /metrics. */
-  counters: { events: number; refused: number };
+  counters: NovosgaCounters;
+}
+
+/** Counted as they happen; read when /metrics is scraped. */
+export interface NovosgaCounters {
+  /** Events received, of any name. */
+  events: number;
+  /** Refused events and registrations, by error code. */
+  refused: Map<NovosgaErrorCode, number>;
 }
 
 /** Refused events one socket may send before it is disconnected. */
@@ -77,8 +85,18 @@ export class NovosgaClient {
       this.#dispatch(event, args[0]);
       ack?.({ ok: true });
     } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      this.#refuse(event, error, ack);
+      if (error instanceof Refusal) {
+        this.#refuse(event, error, ack);
+        return;
+      }
+      // A bug of ours: thrown from here it would reach the socket's reader and end the process.
+      this.#ctx.logger.error('novosga event handler failed: disconnecting the client', {
+        ...this.#fields(),
+        event: event.slice(0, 40),
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      this.#refuse(event, new Refusal(NovosgaErrorCode.Internal, 'internal error'), ack);
+      this.#socket.disconnect(true);
     }
   }
 
@@ -136,7 +154,7 @@ export class NovosgaClient {
     // A wrong secret ends the connection, as in the original, whatever else is wrong.
     if (typeof secret !== 'string' || !this.#ctx.secretMatches(secret)) {
       this.#ctx.logger.warn('novosga user refused: wrong secret; disconnecting', this.#fields());
-      this.#ctx.counters.refused++;
+      this.#count(NovosgaErrorCode.BadSecret);
       this.#emitError({ event: NovosgaClientEvent.RegisterUser, code: NovosgaErrorCode.BadSecret, reason: 'wrong secret' });
       this.#socket.disconnect(true);
       return;
@@ -200,7 +218,7 @@ export class NovosgaClient {
   }
 
   #refuse(event: string, refusal: Refusal, ack: Ack | undefined): void {
-    this.#ctx.counters.refused++;
+    this.#count(refusal.code);
     const payload: RequestErrorPayload = { event: event.slice(0, 40), code: refusal.code, reason: refusal.reason };
     if (refusal.code !== NovosgaErrorCode.RateLimited) this.#ctx.logger.warn('novosga event refused', { ...this.#fields(), ...payload });
     if (ack) ack({ ok: false, code: payload.code, reason: payload.reason });
@@ -209,6 +227,11 @@ export class NovosgaClient {
       this.#ctx.logger.warn('novosga client disconnected after too many refused events', { ...this.#fields(), refused: this.#refused });
       this.#socket.disconnect(true);
     }
+  }
+
+  #count(code: NovosgaErrorCode): void {
+    const refused = this.#ctx.counters.refused;
+    refused.set(code, (refused.get(code) ?? 0) + 1);
   }
 
   #emitError(payload: RequestErrorPayload): void {

@@ -1,0 +1,49 @@
+import type { Broker, PublicationHandler } from './broker.js';
+import type { Presence } from './presence.js';
+import type { SessionLog } from './session-log.js';
+
+/** How an engine is doing, for `/health` and the logs. */
+export interface EngineHealth {
+  engine: 'memory' | 'redis';
+  /** ok: working; degraded: working but a check failed (pub/sub probe); down: publishes fail. */
+  state: 'ok' | 'degraded' | 'down';
+  /** Why it is not ok, in words. */
+  detail?: string;
+}
+
+/** Counters of an engine's trouble, read by the metrics when scraped. */
+export interface EngineCounters {
+  /** Engine commands that failed (each publish among them was answered `failed`). */
+  errors: number;
+  /** Times the connection to the shared store was re-established. */
+  reconnects: number;
+  /** Pub/sub liveness probes that did not come back in time. */
+  probeFailures: number;
+}
+
+/**
+ * The three parts of the seam, as one engine: publication routing (Broker),
+ * page history (SessionLog) and who-holds-what (Presence). The memory engine
+ * is one process's maps; the Redis engine shares them between nodes.
+ *
+ * What an implementer guarantees, besides each part's own contract:
+ * - `attach` is called once, before `start`; the handler receives every
+ *   publication addressed to this node from then until `stop`.
+ * - `start` resolves once publications can flow (or rejects with one clear
+ *   reason); `stop` releases every timer and connection the engine owns.
+ */
+export interface Engine {
+  readonly kind: 'memory' | 'redis';
+  /** This node's id, unique among the nodes sharing the engine. */
+  readonly nodeId: string;
+  readonly broker: Broker;
+  readonly log: SessionLog;
+  readonly presence: Presence;
+  attach(handler: PublicationHandler): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): EngineHealth;
+  readonly counters: EngineCounters;
+  /** Receives how long each cross-node publish took to be answered, in seconds (set by the metrics). */
+  onLatency: ((seconds: number) => void) | null;
+}
