@@ -49,6 +49,8 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
   #uuid = '';
   /** The page session to ask back after a reconnect: the uuid whose messages up to #lastSeq we handled. */
   #sessionUuid = '';
+  /** The resumeToken of #sessionUuid's session: what proves it is ours (the uuid is handed out in `from`). */
+  #sessionToken: string | null = null;
   #protocol: 1 | 2 = 1;
   #lastSeq = 0;
   /** The epoch #lastSeq belongs to (sent back on resume, so the relay can tell a lost log). */
@@ -69,6 +71,7 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.#adopt(socket, true);
     this.#sessionUuid = socket.uuid;
     this.#epoch = socket.epoch;
+    this.#sessionToken = socket.resumeToken;
   }
 
   /**
@@ -347,39 +350,53 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
     this.#state = 'open';
     this.#adopt(socket);
     if (socket !== this.#socket) return; // closed before we could use it; the close handler took over
-    const { resumed, recovered } = await this.#resume(socket, previousUuid);
+    const { resumed, recovered, resumeToken } = await this.#resume(socket, previousUuid, this.#sessionToken);
     // Lost again while resuming: the close handler took over, and the next attempt asks for the same session.
     if (socket !== this.#socket) return;
     this.#sessionUuid = this.#uuid;
+    this.#sessionToken = resumed ? resumeToken : socket.resumeToken;
     this.#attempt = 0;
     this.emit('reconnect', { uuid: this.#uuid, previousUuid, attempt, protocol: this.#protocol, resumed, recovered });
     this.#outbound?.pump();
   };
 
   /** v2: ask for our old uuid and the messages we missed; replays follow `resumed`. */
-  async #resume(socket: RelaySocket, previousUuid: string): Promise<{ resumed: boolean; recovered: boolean }> {
+  async #resume(
+    socket: RelaySocket,
+    previousUuid: string,
+    previousToken: string | null,
+  ): Promise<{ resumed: boolean; recovered: boolean; resumeToken: string | null }> {
+    const notResumed = { resumed: false, recovered: false, resumeToken: null };
     // Only pages have sessions to resume; a backend simply comes back under its Ident.
     const isPage = this.#settings.socket.clientType?.toLowerCase() !== CLIENT_TYPE_BACKEND;
     if (socket.version !== 2 || !this.#settings.resume || !isPage || !previousUuid) {
       this.#lastSeq = 0;
       this.#epoch = socket.epoch;
-      return { resumed: false, recovered: false };
+      return notResumed;
     }
-    const request = new ResumeRequest(socket, previousUuid, this.#lastSeq, `resume-${++this.#resumeCount}`, RESUME_TIMEOUT_MS, this.#epoch);
+    const request = new ResumeRequest(
+      socket,
+      previousUuid,
+      previousToken,
+      this.#lastSeq,
+      `resume-${++this.#resumeCount}`,
+      RESUME_TIMEOUT_MS,
+      this.#epoch,
+    );
     this.#resuming = request;
-    const { uuid, recovered } = await request.result;
+    const { uuid, recovered, resumeToken } = await request.result;
     if (this.#resuming === request) this.#resuming = null;
     // Lost meanwhile: keep the session and its floor for the next attempt.
-    if (socket !== this.#socket) return { resumed: false, recovered: false };
+    if (socket !== this.#socket) return notResumed;
     if (uuid !== null) {
       // The floor was set when `resumed` came (#onPacket), before any replay.
       this.#uuid = uuid;
-      return { resumed: true, recovered };
+      return { resumed: true, recovered, resumeToken: resumeToken ?? previousToken };
     }
     // Refused or timed out: a new session, numbered from 1.
     this.#lastSeq = 0;
     this.#epoch = socket.epoch;
-    return { resumed: false, recovered: false };
+    return notResumed;
   }
 
   async #close(): Promise<void> {

@@ -72,6 +72,8 @@ class NoSubprotocolError extends Error {}
  */
 export class RelaySocket {
   readonly uuid: string;
+  /** v2 pages: the secret `ready` gave to resume this session (never sent anywhere but in `resume`). */
+  readonly resumeToken: string | null;
   /** 2 when the relay selected the websock.v2 subprotocol. */
   readonly version: 1 | 2;
   /** v2 pages: the epoch of the page's sequence numbers, from `ready` (null when the relay sent none). */
@@ -83,10 +85,11 @@ export class RelaySocket {
   #error: Error | undefined;
   #closed: SocketClosed | null = null;
 
-  private constructor(ws: WebSocket, uuid: string, epoch: string | null) {
+  private constructor(ws: WebSocket, uuid: string, epoch: string | null, resumeToken: string | null) {
     this.#ws = ws;
     this.uuid = uuid;
     this.epoch = epoch;
+    this.resumeToken = resumeToken;
     this.version = ws.protocol === SUBPROTOCOL_V2 ? 2 : 1;
     ws.on('message', this.#onMessage);
     ws.on('error', this.#onError);
@@ -115,8 +118,8 @@ export class RelaySocket {
   }
 
   /** Internal: built by the handshake once `ready` arrived. */
-  static fromReady(ws: WebSocket, uuid: string, epoch: string | null = null): RelaySocket {
-    return new RelaySocket(ws, uuid, epoch);
+  static fromReady(ws: WebSocket, uuid: string, epoch: string | null = null, resumeToken: string | null = null): RelaySocket {
+    return new RelaySocket(ws, uuid, epoch, resumeToken);
   }
 
   /** Start delivering packets (first those that came before), and the close. */
@@ -300,7 +303,14 @@ class Handshake {
       this.#settled = true;
       clearTimeout(this.#timer);
       this.#detach();
-      this.#resolve(RelaySocket.fromReady(this.#ws, packet.uuid, typeof packet.epoch === 'string' ? packet.epoch : null));
+      this.#resolve(
+        RelaySocket.fromReady(
+          this.#ws,
+          packet.uuid,
+          typeof packet.epoch === 'string' ? packet.epoch : null,
+          typeof packet.resumeToken === 'string' ? packet.resumeToken : null,
+        ),
+      );
       return;
     }
     if (packet.opcode === ServerOpcode.Close) {

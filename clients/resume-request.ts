@@ -6,6 +6,8 @@ import type { ReceivedPacket } from './packets.js';
 export interface ResumeResult {
   /** The relay gave us the old uuid back (this one). */
   uuid: string | null;
+  /** The session's resumeToken, for the next resume (null when not resumed). */
+  resumeToken: string | null;
   /** ...and every message we missed will follow (false: some were lost). */
   recovered: boolean;
   /**
@@ -20,7 +22,8 @@ export interface ResumeResult {
 
 /**
  * v2: after a reconnect, ask the relay for our old uuid and the messages
- * sent to it since `lastSeq`. Settles with the `resumed` packet, or with
+ * sent to it since `lastSeq`, proving the session is ours with the
+ * resumeToken `ready` gave us (the uuid alone does not resume). Settles with the `resumed` packet, or with
  * "not resumed" on an error answer, a lost connection or a timeout — the
  * client then simply carries on with its new uuid.
  */
@@ -34,7 +37,15 @@ export class ResumeRequest {
   /** The answer once there is one, readable at once (replays may follow in the same read). */
   settled: ResumeResult | null = null;
 
-  constructor(writer: FrameWriter, uuid: string, lastSeq: number, id: string, timeoutMs: number, epoch: string | null = null) {
+  constructor(
+    writer: FrameWriter,
+    uuid: string,
+    resumeToken: string | null,
+    lastSeq: number,
+    id: string,
+    timeoutMs: number,
+    epoch: string | null = null,
+  ) {
     this.#id = id;
     this.#lastSeq = lastSeq;
     this.#epoch = epoch;
@@ -42,11 +53,15 @@ export class ResumeRequest {
       this.#settle = resolve;
     });
     this.#timer = setTimeout(() => this.cancel(), timeoutMs);
-    writer.send(
-      JSON.stringify(
-        epoch === null ? { opcode: ClientOpcode.Resume, uuid, lastSeq, id } : { opcode: ClientOpcode.Resume, uuid, lastSeq, epoch, id },
-      ),
-    );
+    const request: { opcode: string; uuid: string; resumeToken: string | null; lastSeq: number; epoch?: string; id: string } = {
+      opcode: ClientOpcode.Resume,
+      uuid,
+      resumeToken,
+      lastSeq,
+      id,
+    };
+    if (epoch !== null) request.epoch = epoch;
+    writer.send(JSON.stringify(request));
   }
 
   /** Offer a packet from the relay; true when it was the answer to this request. */
@@ -55,16 +70,20 @@ export class ResumeRequest {
       const uuid = typeof packet.uuid === 'string' ? packet.uuid : null;
       const recovered = uuid !== null && packet.recovered === true;
       const epoch = typeof packet.epoch === 'string' ? packet.epoch : null;
-      this.#finish({
+      const resumeToken = uuid !== null && typeof packet.resumeToken === 'string' ? packet.resumeToken : null;
+      const result: ResumeResult = {
         uuid,
+        resumeToken,
         recovered,
         floor: uuid === null ? 0 : this.#floor(recovered, epoch, packet.lastSeq),
-        epoch: epoch ?? this.#epoch ?? undefined,
-      });
+      };
+      const known = epoch ?? this.#epoch;
+      if (known !== null) result.epoch = known;
+      this.#finish(result);
       return true;
     }
     if (packet.opcode === ServerOpcode.Error && packet.id !== undefined && String(packet.id) === this.#id) {
-      this.#finish({ uuid: null, recovered: false, floor: 0 });
+      this.#finish({ uuid: null, resumeToken: null, recovered: false, floor: 0 });
       return true;
     }
     return false;
@@ -83,7 +102,7 @@ export class ResumeRequest {
 
   /** Give up waiting (connection lost, timeout): not resumed. */
   cancel(): void {
-    this.#finish({ uuid: null, recovered: false, floor: 0 });
+    this.#finish({ uuid: null, resumeToken: null, recovered: false, floor: 0 });
   }
 
   #finish(result: ResumeResult): void {

@@ -111,6 +111,8 @@ export interface ResumePacket {
   opcode: 'resume';
   /** The signed uuid the page had. */
   uuid: string;
+  /** The resumeToken `ready` gave with that uuid (the uuid alone does not resume). */
+  resumeToken: string;
   /** The last sequence number the page saw (0 when none). */
   lastSeq: number;
   /** The epoch of that number (from `ready` or `resumed`); without it any epoch matches. */
@@ -123,6 +125,8 @@ export type ClientPacket = FeedbackPacket | EchoPacket | BroadcastPacket | QuitP
 export interface ResumedPacket {
   opcode: 'resumed';
   uuid: string;
+  /** The session's resumeToken (unchanged), for the next resume. */
+  resumeToken: string;
   /** False when some missed messages are gone: refetch state. */
   recovered: boolean;
   /** Newest sequence number issued to this page. */
@@ -137,6 +141,8 @@ export interface ReadyPacket {
   uuid: string;
   /** v2 only: the negotiated protocol version. */
   protocol?: 1 | 2;
+  /** v2 pages only: the secret that resumes this session; keep it to yourself. */
+  resumeToken?: string;
   /** v2 pages only: the epoch of the page's sequence numbers (sent back in `resume`). */
   epoch?: string;
 }

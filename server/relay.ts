@@ -144,6 +144,7 @@ export class Relay {
           void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
           void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
         },
+        hasSession: (key) => this.sessions.get(key) !== undefined,
         observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
         close: (conn, code, reason) => this.hooks.requestClose(conn, code, () => conn.close(code, reason)),
       },
@@ -510,9 +511,14 @@ export class Relay {
       transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string } = { opcode: ServerOpcode.Ready, uuid: conn.uuid };
+    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
+      opcode: ServerOpcode.Ready,
+      uuid: conn.uuid,
+    };
     if (conn.protocol === 2) ready.protocol = 2;
     if (session !== null) ready.epoch = session.epoch;
+    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
+    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
     const readyJson = JSON.stringify(ready);
     const delivery = this.delivery;
     const sendReady = (): void => {

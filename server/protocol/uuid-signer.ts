@@ -36,6 +36,24 @@ export class UuidSigner {
     return timingSafeEqual(given, expected) ? bare : null;
   }
 
+  /**
+   * The secret that lets a page resume its session: derived from the relay's
+   * secret and the routing key, under its own label so it is never the uuid's
+   * signature. Only `ready`/`resumed` to that page carry it; the signed uuid,
+   * which the page hands out as its reply address, does not let anyone resume.
+   */
+  resumeToken(key: string): string {
+    return createHmac('sha256', this.#secret).update(`resume\u0000${key}`).digest('base64url');
+  }
+
+  /** Does `token` resume the session of routing key `key`? */
+  verifyResumeToken(key: string, token: unknown): boolean {
+    if (typeof token !== 'string') return false;
+    const given = Buffer.from(token, 'utf8');
+    const expected = Buffer.from(this.resumeToken(key), 'utf8');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
   #mac(bare: string): string {
     return createHmac('sha256', this.#secret).update(bare).digest('hex').slice(0, SIGNATURE_HEX_LENGTH);
   }

@@ -14,6 +14,8 @@ import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
 
 export interface ContextHooks {
+  /** Is there a resumable page session under this routing key? Such a uuid cannot be adopted. */
+  hasSession?: (key: string) => boolean;
   /** Called when a connection moves to another uuid (sessions follow it). */
   onRekey?: (conn: Connection, previousKey: string) => void;
   /** Receives the relay latency of a sample of WebSocket publishes, in seconds. */
@@ -112,6 +114,8 @@ export class RelayContext implements ResourceContext {
     if (key === null) return false;
     const holder = hub.byKey(key);
     if (holder && holder !== conn && holder.open) return false;
+    // A resumable session (its page away) is resumed with its resumeToken, never taken by the uuid alone.
+    if (key !== conn.key && this.#hooks.hasSession?.(key)) return false;
     const previous = conn.key;
     hub.rekey(conn, key, signedUuid);
     this.#hooks.onRekey?.(conn, previous);

@@ -19,10 +19,13 @@ export interface ResumeDeps {
 }
 
 /**
- * `{"opcode":"resume","uuid":<signed>,"lastSeq":N,"epoch":E}` from a v2 page
- * that reconnected, to this node or any other: it gets its old uuid back,
- * `resumed` says whether the gap was filled (never when the epoch is not the
- * log's), then the missed messages follow in order before any live one.
+ * `{"opcode":"resume","uuid":<signed>,"resumeToken":T,"lastSeq":N,"epoch":E}`
+ * from a v2 page that reconnected, to this node or any other: it gets its
+ * old uuid back, `resumed` says whether the gap was filled (never when the
+ * epoch is not the log's), then the missed messages follow in order before
+ * any live one. The signed uuid alone is an address others may know
+ * (`from`, `fromUUID`); only the resumeToken, which `ready` gave that page
+ * alone, resumes the session or displaces the connection holding it.
  */
 export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [field: string]: unknown }): void {
   const id = packet.id;
@@ -46,6 +49,10 @@ export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [fiel
   const key = deps.signer.verify(uuid);
   if (key === null) {
     deps.ctx.error(conn, 'BAD_UUID', id);
+    return;
+  }
+  if (!deps.signer.verifyResumeToken(key, packet.resumeToken)) {
+    deps.ctx.error(conn, 'RESUME_FAILED', id, 'the resumeToken is missing or wrong');
     return;
   }
   const holder = deps.hub.byKey(key);
@@ -80,9 +87,10 @@ async function resume(
   }
   deps.hub.rekey(conn, key, uuid);
   if (previousKey !== key) void deps.presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
-  const answer: { opcode: string; uuid: string; recovered: boolean; lastSeq: number; epoch?: string; id?: unknown } = {
+  const answer: { opcode: string; uuid: string; resumeToken: string; recovered: boolean; lastSeq: number; epoch?: string; id?: unknown } = {
     opcode: ServerOpcode.Resumed,
     uuid,
+    resumeToken: deps.signer.resumeToken(key),
     recovered: result.recovered,
     lastSeq: result.session.lastSeq,
   };

@@ -135,7 +135,7 @@ describe('preSend on replay after a resume', () => {
     expect(await publish({ uuid: first.uuid, message: 'drop two' })).toBe('held');
     expect(await publish({ uuid: first.uuid, message: 'three' })).toBe('held');
     const again = await page(relay, V2);
-    again.send({ opcode: 'resume', uuid: first.uuid, lastSeq: 0, id: 'r' });
+    again.send({ opcode: 'resume', uuid: first.uuid, resumeToken: first.resumeToken, lastSeq: 0, id: 'r' });
     expect(await again.nextPacket()).toMatchObject({ opcode: 'resumed', recovered: true, lastSeq: 3 });
     expect(await again.nextPacket()).toMatchObject({ seq: 1, message: '****** one' });
     expect(await again.nextPacket()).toMatchObject({ seq: 3, message: 'three' });

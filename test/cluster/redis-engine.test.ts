@@ -57,8 +57,15 @@ describe('Redis engine: two nodes act as one relay', () => {
     expect(await publish(publisher, { opcode: 'feedback', uuid: page.uuid, message: 'three', id: 3 })).toBe('held');
 
     const again = cleanup.add(await PageClient.connect(b.url('/web'), V2), (p) => p.close());
-    again.send({ opcode: 'resume', uuid: page.uuid, lastSeq: 1, epoch });
-    expect(await again.nextPacket()).toEqual({ opcode: 'resumed', uuid: page.uuid, recovered: true, lastSeq: 3, epoch });
+    again.send({ opcode: 'resume', uuid: page.uuid, resumeToken: page.resumeToken, lastSeq: 1, epoch });
+    expect(await again.nextPacket()).toEqual({
+      opcode: 'resumed',
+      uuid: page.uuid,
+      resumeToken: page.resumeToken,
+      recovered: true,
+      lastSeq: 3,
+      epoch,
+    });
     expect(await again.nextPacket()).toMatchObject({ seq: 2, message: 'two' });
     expect(await again.nextPacket()).toMatchObject({ seq: 3, message: 'three' });
     expect(await publish(publisher, { opcode: 'feedback', uuid: page.uuid, message: 'four', id: 4 })).toBe('delivered');

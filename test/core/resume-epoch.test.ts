@@ -27,14 +27,28 @@ describe('resume positions carry the epoch', () => {
     }
 
     const wrong = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    wrong.send({ opcode: 'resume', uuid: page.uuid, lastSeq: 0, epoch: 'not-this-log' });
-    expect(await wrong.nextPacket()).toEqual({ opcode: 'resumed', uuid: page.uuid, recovered: false, lastSeq: 2, epoch });
+    wrong.send({ opcode: 'resume', uuid: page.uuid, resumeToken: page.resumeToken, lastSeq: 0, epoch: 'not-this-log' });
+    expect(await wrong.nextPacket()).toEqual({
+      opcode: 'resumed',
+      uuid: page.uuid,
+      resumeToken: page.resumeToken,
+      recovered: false,
+      lastSeq: 2,
+      epoch,
+    });
     wrong.close();
     await expect.poll(() => relay.sessions.get(page.uuid.split('.')[0]!)?.conn === null).toBe(true);
 
     const right = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    right.send({ opcode: 'resume', uuid: page.uuid, lastSeq: 0, epoch });
-    expect(await right.nextPacket()).toEqual({ opcode: 'resumed', uuid: page.uuid, recovered: true, lastSeq: 2, epoch });
+    right.send({ opcode: 'resume', uuid: page.uuid, resumeToken: page.resumeToken, lastSeq: 0, epoch });
+    expect(await right.nextPacket()).toEqual({
+      opcode: 'resumed',
+      uuid: page.uuid,
+      resumeToken: page.resumeToken,
+      recovered: true,
+      lastSeq: 2,
+      epoch,
+    });
     expect(await right.nextPacket()).toMatchObject({ seq: 1, message: 'one' });
     expect(await right.nextPacket()).toMatchObject({ seq: 2, message: 'two' });
   });
@@ -46,7 +60,7 @@ describe('resume positions carry the epoch', () => {
     page.close();
     await expect.poll(() => relay.sessions.size, { timeout: 3_000 }).toBe(0);
     const again = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    again.send({ opcode: 'resume', uuid: page.uuid, lastSeq: 5, epoch });
+    again.send({ opcode: 'resume', uuid: page.uuid, resumeToken: page.resumeToken, lastSeq: 5, epoch });
     const resumed = await again.nextPacket();
     expect(resumed).toMatchObject({ opcode: 'resumed', uuid: page.uuid, recovered: false, lastSeq: 0 });
     expect(resumed.epoch).toEqual(expect.any(String));

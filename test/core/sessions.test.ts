@@ -16,28 +16,29 @@ async function v2Publisher(url: string) {
 }
 
 describe('sessions and the uuid opcode', () => {
-  it('a v2 page that adopts the uuid of a page that went away gets that uuid’s feedback, and its old session is not leaked', async () => {
+  it('the uuid opcode cannot take a resumable session (the uuid alone is an address, not a credential); its page resumes it', async () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
     const publish = await v2Publisher(relay.url('/php'));
     const gone = cleanup.add(await PageClient.connect(relay.url('/'), V2), (p) => p.close());
     gone.close();
     await expect.poll(() => relay.hub.size).toBe(1);
-    const page = cleanup.add(await PageClient.connect(relay.url('/'), V2), (p) => p.close());
-    page.send({ opcode: 'uuid', message: gone.uuid, id: 'adopt' });
-    expect(await page.nextPacket()).toMatchObject({ opcode: 'outcome', id: 'adopt', outcome: 'delivered' });
-    expect(await publish({ uuid: gone.uuid }, 'to the adopter')).toBe('delivered');
-    expect(await page.nextPacket()).toMatchObject({ opcode: 'feedback', message: 'to the adopter' });
-    page.close();
-    await expect.poll(() => relay.hub.size).toBe(1);
-    // Only the adopted session remains, detached, so that it expires.
-    expect(relay.sessions.size).toBe(1);
-    expect(relay.sessions.get(gone.uuid.split('.')[0]!)?.conn).toBeNull();
+    const v2 = cleanup.add(await PageClient.connect(relay.url('/'), V2), (p) => p.close());
+    v2.send({ opcode: 'uuid', message: gone.uuid, id: 'adopt' });
+    expect(await v2.nextPacket()).toMatchObject({ opcode: 'error', id: 'adopt', code: 'BAD_UUID' });
+    const v1 = cleanup.add(await PageClient.connect(relay.url('/')), (p) => p.close());
+    v1.send({ opcode: 'uuid', message: gone.uuid });
+    expect(await v1.nextPacket()).toMatchObject({ opcode: 'next' });
+    expect(await publish({ uuid: gone.uuid }, 'for the page that went away')).toBe('held');
+    const back = cleanup.add(await PageClient.connect(relay.url('/'), V2), (p) => p.close());
+    back.send({ opcode: 'resume', uuid: gone.uuid, resumeToken: gone.resumeToken, lastSeq: 0 });
+    expect(await back.nextPacket()).toMatchObject({ opcode: 'resumed', recovered: true, lastSeq: 1 });
+    expect(await back.nextPacket()).toMatchObject({ seq: 1, message: 'for the page that went away' });
   });
 
-  it('a v1 page that adopts the uuid of a v2 page that went away gets its feedback live', async () => {
+  it('a page adopts the uuid of a v1 page that went away (it has no session) and gets its feedback live', async () => {
     const relay = cleanup.add(await startRelay(), (r) => r.stop());
     const publish = await v2Publisher(relay.url('/php'));
-    const gone = cleanup.add(await PageClient.connect(relay.url('/'), V2), (p) => p.close());
+    const gone = cleanup.add(await PageClient.connect(relay.url('/')), (p) => p.close());
     gone.close();
     await expect.poll(() => relay.hub.size).toBe(1);
     const page = cleanup.add(await PageClient.connect(relay.url('/')), (p) => p.close());

@@ -116,7 +116,7 @@ describe('resume with replay', () => {
   it('a page that reconnects gets its uuid back and every missed message once, in order, then live ones', async () => {
     const { relay, publish } = await setup();
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    const uuid = page.uuid;
+    const { uuid, resumeToken } = page;
     expect(await publish(uuid, 'one')).toBe('delivered');
     expect((await page.nextPacket()).seq).toBe(1);
     page.close();
@@ -125,8 +125,8 @@ describe('resume with replay', () => {
 
     const again = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
     expect(again.uuid).not.toBe(uuid);
-    again.send({ opcode: 'resume', uuid, lastSeq: 1 });
-    expect(await again.nextPacket()).toEqual({ opcode: 'resumed', uuid, recovered: true, lastSeq: 4 });
+    again.send({ opcode: 'resume', uuid, resumeToken, lastSeq: 1 });
+    expect(await again.nextPacket()).toEqual({ opcode: 'resumed', uuid, resumeToken, recovered: true, lastSeq: 4 });
     for (const [seq, m] of [
       [2, 'two'],
       [3, 'three'],
@@ -143,15 +143,15 @@ describe('resume with replay', () => {
   it('says recovered:false when the gap exceeds retention, and still sends the latest progress of each job', async () => {
     const { relay, publish } = await setup({ retentionCount: 3 });
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    const uuid = page.uuid;
+    const { uuid, resumeToken } = page;
     page.close();
     await expect.poll(() => relay.hub.size).toBe(1);
     for (let i = 1; i <= 6; i++) await publish(uuid, `a${i}`, { progress: { job: 'A', done: i, total: 10 } });
     await publish(uuid, 'b1', { progress: { job: 'B', done: 1, total: 2 } });
     for (let i = 1; i <= 3; i++) await publish(uuid, `text${i}`);
     const again = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    again.send({ opcode: 'resume', uuid, lastSeq: 0 });
-    expect(await again.nextPacket()).toEqual({ opcode: 'resumed', uuid, recovered: false, lastSeq: 10 });
+    again.send({ opcode: 'resume', uuid, resumeToken, lastSeq: 0 });
+    expect(await again.nextPacket()).toEqual({ opcode: 'resumed', uuid, resumeToken, recovered: false, lastSeq: 10 });
     expect(await again.nextPacket()).toMatchObject({ seq: 6, message: 'a6', progress: { job: 'A', done: 6 } });
     expect(await again.nextPacket()).toMatchObject({ seq: 7, message: 'b1', progress: { job: 'B' } });
     expect(await publish(uuid, 'live')).toBe('delivered');
@@ -161,7 +161,7 @@ describe('resume with replay', () => {
   it('forgets a page after the retention age, and refuses a forged uuid', async () => {
     const { relay, publish } = await setup({ retentionAgeMs: 150 });
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    const uuid = page.uuid;
+    const { uuid, resumeToken } = page;
     page.close();
     await expect.poll(() => relay.hub.size).toBe(1);
     expect(await publish(uuid, 'soon')).toBe('held');
@@ -170,7 +170,7 @@ describe('resume with replay', () => {
     const again = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
     again.send({ opcode: 'resume', uuid: `${uuid.split('.')[0]}.00000000000000000000000000000000`, lastSeq: 0 });
     expect(await again.nextPacket()).toMatchObject({ opcode: 'error', code: 'BAD_UUID' });
-    again.send({ opcode: 'resume', uuid, lastSeq: 1 });
+    again.send({ opcode: 'resume', uuid, resumeToken, lastSeq: 1 });
     expect(await again.nextPacket()).toMatchObject({ opcode: 'resumed', uuid, recovered: false });
   });
 
@@ -178,7 +178,7 @@ describe('resume with replay', () => {
     const { relay, publish } = await setup();
     const old = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
     const fresh = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    fresh.send({ opcode: 'resume', uuid: old.uuid, lastSeq: 0 });
+    fresh.send({ opcode: 'resume', uuid: old.uuid, resumeToken: old.resumeToken, lastSeq: 0 });
     expect((await fresh.nextPacket()).recovered).toBe(true);
     expect(await old.closed()).toBe(1008);
     expect(await publish(old.uuid, 'to the new socket')).toBe('delivered');

@@ -47,12 +47,13 @@ export class PageClient {
   static async connect(
     url: string,
     options: ConstructorParameters<typeof WebSocket>[2] & { protocols?: string[] } = {},
-  ): Promise<PageClient & { uuid: string }> {
+  ): Promise<PageClient & { uuid: string; resumeToken: string }> {
     const ws = new WebSocket(url, options.protocols ?? [], options);
     const client = new PageClient(ws);
     const ready = await client.nextPacket();
     if (ready.opcode !== 'ready') throw new Error(`expected ready, got ${JSON.stringify(ready)}`);
-    return Object.assign(client, { uuid: String(ready.uuid) });
+    // resumeToken: only v2 pages get one ('' otherwise).
+    return Object.assign(client, { uuid: String(ready.uuid), resumeToken: typeof ready.resumeToken === 'string' ? ready.resumeToken : '' });
   }
 
   /** The next message not yet taken, as text. */

@@ -114,7 +114,7 @@ describe('GET /metrics', () => {
     expect(sampleValue(held, 'websock_retained_messages')).toBe(2);
     expect(sampleValue(held, 'websock_retained_bytes')).toBeGreaterThan(40);
     const back = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    back.send({ opcode: 'resume', uuid: page.uuid, lastSeq: 0 });
+    back.send({ opcode: 'resume', uuid: page.uuid, resumeToken: page.resumeToken, lastSeq: 0 });
     expect(await back.nextPacket()).toMatchObject({ opcode: 'resumed', recovered: true });
     await back.nextPacket();
     await back.nextPacket();

@@ -52,7 +52,7 @@ describe('POST /feedback', () => {
     expect(answer.status).toBe(202);
     expect(answer.json).toEqual({ outcome: 'held' });
     const back = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
-    back.send({ opcode: 'resume', uuid: page.uuid, lastSeq: 0 });
+    back.send({ opcode: 'resume', uuid: page.uuid, resumeToken: page.resumeToken, lastSeq: 0 });
     expect(await back.nextPacket()).toMatchObject({ opcode: 'resumed', recovered: true });
     expect(await back.nextPacket()).toMatchObject({ message: 'while away', seq: 1 });
   });

@@ -6,6 +6,12 @@ export interface SessionState {
   lastSeq: number;
   /** The epoch that number belongs to (the relay's `ready`/`resumed` say it), when the relay told one. */
   epoch?: string;
+  /**
+   * The secret `ready` gave with the uuid; only it resumes the session (the
+   * uuid is handed out as the page's reply address). Kept in sessionStorage
+   * like the uuid, so a reload resumes too, and never sent but in `resume`.
+   */
+  resumeToken?: string;
 }
 
 /** Where a client keeps its session; sessionStorage in a page, memory otherwise. */
@@ -75,6 +81,7 @@ export function parseSession(text: string | null): SessionState | null {
     if (value && typeof value.uuid === 'string' && value.uuid !== '' && Number.isInteger(value.lastSeq) && (value.lastSeq as number) >= 0) {
       const state: SessionState = { uuid: value.uuid, lastSeq: value.lastSeq as number };
       if (typeof value.epoch === 'string' && value.epoch !== '' && value.epoch.length <= 64) state.epoch = value.epoch;
+      if (typeof value.resumeToken === 'string' && value.resumeToken !== '') state.resumeToken = value.resumeToken;
       return state;
     }
   } catch {

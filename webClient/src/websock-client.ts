@@ -316,12 +316,13 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     if (this.#protocol === 2 && session && session.uuid !== uuid) {
       const id = this.#nextId++;
       this.#resume = { id, readyUuid: uuid, packet };
-      const resume: { opcode: string; uuid: string; lastSeq: number; epoch?: string; id: number } = {
+      const resume: { opcode: string; uuid: string; resumeToken?: string; lastSeq: number; epoch?: string; id: number } = {
         opcode: ClientOpcode.Resume,
         uuid: session.uuid,
         lastSeq: session.lastSeq,
         id,
       };
+      if (session.resumeToken !== undefined) resume.resumeToken = session.resumeToken;
       if (session.epoch !== undefined) resume.epoch = session.epoch;
       ws.send(JSON.stringify(resume));
       return;
@@ -360,8 +361,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
 
   #becomeReady(uuid: string, resumed: boolean, recovered: boolean, packet: InboundPacket): void {
     const epoch = this.#epochAfter(resumed, packet);
+    // `ready` (a new session) and `resumed` both carry the session's resumeToken.
+    const resumeToken = typeof packet.resumeToken === 'string' ? packet.resumeToken : resumed ? this.#session?.resumeToken : undefined;
     this.#session = { uuid, lastSeq: this.#floorAfter(uuid, resumed, recovered, packet) };
     if (epoch !== undefined) this.#session.epoch = epoch;
+    if (resumeToken) this.#session.resumeToken = resumeToken;
     this.#store.save(this.#session);
     this.#uuid = uuid;
     this.#attempt = 0;
