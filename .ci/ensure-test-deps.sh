@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suites drive Debian's chromium, run PHP examples, make TLS
-# certificates with openssl and start redis-server for the Redis engine. Install what is missing when we can (root with
-# apt-get, as on CI and fresh machines); otherwise say what to install.
+# certificates with openssl and start redis-server (Redis engine, Novo SGA
+# across relays). Install what is missing when we can (root with apt-get,
+# as on CI and fresh machines); otherwise say what to install.
 set -euo pipefail
 
 declare -A package_of=([chromium]=chromium [php]=php-cli [openssl]=openssl [redis-server]=redis-server)
