@@ -276,7 +276,8 @@ export function encodeMaskedFrame(opcode: number, payload: Buffer, fin: boolean)
   return frame;
 }
 
-function payloadBounds(data: Buffer): { start: number; length: number } | null {
+/** Where the payload of the (unmasked) frame at the start of `data` lies; null while its header is incomplete. */
+export function payloadBounds(data: Buffer): { start: number; length: number } | null {
   if (data.length < 2) return null;
   let length = data[1]! & 0x7f;
   let start = 2;

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RelayClient } from '../../clients/index.js';
-import { PhpStyleClient } from '../helpers/php-style-client.js';
+import { payloadBounds, PhpStyleClient } from '../helpers/php-style-client.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const SCRIPT = fileURLToPath(new URL('./legacy-php-client.php', import.meta.url));
@@ -142,18 +142,9 @@ class FrameTimeline {
 
 /** The first whole unmasked frame of `data`, with its size in bytes; null while incomplete. */
 function splitFrame(data: Buffer): { opcode: number; fin: boolean; text: string; size: number } | null {
-  if (data.length < 2) return null;
-  let length = data[1]! & 0x7f;
-  let start = 2;
-  if (length === 126) {
-    if (data.length < 4) return null;
-    length = data.readUInt16BE(2);
-    start = 4;
-  } else if (length === 127) {
-    if (data.length < 10) return null;
-    length = Number(data.readBigUInt64BE(2));
-    start = 10;
-  }
+  const bounds = payloadBounds(data);
+  if (bounds === null) return null;
+  const { start, length } = bounds;
   if (data.length < start + length) return null;
   const text = data.subarray(start, start + length).toString('utf8');
   return { opcode: data[0]! & 0x0f, fin: (data[0]! & 0x80) !== 0, text, size: start + length };
