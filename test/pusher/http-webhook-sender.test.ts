@@ -99,7 +99,7 @@ describe('webhooks', () => {
     await receiver.until(1);
     await settled(sender);
     const [post] = receiver.received;
-    const sdk = new Pusher({ appId: app.id, key: app.key, secret: app.secret });
+    const sdk = new Pusher({ appId: app.id, key: app.key, secret: app.secret, host: '127.0.0.1' });
     const webhook = sdk.webhook({ headers: post!.headers as Record<string, string>, rawBody: post!.body });
     expect(webhook.isValid()).toBe(true);
     expect(webhook.getEvents()).toEqual([
@@ -109,7 +109,7 @@ describe('webhooks', () => {
     expect(typeof webhook.getTime().getTime()).toBe('number');
     // A receiver checking with another secret refuses it.
     expect(
-      new Pusher({ appId: '1', key: app.key, secret: 'wrong' })
+      new Pusher({ appId: '1', key: app.key, secret: 'wrong', host: '127.0.0.1' })
         .webhook({ headers: post!.headers as Record<string, string>, rawBody: post!.body })
         .isValid(),
     ).toBe(false);

@@ -83,7 +83,6 @@ export class WebhookSender {
 /** One receiver's queue: at most one POST in flight, so its events arrive in order. */
 class ReceiverQueue {
   readonly #app: PusherApp;
-  readonly #target: PusherWebhookTarget;
   readonly #metrics: PusherAppMetrics;
   readonly #logger: Logger;
   readonly #options: WebhookOptions;
@@ -98,7 +97,6 @@ class ReceiverQueue {
 
   constructor(app: PusherApp, target: PusherWebhookTarget, metrics: PusherAppMetrics, logger: Logger, options: WebhookOptions) {
     this.#app = app;
-    this.#target = target;
     this.#metrics = metrics;
     this.#logger = logger;
     this.#options = options;
