@@ -47,6 +47,7 @@ const WAIT = { timeout: 15_000 };
 /** Names of `<!-- tested: NAME -->` blocks and the test that runs each. */
 const TESTED: Record<string, string> = {
   'php-publish': 'test/http/docs-examples.test.ts',
+  'pusher-php-curl': 'test/pusher/http-php-snippet.test.ts',
   'shell-publish': 'test/http/docs-examples.test.ts',
   'readme-page': 'here: the README page, served by the relay',
   'readme-page-other-origin': 'here: the README page, served by another origin',
