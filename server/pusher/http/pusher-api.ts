@@ -24,6 +24,7 @@ import {
   type EventRequest,
   type InfoAttribute,
 } from './event-request.js';
+import { pageSubscriptions, pageUuidOf, type PageBridge } from './page-channel.js';
 import { PusherHttpError } from './pusher-http-error.js';
 import { readRawBody } from './read-raw-body.js';
 import { verifySignature } from './request-signature.js';
@@ -31,6 +32,8 @@ import { verifySignature } from './request-signature.js';
 export interface PusherApiDeps {
   readonly apps: PusherApps;
   readonly channels: ChannelApiPort;
+  /** Delivers to `private-websock-page-{uuid}`: the relay's own pages. */
+  readonly pages: PageBridge;
   readonly metrics: PusherAppMetrics;
   readonly logger: Logger;
   /** True once the relay is stopping: requests are answered 503. */
@@ -124,21 +127,36 @@ export class PusherApi {
   async #publish(app: PusherApp, events: readonly EventRequest[]): Promise<(Record<string, Record<string, number>> | undefined)[]> {
     const port = this.#deps.channels;
     const sends: Promise<void>[] = [];
+    /** Subscribers of the page channels published to, by event and channel. */
+    const pages = new Map<string, number>();
     let count = 0;
-    for (const event of events) {
+    for (const [index, event] of events.entries()) {
       for (const channel of event.channels) {
-        sends.push(port.publish(app.id, channel, { event: event.name, channel, data: event.data }, event.socketId));
+        const pusherEvent = { event: event.name, channel, data: event.data };
+        const uuid = pageUuidOf(channel);
+        if (uuid === null) {
+          sends.push(port.publish(app.id, channel, pusherEvent, event.socketId));
+        } else {
+          sends.push(
+            this.#deps.pages.publish(uuid, pusherEvent).then((outcome) => {
+              if (outcome === 'failed') throw new Error('the engine could not deliver to the page');
+              pages.set(`${index} ${channel}`, pageSubscriptions(outcome));
+            }),
+          );
+        }
         count++;
       }
     }
     await this.#port(() => Promise.all(sends));
     this.#deps.metrics.countEvents(app.name, count);
     return Promise.all(
-      events.map(async (event) => {
+      events.map(async (event, index) => {
         if (event.info.length === 0) return undefined;
         const info: Record<string, Record<string, number>> = {};
         for (const channel of event.channels) {
-          const counts = await this.#port(() => port.channel(app.id, channel));
+          const page = pages.get(`${index} ${channel}`);
+          const counts =
+            page !== undefined ? { subscriptionCount: page, userCount: 0 } : await this.#port(() => port.channel(app.id, channel));
           info[channel] = attributes(counts, event.info, channel);
         }
         return info;
