@@ -266,7 +266,7 @@ export class Relay {
       open: (accepted) => this.#admitAccepted(accepted),
     };
     const upgrades = new UpgradeAcceptor(this.#wss, { open: hooks.open });
-    const streams = new ExtendedConnectAcceptor(this.#wss, hooks);
+    const streams = new ExtendedConnectAcceptor(this.#wss, hooks, this.mounts);
     // All three run on client input: a bug below them costs that one socket or stream, never the process.
     listener.onUpgrade((req, socket, head) => {
       try {

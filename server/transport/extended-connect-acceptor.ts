@@ -2,6 +2,7 @@ import type { Http2ServerRequest, Http2ServerResponse, OutgoingHttpHeaders, Serv
 import type { WebSocketServer } from 'ws';
 import type { AcceptorHooks, HttpRefusal } from './accepted-websocket.js';
 import { readApplicant } from './admission.js';
+import type { Mounts } from './mounts.js';
 import { streamPort } from './outbound-port.js';
 import { mendBackendFrames } from './php-opcode-fixer.js';
 import { webSocketOver } from './ws-over-stream.js';
@@ -23,10 +24,13 @@ const WEBSOCKET_PROTOCOL = 'websocket';
 export class ExtendedConnectAcceptor {
   readonly #wss: WebSocketServer;
   readonly #hooks: AcceptorHooks;
+  readonly #mounts: Mounts | undefined;
 
-  constructor(wss: WebSocketServer, hooks: AcceptorHooks) {
+  /** `mounts`: applications owning a path prefix get their streams as HTTP/1.1 upgrades, after the gate. */
+  constructor(wss: WebSocketServer, hooks: AcceptorHooks, mounts?: Mounts) {
     this.#wss = wss;
     this.#hooks = hooks;
+    this.#mounts = mounts;
   }
 
   /** Handle one 'connect' event; `ip` is the client's address as the relay believes it. */
@@ -59,6 +63,7 @@ export class ExtendedConnectAcceptor {
       refuseStream(stream, refusal);
       return;
     }
+    if (this.#mounts?.extendedConnect(req)) return;
     const chosen = this.#chooseSubprotocol(applicant.subprotocols, req);
     const headers: OutgoingHttpHeaders = { ':status': 200 };
     if (chosen) headers['sec-websocket-protocol'] = chosen;

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { clearDeadline } from './http-listener.js';
+import { upgradeOverStream } from './upgrade-over-stream.js';
 
 /**
  * An application that owns a URL prefix on the relay's port (e.g. socket.io
@@ -74,9 +76,21 @@ export class Mounts {
     app.upgrade(req, socket, head);
     return true;
   }
+
+  /**
+   * Hand an HTTP/2 Extended CONNECT (RFC 8441) to its mount, presented as
+   * the HTTP/1.1 upgrade the application knows; false when no mount owns its path.
+   */
+  extendedConnect(req: Http2ServerRequest): boolean {
+    const app = this.#apps.size === 0 ? undefined : this.owner(pathOf(req));
+    if (!app) return false;
+    const upgrade = upgradeOverStream(req);
+    app.upgrade(upgrade.req, upgrade.socket, upgrade.head);
+    return true;
+  }
 }
 
-function pathOf(req: IncomingMessage): string {
+function pathOf(req: { url?: string | undefined }): string {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return query === -1 ? url : url.slice(0, query);
