@@ -48,7 +48,11 @@ export const PusherErrors = {
   RATE_LIMITED: { code: 4301, close: false, message: 'Client event rejected due to rate limit' },
   // Pusher's generic "any other error" (4300), each with its own message.
   BAD_MESSAGE: { code: 4300, close: false, message: 'Invalid message' },
-  CLIENT_EVENT_REFUSED: { code: 4300, close: false, message: 'Client events are only accepted on private and presence channels the connection is subscribed to' },
+  CLIENT_EVENT_REFUSED: {
+    code: 4300,
+    close: false,
+    message: 'Client events are only accepted on private and presence channels the connection is subscribed to',
+  },
   TOO_LARGE: { code: 4300, close: false, message: 'Event data too large' },
   BAD_CHANNEL: { code: 4300, close: false, message: 'Invalid channel name' },
   TOO_MANY_CHANNELS: { code: 4300, close: false, message: 'Too many channels on this connection' },

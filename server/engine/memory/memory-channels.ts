@@ -38,7 +38,9 @@ export class MemoryChannels implements Channels {
   #delivery: ChannelDelivery | null = null;
 
   constructor(logger: Logger, now: () => number = Date.now) {
-    this.#listeners = new LifecycleListeners((error) => logger.error('a channel lifecycle listener failed', { reason: (error as Error).message }));
+    this.#listeners = new LifecycleListeners((error) =>
+      logger.error('a channel lifecycle listener failed', { reason: (error as Error).message }),
+    );
     this.#now = now;
   }
 

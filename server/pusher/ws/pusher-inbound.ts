@@ -1,4 +1,4 @@
-import { CLIENT_EVENT_PREFIX, PusherEvent, type PusherErrorName } from '../../../include/pusher-protocol.js';
+import { CLIENT_EVENT_PREFIX, PusherEvent, USER_CHANNEL_PREFIX, type PusherErrorName } from '../../../include/pusher-protocol.js';
 
 /** What a Pusher client may send, decoded and checked; anything else is `invalid`. */
 export type PusherInbound =
@@ -27,9 +27,11 @@ function invalid(error: PusherErrorName, detail: string): PusherInbound {
   return { kind: 'invalid', error, detail };
 }
 
-/** Is `name` a channel name a client may subscribe to? */
+/** Is `name` a channel name a client may subscribe to? (`#server-to-user-{id}` only when signed in as that user: the session checks.) */
 export function isValidChannelName(name: string, maxLength: number): boolean {
-  return name.length > 0 && name.length <= maxLength && CHANNEL_NAME.test(name);
+  if (name.length === 0 || name.length > maxLength) return false;
+  const bare = name.startsWith(USER_CHANNEL_PREFIX) ? name.slice(USER_CHANNEL_PREFIX.length) : name;
+  return bare !== '' && CHANNEL_NAME.test(bare);
 }
 
 /**
@@ -44,7 +46,8 @@ export function decodeInbound(text: string, limits: InboundLimits): PusherInboun
   } catch {
     return invalid('BAD_MESSAGE', 'the message is not valid JSON');
   }
-  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return invalid('BAD_MESSAGE', 'the message must be a JSON object');
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+    return invalid('BAD_MESSAGE', 'the message must be a JSON object');
   const { event, data, channel } = frame as { event?: unknown; data?: unknown; channel?: unknown };
   if (typeof event !== 'string' || event === '') return invalid('BAD_MESSAGE', 'the message has no event name');
   if (event.length > limits.maxNameLength) return invalid('BAD_MESSAGE', 'the event name is too long');
@@ -58,7 +61,8 @@ export function decodeInbound(text: string, limits: InboundLimits): PusherInboun
       const fields = objectData(data);
       if (fields === null) return invalid('BAD_MESSAGE', `${event} needs data with a channel`);
       const name = fields.channel;
-      if (typeof name !== 'string' || !isValidChannelName(name, limits.maxNameLength)) return invalid('BAD_CHANNEL', 'invalid channel name');
+      if (typeof name !== 'string' || !isValidChannelName(name, limits.maxNameLength))
+        return invalid('BAD_CHANNEL', 'invalid channel name');
       if (event === PusherEvent.Unsubscribe) return { kind: 'unsubscribe', channel: name };
       const auth = optionalString(fields.auth, MAX_AUTH_LENGTH);
       const channelData = optionalString(fields.channel_data, MAX_SIGNED_DATA_BYTES);
@@ -69,17 +73,20 @@ export function decodeInbound(text: string, limits: InboundLimits): PusherInboun
       const fields = objectData(data);
       const auth = optionalString(fields?.auth, MAX_AUTH_LENGTH);
       const userData = optionalString(fields?.user_data, MAX_SIGNED_DATA_BYTES);
-      if (typeof auth !== 'string' || typeof userData !== 'string') return invalid('BAD_MESSAGE', 'pusher:signin needs auth and user_data strings');
+      if (typeof auth !== 'string' || typeof userData !== 'string')
+        return invalid('BAD_MESSAGE', 'pusher:signin needs auth and user_data strings');
       return { kind: 'signin', auth, userData };
     }
     default:
       break;
   }
   if (!event.startsWith(CLIENT_EVENT_PREFIX)) return invalid('BAD_MESSAGE', 'unknown event');
-  if (typeof channel !== 'string' || !isValidChannelName(channel, limits.maxNameLength)) return invalid('BAD_CHANNEL', 'invalid channel name');
+  if (typeof channel !== 'string' || !isValidChannelName(channel, limits.maxNameLength))
+    return invalid('BAD_CHANNEL', 'invalid channel name');
   // pusher-js sends data as given: an object stays an object. Kept as JSON text, as received.
   const dataText = typeof data === 'string' ? data : JSON.stringify(data ?? null);
-  if (Buffer.byteLength(dataText) > limits.maxEventBytes) return invalid('TOO_LARGE', `event data larger than ${limits.maxEventBytes} bytes`);
+  if (Buffer.byteLength(dataText) > limits.maxEventBytes)
+    return invalid('TOO_LARGE', `event data larger than ${limits.maxEventBytes} bytes`);
   return { kind: 'client', event, channel, data: dataText };
 }
 

@@ -102,7 +102,13 @@ export class PusherSession {
     const { app, socketId } = client;
     let userId: string | null = null;
     let userInfo: string | null = null;
-    if (needsAuth(channel)) {
+    if (channel.startsWith(USER_CHANNEL_PREFIX)) {
+      // pusher-js subscribes to its user's channel after pusher:signin_success; nobody else may.
+      if (client.user === null || channel !== USER_CHANNEL_PREFIX + client.user.id) {
+        this.#reply(subscriptionError(channel, 403, 'sign in as this user first'));
+        return;
+      }
+    } else if (needsAuth(channel)) {
       const presence = isPresenceChannel(channel);
       const signed = stringToSign(socketId, channel, presence ? channelData : null);
       if (!verifyAuth(auth, app.key, app.secret, signed)) {
@@ -142,12 +148,12 @@ export class PusherSession {
   }
 
   async #unsubscribe(channel: string): Promise<void> {
-    if (!this.#client.channels.has(channel) || channel.startsWith(USER_CHANNEL_PREFIX)) return;
+    if (!this.#client.channels.has(channel)) return;
     this.#forget(channel);
     await this.#channels.unsubscribe(this.#client.app.id, channel, this.#client.socketId).catch(() => {});
   }
 
-  async #signin(auth: string, userData: string): Promise<void> {
+  #signin(auth: string, userData: string): void {
     const client = this.#client;
     if (this.#closed || client.user !== null) return;
     if (!verifyAuth(auth, client.app.key, client.app.secret, userStringToSign(client.socketId, userData))) {
@@ -161,17 +167,7 @@ export class PusherSession {
     }
     client.user = { id, data: userData };
     this.#local.signIn(client);
-    const channel = `${USER_CHANNEL_PREFIX}${id}`;
-    client.channels.set(channel, { userId: null, ready: false });
-    this.#local.add(client, channel);
-    try {
-      await this.#channels.subscribe(client.app.id, channel, { socketId: client.socketId, userId: null, userInfo: null }, 0);
-    } catch {
-      this.#forget(channel);
-      this.#error('ENGINE_FAILED');
-      return;
-    }
-    client.channels.set(channel, { userId: null, ready: true });
+    // The client subscribes to #server-to-user-{id} itself when it reads this (pusher-js does).
     this.#reply(signinSuccess(userData));
   }
 
@@ -179,7 +175,12 @@ export class PusherSession {
     const client = this.#client;
     if (this.#closed) return;
     const subscription = client.channels.get(channel);
-    if (!client.app.clientEvents || !acceptsClientEvents(channel) || subscription?.ready !== true || !event.startsWith(CLIENT_EVENT_PREFIX)) {
+    if (
+      !client.app.clientEvents ||
+      !acceptsClientEvents(channel) ||
+      subscription?.ready !== true ||
+      !event.startsWith(CLIENT_EVENT_PREFIX)
+    ) {
       this.#error('CLIENT_EVENT_REFUSED');
       return;
     }

@@ -5,6 +5,7 @@ import type { Delivery } from '../../delivery/delivery.js';
 import type { Channels } from '../../engine/channels.js';
 import type { Logger } from '../../logger/logger.js';
 import type { AcceptedWebSocket } from '../../transport/accepted-websocket.js';
+import type { Rejection } from '../../transport/admission.js';
 import { Connection } from '../../transport/connection.js';
 import type { PusherApps } from '../apps/pusher-apps.js';
 import { errorFrame, PING_FRAME, connectionEstablished } from './pusher-frames.js';
@@ -18,6 +19,17 @@ const APP_PATH = /^\/app\/([A-Za-z0-9_.-]{1,128})$/;
 const APP_PREFIX = '/app/';
 /** Frames a connection may have waiting for the engine before it is told to reconnect later. */
 const MAX_PENDING = 1_000;
+
+/** The relay's admission refusals as Pusher codes. */
+const RELAY_REFUSALS: Readonly<Record<Rejection['cause'], PusherErrorName>> = {
+  shutdown: 'SHUTTING_DOWN',
+  full: 'OVER_CAPACITY',
+  'per-ip': 'OVER_CAPACITY',
+  origin: 'ORIGIN',
+  'backend-ip': 'ORIGIN',
+  app: 'ORIGIN',
+  resource: 'UNKNOWN_APP',
+};
 
 export interface PusherWsOptions {
   apps: PusherApps;
@@ -89,8 +101,12 @@ export class PusherWsServer {
     await Promise.all(clients.map((client) => client.settled()));
   }
 
-  /** An accepted WebSocket at `/app/…`: refused with Pusher's code, or connected. */
-  open(accepted: AcceptedWebSocket, id: number): void {
+  /**
+   * An accepted WebSocket at `/app/…`: refused with Pusher's code, or
+   * connected. `refused` is the relay's own admission verdict (its
+   * allowedOrigins, maxClients, maxPerIP, shutdown), told as Pusher's code.
+   */
+  open(accepted: AcceptedWebSocket, id: number, refused: Rejection['cause'] | null): void {
     const { ws, port, applicant, transport } = accepted;
     const o = this.#options;
     const conn = new Connection({
@@ -112,7 +128,7 @@ export class PusherWsServer {
       frameGapMs: 0,
     });
     ws.on('error', () => {});
-    const refusal = this.#refusal(accepted);
+    const refusal = refused === null ? this.#refusal(accepted) : RELAY_REFUSALS[refused];
     if (refusal !== null) {
       o.logger.info('pusher client refused', { ip: applicant.ip, code: PusherErrors[refusal].code, path: applicant.path.slice(0, 80) });
       o.delivery.reply(conn, errorFrame(refusal));
