@@ -1,0 +1,64 @@
+import { ClientOpcode } from '../../include/protocol.js';
+import type { Delivery } from '../delivery/delivery.js';
+import type { Engine } from '../engine/engine.js';
+import type { HookRegistry } from '../hooks/hook-registry.js';
+import type { Logger } from '../logger/logger.js';
+import type { RelayMetrics } from '../metrics/prometheus.js';
+import type { RelayStats } from '../metrics/relay-stats.js';
+import type { PipelineDeps } from '../protocol/message-pipeline.js';
+import type { UuidSigner } from '../protocol/uuid-signer.js';
+import { RelayContext } from '../resources/relay-context.js';
+import type { Hub } from '../routing/hub.js';
+import type { PublishPolicy } from '../routing/publish-policy.js';
+import { handleResume } from '../routing/resume.js';
+import type { SessionStore } from '../routing/session-store.js';
+
+/** What resources and the message pipeline act through. */
+export interface PipelineParts {
+  logger: Logger;
+  hub: Hub;
+  engine: Engine;
+  delivery: Delivery;
+  sessions: SessionStore;
+  signer: UuidSigner;
+  stats: RelayStats;
+  policy: PublishPolicy;
+  hooks: HookRegistry;
+  metrics: RelayMetrics;
+}
+
+/**
+ * Build the context resources see (publish, rekey, close) and the pipeline
+ * every client frame goes through; `resume` packets are taken out of it
+ * here, before any resource sees them.
+ */
+export function wirePipeline(parts: PipelineParts): { context: RelayContext; pipeline: PipelineDeps } {
+  const { logger, hub, engine, delivery, sessions, signer, stats, policy, hooks, metrics } = parts;
+  const presence = engine.presence;
+  const context = new RelayContext(
+    { logger, hub, broker: engine.broker, delivery, signer, stats, policy, nodeId: engine.nodeId },
+    {
+      onRekey: (conn, previousKey) => {
+        sessions.rekey(conn, previousKey);
+        void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
+        void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
+      },
+      hasSession: (key) => sessions.get(key) !== undefined,
+      observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
+      close: (conn, code, reason) => hooks.requestClose(conn, code, () => conn.close(code, reason)),
+    },
+  );
+  const resumeDeps = { signer, hub, sessions, presence, delivery, ctx: context, logger };
+  const pipeline: PipelineDeps = {
+    ctx: context,
+    delivery,
+    stats,
+    logger,
+    intercept: (conn, packet) => {
+      if (packet.opcode !== ClientOpcode.Resume) return false;
+      handleResume(resumeDeps, conn, packet);
+      return true;
+    },
+  };
+  return { context, pipeline };
+}
