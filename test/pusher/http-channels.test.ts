@@ -29,7 +29,8 @@ function client(r: Relay, user?: { id: string; info?: unknown }, app: PusherApp 
   return cleanup.add(pusherJs(r, app, user), disconnect);
 }
 
-async function json(response: Response | Promise<Response>): Promise<unknown> {
+/** The JSON body of an SDK answer (node-fetch's Response). */
+async function json(response: Promise<{ json(): Promise<unknown> }>): Promise<unknown> {
   return (await response).json();
 }
 
