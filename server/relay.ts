@@ -14,8 +14,11 @@ import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
 import { PusherApps } from './pusher/apps/pusher-apps.js';
 import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
-import { NO_CHANNELS } from './pusher/http/no-channels.js';
+import { channelsPort } from './pusher/http/channels-adapter.js';
+import { channelFeedback } from './pusher/http/feedback-channel.js';
 import { pageBridge } from './pusher/http/page-channel.js';
+import { sendLifecycleWebhooks } from './pusher/webhooks/lifecycle-webhooks.js';
+import type { ChannelFeedback } from './routing/publish-feedback.js';
 import { PusherWsServer } from './pusher/ws/pusher-ws-server.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
@@ -92,6 +95,8 @@ export class Relay {
   readonly pusherApps: PusherApps;
   /** The Pusher HTTP API and webhooks, when there are apps. */
   readonly pusherHttp: PusherHttp | null;
+  /** Publishes feedback naming a Pusher `"channel"` (from backends and POST /feedback), when there are apps. */
+  readonly channelFeedback: ChannelFeedback | null;
   /** Pusher protocol 7 at /app/{key}, when there are apps. */
   readonly pusherWs: PusherWsServer | null;
 
@@ -139,6 +144,8 @@ export class Relay {
     const metrics = metricsFor(this);
     this.metrics = metrics;
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.pusherApps = new PusherApps(config.pusherApps);
+    this.channelFeedback = this.pusherApps.size === 0 ? null : channelFeedback(this.engine.channels, this.pusherApps);
     const presence = this.engine.presence;
     this.#context = new RelayContext(
       {
@@ -150,6 +157,7 @@ export class Relay {
         stats: this.stats,
         policy: this.policy,
         nodeId: this.engine.nodeId,
+        channelFeedback: this.channelFeedback,
       },
       {
         onRekey: (conn, previousKey) => {
@@ -214,8 +222,16 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
-    this.pusherApps = new PusherApps(config.pusherApps);
-    this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(this.engine.broker, this.stats));
+    this.pusherHttp = installPusherHttp(
+      this,
+      this.pusherApps,
+      channelsPort(this.engine.channels),
+      pageBridge(this.engine.broker, this.stats),
+    );
+    if (this.pusherHttp !== null) {
+      const stopWebhooks = sendLifecycleWebhooks(this.engine.channels, this.pusherApps, this.pusherHttp.webhooks);
+      this.onStop(stopWebhooks);
+    }
     this.pusherWs =
       this.pusherApps.size === 0
         ? null

@@ -25,8 +25,6 @@ const ratioMetrics: MetricSpec[] = [
 export const pusherFanOut: Scenario = {
   name: 'pusher-fan-out',
   title: 'Pusher fan-out (HTTP API events) vs v2',
-  // Until the Pusher WebSocket endpoint is on main there is nobody to subscribe.
-  pending: 'needs the Pusher WebSocket endpoint /app/{key} (issue 10, WebSocket side)',
   metrics: [
     { key: 'throughput', label: 'Pusher throughput (deliveries/s)', decimals: 0 },
     cpuPerDelivery(),
