@@ -10,6 +10,8 @@ missing=()
 for tool in chromium php openssl redis-server; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
 done
+# docs/pusher.md's PHP example signs and POSTs with PHP's curl extension.
+if command -v php >/dev/null 2>&1 && ! php -m 2>/dev/null | grep -qix curl; then missing+=(php-curl); fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

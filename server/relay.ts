@@ -12,6 +12,10 @@ import { SendHooks } from './hooks/send-hooks.js';
 import { HttpRouter } from './http/http-router.js';
 import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
+import { PusherApps } from './pusher/apps/pusher-apps.js';
+import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
+import { NO_CHANNELS } from './pusher/http/no-channels.js';
+import { pageBridge } from './pusher/http/page-channel.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
@@ -81,6 +85,10 @@ export class Relay {
   readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
+  /** The Pusher apps of the configuration (none: no Pusher endpoints). */
+  readonly pusherApps: PusherApps;
+  /** The Pusher HTTP API and webhooks, when there are apps. */
+  readonly pusherHttp: PusherHttp | null;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -201,6 +209,8 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
+    this.pusherApps = new PusherApps(config.pusherApps);
+    this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(this.engine.broker, this.stats));
     installClientFiles(this.http);
   }
 

@@ -123,6 +123,10 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('secretFile', 'novosgaSecretFile', path, [], NOVOSGA_SECTION),
   key('path', 'novosgaPath', (raw) => parse.mountPath(raw, RESERVED_PATHS), [], NOVOSGA_SECTION),
   key('redis', 'novosgaRedis', (raw) => parse.redisUrl(raw), [], NOVOSGA_SECTION),
+  // Pusher (issue 10): the top-level app; more apps and per-app settings in [pusher:NAME] (server/pusher/apps/).
+  key('pusherAppId', 'pusherAppId', (raw) => parse.optionalText(raw)),
+  key('pusherKey', 'pusherKey', (raw) => parse.optionalText(raw)),
+  key('pusherSecret', 'pusherSecret', (raw) => parse.optionalText(raw)),
 ];
 
 const BY_NAME = new Map<string, KeySpec>();

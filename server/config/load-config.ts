@@ -15,6 +15,7 @@ import type { RelayConfig } from './relay-config.js';
 import { checkNovosga } from './novosga-settings.js';
 import { checkTlsFiles } from './tls-files.js';
 import { isAppSection } from '../apps/app-sections.js';
+import { isPusherSection, PUSHER_SECTION_PREFIX, readPusherApps } from '../pusher/apps/read-pusher-apps.js';
 import { InvalidValue } from './value-parsers.js';
 import type { RawValue } from './value-parsers.js';
 
@@ -37,6 +38,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Told about things that are odd but not fatal (ignored sections, a short secret). */
   onWarning?: (message: string) => void;
+  /** Where REVERB_APP_ID/KEY/SECRET are read when pusherAppId/Key/Secret are not set; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** The original's shared config.ini keeps the server keys in this section. */
@@ -68,9 +71,10 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
   const config = defaultConfig();
   const origins = new Map<keyof RelayConfig, Origin>();
   const warn = options.onWarning ?? (() => {});
+  const pusherSections = new Map<string, Record<string, unknown>>();
 
   if (options.iniFile !== undefined) {
-    const entries = readIniEntries(options.iniFile, warn);
+    const entries = readIniEntries(options.iniFile, warn, pusherSections);
     const baseDir = dirname(resolve(options.iniFile));
     const seen = new Map<keyof RelayConfig, string>();
     for (const { name, raw, section } of entries) {
@@ -104,6 +108,12 @@ export function loadConfig(options: LoadConfigOptions = {}): RelayConfig {
     );
   }
   checkNovosga(config, (field) => origins.get(field), options.iniFile ?? 'defaults');
+  config.pusherApps = readPusherApps({
+    source: options.iniFile ?? 'defaults',
+    top: config,
+    sections: pusherSections,
+    ...(options.env ? { env: options.env } : {}),
+  });
   if (config.secret !== null && config.secret.length < 16) {
     const where = origins.get('secret');
     warn(`${where?.source ?? 'config'}: secret is shorter than 16 characters; uuids signed with it are easier to forge`);
@@ -118,8 +128,11 @@ interface IniEntry {
   section: string | null;
 }
 
-/** The key/value pairs of the file: top level, the [websocketserver] section, and our own sections ([novosga]). */
-function readIniEntries(file: string, warn: (message: string) => void): IniEntry[] {
+/**
+ * The key/value pairs of the file: top level, the [websocketserver] section, and our own sections ([novosga]).
+ * `[pusher:NAME]` sections are put in `pusherSections` (read by pusher/apps/read-pusher-apps.ts).
+ */
+function readIniEntries(file: string, warn: (message: string) => void, pusherSections: Map<string, Record<string, unknown>>): IniEntry[] {
   let textContent: string;
   try {
     textContent = readFileSync(file, 'utf8');
@@ -136,6 +149,8 @@ function readIniEntries(file: string, warn: (message: string) => void): IniEntry
       if (section !== undefined) {
         for (const [inner, innerValue] of Object.entries(value))
           entries.push({ name: inner, raw: checkScalar(file, inner, innerValue), section });
+      } else if (isPusherSection(name)) {
+        pusherSections.set(name.slice(PUSHER_SECTION_PREFIX.length), value);
       } else if (isAppSection(name)) {
         // [apps] and [app:NAME]: read by apps/app-loader.ts.
       } else {

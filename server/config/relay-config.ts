@@ -1,5 +1,6 @@
 import type { RelayAddress } from '../../include/address.js';
 import { parseAddress } from '../../include/address.js';
+import type { PusherApp } from '../pusher/apps/pusher-app.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -107,6 +108,13 @@ export interface RelayConfig {
   novosgaPath: string;
   /** [novosga] Redis shared by several relays, so an event on one reaches clients on all; null = this node only. */
   novosgaRedis: string | null;
+  // Pusher apps (issue 10; see docs/pusher.md).
+  /** `pusherAppId`, `pusherKey`, `pusherSecret` as written at the top level (null: not set; REVERB_APP_* may stand in). */
+  pusherAppId: string | null;
+  pusherKey: string | null;
+  pusherSecret: string | null;
+  /** Every Pusher app, resolved by loadConfig from the keys above, the environment and `[pusher:NAME]` sections; empty: no Pusher endpoints. */
+  pusherApps: PusherApp[];
 }
 
 /** The embedded defaults: a relay on loopback that anyone can try at once. */
@@ -163,5 +171,9 @@ export function defaultConfig(): RelayConfig {
     novosgaSecretFile: null,
     novosgaPath: '/socket.io',
     novosgaRedis: null,
+    pusherAppId: null,
+    pusherKey: null,
+    pusherSecret: null,
+    pusherApps: [],
   };
 }

@@ -44,9 +44,16 @@ function failed(res: ServerResponse, error: unknown, onError: (error: Error) => 
 export class HttpRouter {
   readonly #routes = new Map<string, HttpHandler>();
   readonly #statics: { prefix: string; dir: string }[] = [];
+  /** Handlers of every path below a prefix, any method (the Pusher API's /apps/{id}/…). */
+  readonly #prefixes: { prefix: string; handler: HttpHandler }[] = [];
 
   add(method: string, path: string, handler: HttpHandler): void {
     this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /** Hand every request whose path starts with `prefix` (and has no exact route) to `handler`, whatever its method. */
+  addPrefix(prefix: string, handler: HttpHandler): void {
+    this.#prefixes.push({ prefix, handler });
   }
 
   /** Serve files below `dir` under the URL prefix (`/` maps to index.html). */
@@ -67,7 +74,7 @@ export class HttpRouter {
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     const ctx: HttpContext = { clientIp, path };
-    const handler = this.#routes.get(`${req.method ?? 'GET'} ${path}`);
+    const handler = this.#routes.get(`${req.method ?? 'GET'} ${path}`) ?? this.#prefixed(path);
     try {
       if (handler) {
         const result = handler(req, res, ctx);
@@ -89,6 +96,11 @@ export class HttpRouter {
     } catch (error) {
       failed(res, error, onError);
     }
+  }
+
+  #prefixed(path: string): HttpHandler | undefined {
+    for (const { prefix, handler } of this.#prefixes) if (path.startsWith(prefix)) return handler;
+    return undefined;
   }
 
   #pathKnown(path: string): boolean {

@@ -47,6 +47,7 @@ const WAIT = { timeout: 15_000 };
 /** Names of `<!-- tested: NAME -->` blocks and the test that runs each. */
 const TESTED: Record<string, string> = {
   'php-publish': 'test/http/docs-examples.test.ts',
+  'pusher-php-curl': 'test/pusher/http-php-snippet.test.ts',
   'shell-publish': 'test/http/docs-examples.test.ts',
   'readme-page': 'here: the README page, served by the relay',
   'readme-page-other-origin': 'here: the README page, served by another origin',
@@ -282,8 +283,15 @@ interface Proc {
 }
 
 function start(command: string, args: string[], env: Record<string, string>, cwd: string): Proc {
-  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanup.add(child, (c) => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
+  // Its own process group: a README line run by `sh -c` starts node as sh's child, which killing sh would orphan.
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  cleanup.add(child, (c) => {
+    try {
+      process.kill(-c.pid!, 'SIGKILL');
+    } catch {
+      // The group is gone already.
+    }
+  });
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (text: string) => (out += text));
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (out += text));
