@@ -57,9 +57,7 @@ describe('RetentionBuffer', () => {
   it('lets go of a dropped message at once, not at the next compaction', async () => {
     const buffer = new RetentionBuffer({ count: 1, bytes: 1_000_000, ageMs: 1_000 });
     buffer.append(1, 'x'.repeat(1000), 0);
-    let first: Retained | undefined = buffer.since(0, 1)![0];
-    const held = new WeakRef(first!);
-    first = undefined;
+    const held = new WeakRef<Retained>(buffer.since(0, 1)![0]!);
     buffer.append(2, 'y', 0);
     expect(buffer.size).toBe(1);
     // WeakRefs are kept through the current job: let it end, then collect.
