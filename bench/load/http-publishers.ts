@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'node:http';
 import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.js';
+import { signedParams } from '../../server/pusher/http/request-signature.js';
 import { nowUs } from '../lib/clock.js';
 import { markedMessage } from '../lib/payload.js';
 import type { HttpPublishersConfig, HttpPublishersReport } from './load-config.js';
@@ -16,15 +17,24 @@ const config = readConfig<HttpPublishersConfig>();
 if (config.batchSize < 1 || config.perConnection % config.batchSize !== 0) {
   fail(new Error(`batchSize ${config.batchSize} must divide perConnection ${config.perConnection}`));
 }
-const url = `${config.baseUrl}${config.batchSize > 1 ? '/feedback/batch' : '/feedback'}`;
+const pusher = config.pusher;
+if (pusher !== undefined && config.batchSize !== 1) fail(new Error('Pusher events are published one per request (batchSize 1)'));
+const pusherPath = pusher !== undefined ? `/apps/${pusher.appId}/events` : '';
+const url =
+  pusher !== undefined ? `${config.baseUrl}${pusherPath}` : `${config.baseUrl}${config.batchSize > 1 ? '/feedback/batch' : '/feedback'}`;
 const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
 const report: HttpPublishersReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0, errors: 0, requests: 0, ok: 0, failures: {} };
 
 function post(body: string): Promise<{ status: number; text: string }> {
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
   if (config.secret !== null) headers.authorization = `Bearer ${config.secret}`;
+  // Pusher: signed per request, as the SDKs do (the signing is the publisher's cost, not the relay's).
+  const target =
+    pusher !== undefined
+      ? `${url}?${new URLSearchParams(signedParams(pusher, 'POST', pusherPath, body, Math.floor(Date.now() / 1000)))}`
+      : url;
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent, headers, timeout: REQUEST_TIMEOUT_MS }, function onResponse(res) {
+    const req = request(target, { method: 'POST', agent, headers, timeout: REQUEST_TIMEOUT_MS }, function onResponse(res) {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
@@ -46,9 +56,11 @@ async function publisher(connection: number): Promise<void> {
     const first = connection * config.perConnection + k;
     const sendUs = nowUs();
     const body =
-      config.batchSize === 1
-        ? JSON.stringify(message(first, sendUs))
-        : JSON.stringify({ messages: Array.from({ length: config.batchSize }, (_, j) => message(first + j, sendUs)) });
+      pusher !== undefined
+        ? JSON.stringify({ name: 'bench', channels: [pusher.channel], data: markedMessage(first, sendUs, config.messageBytes) })
+        : config.batchSize === 1
+          ? JSON.stringify(message(first, sendUs))
+          : JSON.stringify({ messages: Array.from({ length: config.batchSize }, (_, j) => message(first + j, sendUs)) });
     if (report.sent === 0) report.firstSendUs = sendUs;
     report.sent += config.batchSize;
     report.requests++;

@@ -21,6 +21,8 @@ export interface PagesConfig {
   expect: PageExpectation;
   /** Send the pages' uuids to the runner (backends address them). */
   reportUuids: boolean;
+  /** Pusher pages: `url` is ws://host:port/app/KEY?protocol=7 and each page subscribes to this channel (no uuids). */
+  pusherChannel?: string;
   maxRunMs: number;
 }
 
@@ -64,6 +66,8 @@ export interface HttpPublishersConfig {
   uuids: string[];
   /** Sent as `Authorization: Bearer <secret>`; null sends no such header. */
   secret: string | null;
+  /** Publish Pusher events instead (batchSize 1): signed `POST /apps/{appId}/events` to `channel`; `uuids` is unused. */
+  pusher?: { appId: string; key: string; secret: string; channel: string };
   maxRunMs: number;
 }
 

@@ -40,6 +40,20 @@ class Page {
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`page ${index} got no ready within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       const onFirst = (data: RawData): void => {
+        if (config.pusherChannel !== undefined) {
+          // Pusher: subscribe once connected, ready once the subscription succeeded.
+          const pusher = JSON.parse(data.toString()) as { event?: string };
+          if (pusher.event === 'pusher:connection_established') {
+            this.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: config.pusherChannel } }));
+            return;
+          }
+          if (pusher.event !== 'pusher_internal:subscription_succeeded') return;
+          clearTimeout(timer);
+          this.socket.off('message', onFirst);
+          this.socket.on('message', (message: RawData) => this.onMessage(message));
+          resolve();
+          return;
+        }
         const packet = JSON.parse(data.toString()) as { opcode?: string; uuid?: string };
         if (packet.opcode !== 'ready' || typeof packet.uuid !== 'string') return;
         clearTimeout(timer);

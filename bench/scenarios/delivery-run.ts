@@ -13,6 +13,10 @@ export interface DeliveryLoad {
   pages: number;
   /** Pages offer this subprotocol (websock.v2 for v2 pages). */
   pageSubprotocol?: string;
+  /** Where the pages connect; default the relay's /web. */
+  pagesUrl?: (relay: RelayProcess) => string;
+  /** Pusher pages: each subscribes to this channel (pagesUrl is then the app's /app/KEY). */
+  pusherChannel?: string;
   /** Each message goes to every page (broadcast) or to one. */
   broadcast: boolean;
   /** Distinct messages the publishers send. */
@@ -31,9 +35,10 @@ const DRAIN_TIMEOUT_MS = 15_000;
 export async function runDeliveries(context: RunContext, load: DeliveryLoad): Promise<RunResult> {
   const relay = await context.startRelay(load.relayOptions);
   const pages = context.spawnPages({
-    url: relay.url('/web'),
+    url: load.pagesUrl ? load.pagesUrl(relay) : relay.url('/web'),
     count: load.pages,
     ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
+    ...(load.pusherChannel !== undefined ? { pusherChannel: load.pusherChannel } : {}),
     connectConcurrency: 100,
     expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
     reportUuids: !load.broadcast,

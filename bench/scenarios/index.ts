@@ -5,6 +5,7 @@ import { largeScenario } from './large.js';
 import { latency } from './latency.js';
 import { httpBatch, httpPublish, httpPublishSecret } from './http-publish.js';
 import { pipelined, pipelinedMaxRate } from './pipelined.js';
+import { pusherFanOut } from './pusher-fan-out.js';
 import type { Scenario } from './scenario.js';
 import { stopAndWait } from './stop-and-wait.js';
 import { v2PagesMemory } from './v2-pages-memory.js';
@@ -20,6 +21,7 @@ export const scenarios: readonly Scenario[] = [
   largeScenario(16, { fullOnly: true }),
   largeScenario(64, { fullOnly: true }),
   fanOut,
+  pusherFanOut,
   idle,
   v2PagesMemory,
   latency,

@@ -7,8 +7,9 @@
 import { parseAddress } from '../../include/address.js';
 import { defaultConfig } from '../../server/config/relay-config.js';
 import { silentLogger } from '../../server/logger/logger.js';
+import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
 import { Relay } from '../../server/relay.js';
-import { serveBench } from './serve-bench.js';
+import { BENCH_PUSHER_APP, serveBench } from './serve-bench.js';
 
 await serveBench(async function startOurRelay(options) {
   const config = {
@@ -16,6 +17,7 @@ await serveBench(async function startOurRelay(options) {
     address: parseAddress('ws://127.0.0.1:0'),
     demo: false,
     publishSecret: options.publishSecret ?? null,
+    pusherApps: [pusherApp({ id: BENCH_PUSHER_APP.appId, key: BENCH_PUSHER_APP.key, secret: BENCH_PUSHER_APP.secret })],
   };
   if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
   for (const [key, value] of Object.entries(options.settings ?? {})) {

@@ -15,6 +15,9 @@ export interface BenchServer {
 /** The bearer secret of the HTTP scenarios that set one; the publishers send it (the reference ignores it). */
 export const BENCH_PUBLISH_SECRET = 'bench-publish-secret';
 
+/** The Pusher app our relay serves in every run (the Pusher scenarios publish to it; the others do not notice it). */
+export const BENCH_PUSHER_APP = { appId: '1000', key: 'bench-key', secret: 'bench-pusher-secret' } as const;
+
 /** The config the runner passes to a relay process. */
 export interface ServerProcessConfig {
   maxRunMs: number;

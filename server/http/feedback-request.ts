@@ -22,8 +22,8 @@ export function toFeedbackPacket(value: unknown): FeedbackPacket {
       throw bad(`"${name}" must be a string, not ${describe(field)}`);
     }
   }
-  if (!nonEmpty(fields.uuid) && !nonEmpty(fields.ident)) {
-    throw bad('name the recipient: a non-empty "uuid" (a page) or "ident" (a script)');
+  if (!nonEmpty(fields.uuid) && !nonEmpty(fields.ident) && !nonEmpty(fields.channel)) {
+    throw bad('name the recipient: a non-empty "uuid" (a page), "ident" (a script) or "channel" (a Pusher channel)');
   }
   if (fields.message === undefined && fields.progress === undefined) {
     throw bad('the message needs a "message" or a "progress"');

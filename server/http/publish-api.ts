@@ -7,7 +7,7 @@ import type { Logger } from '../logger/logger.js';
 import type { RelayMetrics } from '../metrics/prometheus.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import { routingKey } from '../protocol/uuid-signer.js';
-import { publishFeedback } from '../routing/publish-feedback.js';
+import { isChannelFeedback, publishFeedback, type ChannelFeedback } from '../routing/publish-feedback.js';
 import type { Connection } from '../transport/connection.js';
 import { discardRest } from './discard-rest.js';
 import { batchItems, toFeedbackPacket } from './feedback-request.js';
@@ -65,6 +65,8 @@ export interface HttpApiHost extends HealthSource {
   readonly engine: Engine;
   readonly hub: HealthSource['hub'] & { byIdent(ident: string): Connection | undefined; byKey(key: string): Connection | undefined };
   readonly shuttingDown: boolean;
+  /** Publishes feedback that names a Pusher channel (`"channel"`, no uuid or ident); null: there are no Pusher apps. */
+  readonly channelFeedback?: ChannelFeedback | null;
 }
 
 /** What a delivery gives: its outcome now, or (engines that must ask elsewhere) later. */
@@ -238,7 +240,12 @@ class PublishApi {
       // JSON.parse takes any depth; JSON.stringify recurses and runs out of stack.
       throw new HttpError('BAD_PACKET', 'the message is nested too deeply to forward');
     }
-    const result = publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw);
+    const channels = this.#relay.channelFeedback ?? null;
+    if (channels !== null && isChannelFeedback(packet)) {
+      const refusal = channels.check(packet);
+      if (refusal !== null) throw new HttpError('BAD_PACKET', refusal);
+    }
+    const result = publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw, channels);
     // An engine that decided at once (the memory engine) is answered in this call, without a microtask.
     const now = settledOutcome(result);
     if (now !== null) {

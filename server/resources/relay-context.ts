@@ -8,7 +8,7 @@ import { errorText } from '../protocol/error-text.js';
 import type { UuidSigner } from '../protocol/uuid-signer.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import type { Hub } from '../routing/hub.js';
-import { publishFeedback } from '../routing/publish-feedback.js';
+import { publishFeedback, type ChannelFeedback } from '../routing/publish-feedback.js';
 import { feedbackTarget, type PublishDecision, type PublishPolicy, type PublishTarget } from '../routing/publish-policy.js';
 import type { Connection } from '../transport/connection.js';
 import type { ResourceContext } from './resource.js';
@@ -35,6 +35,8 @@ export interface ContextParts {
   /** Who may publish to whom: asked here, where a publish enters, before any engine carries it. */
   policy: PublishPolicy;
   nodeId: string;
+  /** Publishes feedback that names a Pusher channel; null: no Pusher apps, such feedback goes nowhere. */
+  channelFeedback?: ChannelFeedback | null;
 }
 
 /** One publish in this many is timed for the latency histogram: cheap enough for the hot path. */
@@ -63,13 +65,14 @@ export class RelayContext implements ResourceContext {
 
   deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null {
     const { broker, stats, signer } = this.#parts;
+    const channels = this.#parts.channelFeedback ?? null;
     const target = feedbackTarget(packet, (uuid) => signer.verify(uuid) !== null);
     if (target !== null && !this.#permitted(from, target, packet.id)) return null;
     const observe = this.#hooks.observeLatency;
-    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw);
+    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw, channels);
     this.#sample = 0;
     const started = process.hrtime.bigint();
-    const result = publishFeedback(broker, stats, packet, raw);
+    const result = publishFeedback(broker, stats, packet, raw, channels);
     void result.then(() => observe(Number(process.hrtime.bigint() - started) / 1e9));
     return result;
   }

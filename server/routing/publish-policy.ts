@@ -9,6 +9,8 @@
  * | backend (admitted by allowedIP, or the HTTP API's secret) | yes | yes | yes | yes | yes |
  * | page (any other connection)    | yes  | yes                     | FORBIDDEN    | only if listed in `pageIdents` | only if `pageBroadcast` |
  *
+ * A feedback with a Pusher `"channel"` (and no uuid or Ident) is published to that channel: backends only.
+ *
  * Why: a page is anyone on the internet. The signed uuid a page was given
  * (or was handed in a `from`/`fromUUID` field) is the capability to reach
  * that connection; a bare uuid proves nothing. Backends are trusted by
@@ -37,7 +39,9 @@ export type PublishTarget =
   | { kind: 'broadcast' }
   | { kind: 'ident'; ident: string }
   /** `signed`: the uuid carries this relay's valid signature. */
-  | { kind: 'uuid'; signed: boolean };
+  | { kind: 'uuid'; signed: boolean }
+  /** A Pusher channel (a feedback with `"channel"` and no uuid or Ident). */
+  | { kind: 'channel' };
 
 export type PublishDecision = { allowed: true } | { allowed: false; code: Extract<ErrorCode, 'FORBIDDEN'>; reason: string };
 
@@ -71,6 +75,9 @@ export class PublishPolicy {
         return this.#pageIdents.has(target.ident) ? ALLOWED : refuse(`pages may not address the ident "${clip(target.ident)}"`);
       case 'broadcast':
         return this.#pageBroadcast ? ALLOWED : refuse('pages may not broadcast on this relay');
+      case 'channel':
+        // Pusher channels are published to by the app's servers; a page's browser client sends client- events instead.
+        return refuse('pages may not publish to Pusher channels');
     }
   }
 }
@@ -84,6 +91,7 @@ export function feedbackTarget(packet: { [field: string]: unknown }, isSigned: (
   const { ident, uuid } = packet;
   if (typeof ident === 'string' && ident !== '') return { kind: 'ident', ident };
   if (typeof uuid === 'string' && uuid !== '') return { kind: 'uuid', signed: isSigned(uuid) };
+  if (typeof packet.channel === 'string' && packet.channel !== '') return { kind: 'channel' };
   return null;
 }
 
