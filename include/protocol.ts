@@ -198,6 +198,14 @@ export const CloseCode = {
   MessageTooBig: 1009,
   InternalError: 1011,
   TryAgainLater: 1013,
+  // Pusher protocol closes (include/pusher-protocol.ts): pusher-js reads the range.
+  PusherUnknownApp: 4001,
+  PusherBadProtocol: 4007,
+  PusherNoProtocol: 4008,
+  PusherUnauthorized: 4009,
+  PusherOverCapacity: 4100,
+  PusherReconnect: 4200,
+  PusherPongTimeout: 4201,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -16,6 +16,7 @@ import { PusherApps } from './pusher/apps/pusher-apps.js';
 import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
 import { NO_CHANNELS } from './pusher/http/no-channels.js';
 import { pageBridge } from './pusher/http/page-channel.js';
+import { PusherWsServer } from './pusher/ws/pusher-ws-server.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
@@ -50,6 +51,8 @@ import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
+  /** Pusher keepalive timing (tests shorten it): activity_timeout in seconds (120), pong wait in ms (30 000). */
+  pusher?: { activityTimeoutS?: number; pongTimeoutMs?: number };
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '']);
@@ -94,6 +97,8 @@ export class Relay {
   readonly pusherApps: PusherApps;
   /** The Pusher HTTP API and webhooks, when there are apps. */
   readonly pusherHttp: PusherHttp | null;
+  /** Pusher protocol 7 at /app/{key}, when there are apps. */
+  readonly pusherWs: PusherWsServer | null;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -232,7 +237,26 @@ export class Relay {
     installHttpApi(this);
     this.pusherApps = new PusherApps(config.pusherApps);
     this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(this.engine.broker, this.stats));
+    this.pusherWs =
+      this.pusherApps.size === 0
+        ? null
+        : new PusherWsServer({
+            apps: this.pusherApps,
+            channels: this.engine.channels,
+            delivery: this.delivery,
+            logger: this.logger,
+            activityTimeoutS: options.pusher?.activityTimeoutS ?? 120,
+            pongTimeoutMs: options.pusher?.pongTimeoutMs ?? 30_000,
+            maxChunks: config.maxChunks,
+            maxMessageBytes: config.maxMessageBytes,
+            roomLeft: () => (config.maxClients > 0 ? config.maxClients - this.#clientCount() : Infinity),
+          });
     installClientFiles(this.http);
+  }
+
+  /** Every connected and admitting client, of every protocol (maxClients counts them all). */
+  #clientCount(): number {
+    return this.hub.size + this.#admitting.size + (this.pusherWs?.size ?? 0);
   }
 
   /** Serve an application at a request path (replaces an earlier one there). */
@@ -332,6 +356,7 @@ export class Relay {
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
     this.#listener = listener;
     this.#keepalive.start();
+    this.pusherWs?.start();
     // Catch-up of slow pages wants to be prompt; expiry can wait a second.
     let ticks = 0;
     const keepAliveEvery = Math.max(10, Math.floor(this.config.retentionAgeMs / 300));
@@ -375,8 +400,11 @@ export class Relay {
     this.#pendingTimers.clear();
     const listener = this.#listener;
     const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
+    // Pusher clients are told 4200 (reconnect now): pusher-js comes back at once, to another node if there is one.
+    const pusherGone = this.pusherWs?.stop(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(Math.max(0, deadline - Date.now()));
+    await pusherGone;
     for (const conn of this.hub.all()) conn.terminate();
     this.#repliesUnread.clear();
     for (const client of this.#refused.values()) client.cut();
@@ -414,13 +442,15 @@ export class Relay {
   #admitAccepted(accepted: AcceptedWebSocket): void {
     const { applicant } = accepted;
     const rejection = admit(applicant, this.#rules, {
-      hasResource: (path) => this.#resources.has(path),
-      total: this.hub.size + this.#admitting.size,
+      hasResource: (path) => this.#resources.has(path) || (this.pusherWs?.serves(path) ?? false),
+      total: this.#clientCount(),
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
+    // Pusher clients are refused in their own protocol (4009, 4100, 4200), which pusher-js acts on.
+    if (this.pusherWs?.serves(applicant.path)) this.pusherWs.open(accepted, this.#nextId++, rejection?.cause ?? null);
     // The handshake was completed even to refuse: the client is then told why in a packet.
-    if (rejection) this.#reject(accepted, rejection);
+    else if (rejection) this.#reject(accepted, rejection);
     else this.#accept(accepted);
   }
 

@@ -11,6 +11,8 @@ import { RedisBroker } from './redis-broker.js';
 import { RedisKeys } from './redis-keys.js';
 import { commandConnection, subscriberConnection, type EngineRedis, type RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
+import { MemoryChannels } from '../memory/memory-channels.js';
+import type { Channels } from '../channels.js';
 import { RedisSessionLog } from './redis-session-log.js';
 
 /** A page session of this node, as the engine needs it to announce the page again. */
@@ -68,6 +70,8 @@ export class RedisEngine implements Engine {
   readonly broker: RedisBroker;
   readonly log: RedisSessionLog;
   readonly presence: RedisPresence;
+  // Not shared yet: each node's channels are its own until the Redis channels land (the next commit of issue 10).
+  readonly channels: Channels;
   readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
 
   readonly #options: RedisEngineOptions;
@@ -105,6 +109,7 @@ export class RedisEngine implements Engine {
     };
     this.log = new RedisSessionLog(link);
     this.presence = new RedisPresence(link, this.#holdTtlMs);
+    this.channels = new MemoryChannels(options.logger);
     this.broker = new RedisBroker(link, options.stats, this.counters, options.logger, options.answerTimeoutMs ?? 5_000);
     this.#cmd.on('error', (error: Error) => this.#noteError(error));
     this.#sub.on('error', (error: Error) => this.#noteError(error));
