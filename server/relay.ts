@@ -20,6 +20,7 @@ import { pageBridge } from './pusher/http/page-channel.js';
 import { sendLifecycleWebhooks } from './pusher/webhooks/lifecycle-webhooks.js';
 import type { ChannelFeedback } from './routing/publish-feedback.js';
 import { PusherWsServer } from './pusher/ws/pusher-ws-server.js';
+import { relayCodec } from './protocol/codecs/relay-codecs.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
@@ -628,7 +629,7 @@ export class Relay {
     const readyJson = this.#readyPacket(conn, session?.epoch ?? null);
     const delivery = this.delivery;
     const sendReady = (): void => {
-      delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
+      delivery.control(conn, readyJson);
       resource.onOpen?.(conn, ctx);
       hooks.connected(conn);
     };
@@ -649,15 +650,13 @@ export class Relay {
 
   /** `ready`: the connection's uuid, and to a v2 page its epoch and resumeToken. */
   #readyPacket(conn: Connection, epoch: string | null): string {
-    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
-      opcode: ServerOpcode.Ready,
+    return relayCodec(conn.protocol).greeting({
       uuid: conn.uuid,
-    };
-    if (conn.protocol === 2) ready.protocol = 2;
-    if (epoch !== null) ready.epoch = epoch;
-    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
-    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
-    return JSON.stringify(ready);
+      epoch,
+      // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
+      resumeToken: conn.protocol === 2 && conn.kind === 'browser' ? this.signer.resumeToken(conn.key) : null,
+      paddedForPhp: conn.kind === 'backend' && conn.protocol === 1,
+    });
   }
 
   /** Connections paused for unread replies that drained to half of maxBuffered are read again. */

@@ -8,8 +8,8 @@ import type { AcceptedWebSocket } from '../../transport/accepted-websocket.js';
 import type { Rejection } from '../../transport/admission.js';
 import { Connection } from '../../transport/connection.js';
 import type { PusherApps } from '../apps/pusher-apps.js';
-import { errorFrame, PING_FRAME, connectionEstablished } from './pusher-frames.js';
-import { decodeInbound } from './pusher-inbound.js';
+import { pusherCodec } from '../../protocol/codecs/pusher-codec.js';
+import { errorFrame, PING_FRAME } from './pusher-frames.js';
 import { PusherClient } from './pusher-client.js';
 import { LocalSubscriptions } from './local-subscriptions.js';
 import { PusherSession } from './pusher-session.js';
@@ -140,7 +140,7 @@ export class PusherWsServer {
     const session = new PusherSession(client, o.channels, this.subscriptions, o.delivery, o.logger);
     this.subscriptions.addClient(client);
     const logger = o.logger;
-    const limits = app.limits;
+    const codec = pusherCodec(app.limits);
     const close = (name: Parameters<PusherWsServer['closeWith']>[1]): void => this.closeWith(client, name);
     ws.on('message', function pusherOnMessage(data: Buffer, isBinary: boolean) {
       client.lastSeen = Date.now();
@@ -155,7 +155,7 @@ export class PusherWsServer {
         return;
       }
       try {
-        session.handle(decodeInbound(data.toString('utf8'), limits));
+        session.handle(codec.decode(data.toString('utf8')));
       } catch (error) {
         logger.error('pusher message handler failed: closing', { client: conn.id, reason: (error as Error).message });
         conn.close(CloseCode.InternalError, 'internal error');
@@ -166,7 +166,7 @@ export class PusherWsServer {
       session.closed();
     });
     logger.info('pusher client connected', { client: id, app: app.name, ip: applicant.ip, transport });
-    o.delivery.control(conn, connectionEstablished(client.socketId, o.activityTimeoutS));
+    o.delivery.control(conn, codec.greeting({ socketId: client.socketId, activityTimeoutS: o.activityTimeoutS }));
   }
 
   /** Close `client` with the error's code, telling it why first. */
