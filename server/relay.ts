@@ -266,6 +266,8 @@ export class Relay {
             pongTimeoutMs: options.pusher?.pongTimeoutMs ?? 30_000,
             maxChunks: config.maxChunks,
             maxMessageBytes: config.maxMessageBytes,
+            maxMessageRate: config.maxMessageRate,
+            onThrottle: () => this.stats.throttled++,
             roomLeft: () => (config.maxClients > 0 ? config.maxClients - this.#clientCount() : Infinity),
           });
     installClientFiles(this.http);

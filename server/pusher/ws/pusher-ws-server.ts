@@ -8,6 +8,7 @@ import type { AcceptedWebSocket } from '../../transport/accepted-websocket.js';
 import type { Rejection } from '../../transport/admission.js';
 import { Connection } from '../../transport/connection.js';
 import type { PusherApps } from '../apps/pusher-apps.js';
+import { InboundThrottle } from '../../limits/inbound-throttle.js';
 import { pusherCodec } from '../../protocol/codecs/pusher-codec.js';
 import { errorFrame, PING_FRAME } from './pusher-frames.js';
 import { PusherClient } from './pusher-client.js';
@@ -42,6 +43,10 @@ export interface PusherWsOptions {
   pongTimeoutMs: number;
   maxChunks: number;
   maxMessageBytes: number;
+  /** The relay's maxMessageRate per connection (0: none); over it the socket is read later, nothing is dropped. */
+  maxMessageRate: number;
+  /** Counts a throttled connection (the relay's stats). */
+  onThrottle: () => void;
   /** How many connections the relay as a whole still admits (maxClients); Infinity when unlimited. */
   roomLeft: () => number;
 }
@@ -141,6 +146,7 @@ export class PusherWsServer {
     this.subscriptions.addClient(client);
     const logger = o.logger;
     const codec = pusherCodec(app.limits);
+    const throttle = o.maxMessageRate > 0 ? new InboundThrottle(ws, o.maxMessageRate, o.onThrottle) : null;
     const close = (name: Parameters<PusherWsServer['closeWith']>[1]): void => this.closeWith(client, name);
     ws.on('message', function pusherOnMessage(data: Buffer, isBinary: boolean) {
       client.lastSeen = Date.now();
@@ -155,6 +161,7 @@ export class PusherWsServer {
         return;
       }
       try {
+        throttle?.onMessage();
         session.handle(codec.decode(data.toString('utf8')));
       } catch (error) {
         logger.error('pusher message handler failed: closing', { client: conn.id, reason: (error as Error).message });
@@ -163,6 +170,7 @@ export class PusherWsServer {
     });
     ws.on('close', function pusherOnClose() {
       conn.dispose();
+      throttle?.dispose();
       session.closed();
     });
     logger.info('pusher client connected', { client: id, app: app.name, ip: applicant.ip, transport });
