@@ -12,8 +12,11 @@ import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
 import { PusherApps } from './pusher/apps/pusher-apps.js';
 import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
-import { NO_CHANNELS } from './pusher/http/no-channels.js';
+import { channelsPort } from './pusher/http/channels-adapter.js';
+import { channelFeedback } from './pusher/http/feedback-channel.js';
 import { pageBridge } from './pusher/http/page-channel.js';
+import { sendLifecycleWebhooks } from './pusher/webhooks/lifecycle-webhooks.js';
+import type { ChannelFeedback } from './routing/publish-feedback.js';
 import { PusherWsServer } from './pusher/ws/pusher-ws-server.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
@@ -24,16 +27,21 @@ import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
 import { HandshakeLimiter } from './limits/handshake-limiter.js';
 import { HttpConnectionCap } from './limits/http-connection-cap.js';
+import { heapShare } from './limits/heap-share.js';
+import { InFlightBudget } from './limits/in-flight-budget.js';
+import type { ReadGate } from './limits/read-gate.js';
 import { Hub } from './routing/hub.js';
 import { PublishPolicy } from './routing/publish-policy.js';
 import type { Router } from './routing/router.js';
 import type { SessionStore } from './routing/session-store.js';
 import { padHandshakeHeaders } from './transport/backend-handshake.js';
+import type { Connection } from './transport/connection.js';
 import type { Listener } from './transport/http-listener.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
 import { ClientAdmission } from './wiring/client-admission.js';
 import { wirePipeline } from './wiring/client-pipeline.js';
+import { readDrained } from './wiring/connection-opening.js';
 import { startSessionSweep, wireEngine } from './wiring/engine-wiring.js';
 import { listen, WILDCARD_HOSTS } from './wiring/listener-wiring.js';
 import { shutDown } from './wiring/shutdown.js';
@@ -61,7 +69,7 @@ export class Relay {
   readonly config: RelayConfig;
   readonly logger: Logger;
   readonly stats = new RelayStats();
-  readonly hub = new Hub();
+  readonly hub: Hub;
   readonly http = new HttpRouter();
   readonly signer: UuidSigner;
   /** The one place that writes to client sockets (counters, backpressure, send interceptors). */
@@ -77,10 +85,14 @@ export class Relay {
   readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
+  /** Unfinished messages of every connection, within inFlightTotal and messageTimeout. */
+  readonly inFlight: InFlightBudget;
   /** The Pusher apps of the configuration (none: no Pusher endpoints). */
   readonly pusherApps: PusherApps;
   /** The Pusher HTTP API and webhooks, when there are apps. */
   readonly pusherHttp: PusherHttp | null;
+  /** Publishes feedback naming a Pusher `"channel"` (from backends and POST /feedback), when there are apps. */
+  readonly channelFeedback: ChannelFeedback | null;
   /** Pusher protocol 7 at /app/{key}, when there are apps. */
   readonly pusherWs: PusherWsServer | null;
 
@@ -95,11 +107,15 @@ export class Relay {
   #stopSweep: (() => void) | null = null;
   #shuttingDown = false;
   readonly #stopHooks: (() => void | Promise<void>)[] = [];
+  /** Connections not read because the replies to them are not read (over maxBuffered); resumed once drained. */
+  readonly #repliesUnread = new Map<Connection, ReadGate>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
+    this.hub = new Hub(config.ipv6PrefixBits);
+    this.inFlight = new InFlightBudget({ totalBytes: heapShare(config.inFlightTotalBytes, 8), timeoutMs: config.messageTimeoutMs });
     this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
     const { delivery, sessions, engine, router } = wireEngine(config, this.hub, this.hooks, this.stats, this.logger);
     this.delivery = delivery;
@@ -108,6 +124,8 @@ export class Relay {
     this.router = router;
     this.metrics = metricsFor(this);
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.pusherApps = new PusherApps(config.pusherApps);
+    this.channelFeedback = this.pusherApps.size === 0 ? null : channelFeedback(engine.channels, this.pusherApps);
     const { context, pipeline } = wirePipeline(this);
     this.#admission = new ClientAdmission({
       config,
@@ -121,6 +139,8 @@ export class Relay {
       engine,
       context,
       pipeline,
+      inFlight: this.inFlight,
+      repliesUnread: this.#repliesUnread,
       rules: {
         allowedBackendIps: new IpMatcher(config.allowedIP),
         allowedOrigins: new Set(config.allowedOrigins),
@@ -138,8 +158,9 @@ export class Relay {
       burst: config.handshakeBurst,
       exempt: unlimited,
       onRefuse: () => this.stats.countRejection('429'),
+      v6Bits: config.ipv6PrefixBits,
     });
-    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited);
+    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited, config.ipv6PrefixBits);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -157,8 +178,11 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
-    this.pusherApps = new PusherApps(config.pusherApps);
-    this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(engine.broker, this.stats));
+    this.pusherHttp = installPusherHttp(this, this.pusherApps, channelsPort(engine.channels), pageBridge(engine.broker, this.stats));
+    if (this.pusherHttp !== null) {
+      const stopWebhooks = sendLifecycleWebhooks(engine.channels, this.pusherApps, this.pusherHttp.webhooks);
+      this.onStop(stopWebhooks);
+    }
     const admission = this.#admission;
     this.pusherWs =
       this.pusherApps.size === 0
@@ -172,6 +196,9 @@ export class Relay {
             pongTimeoutMs: options.pusher?.pongTimeoutMs ?? 30_000,
             maxChunks: config.maxChunks,
             maxMessageBytes: config.maxMessageBytes,
+            maxMessageRate: config.maxMessageRate,
+            onThrottle: () => this.stats.throttled++,
+            registry: this.metrics.registry,
             roomLeft: () => (config.maxClients > 0 ? config.maxClients - admission.clientCount() : Infinity),
           });
     installClientFiles(this.http);
@@ -233,7 +260,9 @@ export class Relay {
     this.#listener = listener;
     this.#keepalive.start();
     this.pusherWs?.start();
-    this.#stopSweep = startSessionSweep(this.config, this);
+    const repliesUnread = this.#repliesUnread;
+    const maxBuffered = this.config.maxBufferedBytes;
+    this.#stopSweep = startSessionSweep(this.config, this, this.inFlight, () => readDrained(repliesUnread, maxBuffered));
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
   }
 
@@ -260,6 +289,7 @@ export class Relay {
       hub: this.hub,
       wss: this.#wss,
       engine: this.engine,
+      repliesUnread: this.#repliesUnread,
     });
   }
 

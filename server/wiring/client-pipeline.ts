@@ -2,6 +2,7 @@ import { ClientOpcode } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
+import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayMetrics } from '../metrics/prometheus.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
@@ -11,7 +12,9 @@ import { RelayContext } from '../resources/relay-context.js';
 import type { Hub } from '../routing/hub.js';
 import type { PublishPolicy } from '../routing/publish-policy.js';
 import { handleResume } from '../routing/resume.js';
+import type { ChannelFeedback } from '../routing/publish-feedback.js';
 import type { SessionStore } from '../routing/session-store.js';
+import { readyPacket } from './connection-opening.js';
 
 /** What resources and the message pipeline act through. */
 export interface PipelineParts {
@@ -25,6 +28,8 @@ export interface PipelineParts {
   policy: PublishPolicy;
   hooks: HookRegistry;
   metrics: RelayMetrics;
+  inFlight: InFlightBudget;
+  channelFeedback: ChannelFeedback | null;
 }
 
 /**
@@ -33,15 +38,18 @@ export interface PipelineParts {
  * here, before any resource sees them.
  */
 export function wirePipeline(parts: PipelineParts): { context: RelayContext; pipeline: PipelineDeps } {
-  const { logger, hub, engine, delivery, sessions, signer, stats, policy, hooks, metrics } = parts;
+  const { logger, hub, engine, delivery, sessions, signer, stats, policy, hooks, metrics, inFlight, channelFeedback } = parts;
   const presence = engine.presence;
   const context = new RelayContext(
-    { logger, hub, broker: engine.broker, delivery, signer, stats, policy, nodeId: engine.nodeId },
+    { logger, hub, broker: engine.broker, delivery, signer, stats, policy, nodeId: engine.nodeId, channelFeedback },
     {
       onRekey: (conn, previousKey) => {
         sessions.rekey(conn, previousKey);
         void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
         void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
+        // A v2 page resumes with the token of the uuid it now has: it is told it, as at connect.
+        const session = sessions.get(conn.key);
+        if (session?.conn === conn) delivery.reply(conn, readyPacket(signer, conn, session.epoch));
       },
       hasSession: (key) => sessions.get(key) !== undefined,
       observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
@@ -51,6 +59,7 @@ export function wirePipeline(parts: PipelineParts): { context: RelayContext; pip
   const resumeDeps = { signer, hub, sessions, presence, delivery, ctx: context, logger };
   const pipeline: PipelineDeps = {
     ctx: context,
+    inFlight,
     delivery,
     stats,
     logger,

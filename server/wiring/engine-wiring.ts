@@ -4,6 +4,8 @@ import { createEngine } from '../engine/create-engine.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
 import { SendHooks } from '../hooks/send-hooks.js';
+import { heapShare } from '../limits/heap-share.js';
+import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Hub } from '../routing/hub.js';
@@ -38,7 +40,14 @@ export function wireEngine(config: RelayConfig, hub: Hub, hooks: HookRegistry, s
       onDrop: (_conn, why) => (why === 'vetoed' ? stats.drops.intercepted++ : stats.drops.slow_consumer++),
     }),
   );
-  const limits = { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs };
+  const limits = {
+    count: config.retentionCount,
+    bytes: config.retentionBytes,
+    ageMs: config.retentionAgeMs,
+    totalBytes: heapShare(config.retentionTotalBytes, 4),
+    detachedPerGroup: config.maxSessionsPerIP,
+    groupOf: (ip: string) => hub.groupOf(ip),
+  };
   const sessions = new SessionStore(limits, stats, logger, delivery);
   const engine = createEngine(config, { sessions, hub, logger, stats });
   sessions.useLog(engine.log);
@@ -48,16 +57,27 @@ export function wireEngine(config: RelayConfig, hub: Hub, hooks: HookRegistry, s
 }
 
 /**
- * The periodic work of page sessions: catch-up of slow pages every 100 ms,
- * expiry every second, and keeping attached pages' shared logs alive well
- * inside their retention age. Returns the function that stops it.
+ * The periodic work of page sessions: catch-up of slow pages and reading
+ * again connections whose replies drained every 100 ms, expiry of sessions
+ * and of unfinished messages every second, and keeping attached pages'
+ * shared logs alive well inside their retention age. Returns the function
+ * that stops it.
  */
-export function startSessionSweep(config: RelayConfig, { sessions, engine }: EngineParts): () => void {
+export function startSessionSweep(
+  config: RelayConfig,
+  { sessions, engine }: EngineParts,
+  inFlight: InFlightBudget,
+  readDrained: () => void,
+): () => void {
   let ticks = 0;
   const keepAliveEvery = Math.max(10, Math.floor(config.retentionAgeMs / 300));
   const timer = setInterval(function sessionSweep() {
     sessions.catchUpRound();
-    if (++ticks % 10 === 0) sessions.expireRound();
+    readDrained();
+    if (++ticks % 10 === 0) {
+      sessions.expireRound();
+      inFlight.tick(Date.now());
+    }
     if (ticks % keepAliveEvery === 0) void engine.log.keepAlive(sessions.attachedKeys()).catch(() => {});
   }, 100);
   return () => clearInterval(timer);

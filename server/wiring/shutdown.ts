@@ -5,9 +5,11 @@ import type { Delivery } from '../delivery/delivery.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
 import type { Keepalive } from '../keepalive.js';
+import type { ReadGate } from '../limits/read-gate.js';
 import type { Logger } from '../logger/logger.js';
 import type { PusherWsServer } from '../pusher/ws/pusher-ws-server.js';
 import type { Hub } from '../routing/hub.js';
+import type { Connection } from '../transport/connection.js';
 import type { Listener } from '../transport/http-listener.js';
 import type { ClientAdmission } from './client-admission.js';
 
@@ -29,6 +31,7 @@ export interface ShutdownParts {
   hub: Hub;
   wss: WebSocketServer;
   engine: Engine;
+  repliesUnread: Map<Connection, ReadGate>;
 }
 
 /**
@@ -62,6 +65,7 @@ export async function shutDown(parts: ShutdownParts): Promise<void> {
   await waitForClients(hub, Math.max(0, deadline - Date.now()));
   await pusherGone;
   for (const conn of hub.all()) conn.terminate();
+  parts.repliesUnread.clear();
   parts.admission.endAll();
   listener?.closeAllConnections();
   await closed;
