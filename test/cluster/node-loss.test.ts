@@ -132,7 +132,6 @@ describe('Redis engine: kill -9 of the node holding 50 pages during a 10 000-mes
     const outcomes = new Map<string, number>();
     let answered = 0;
     let sent = 0;
-    let publisher!: WebSocket;
     const pump = (): void => {
       while (sent < MESSAGES && sent - answered < WINDOW) {
         const page = pages[sent % PAGES]!;
@@ -140,7 +139,7 @@ describe('Redis engine: kill -9 of the node holding 50 pages during a 10 000-mes
         sent++;
       }
     };
-    publisher = await open(
+    const publisher: WebSocket = await open(
       b.port,
       '/php',
       (packet) => {
