@@ -198,6 +198,14 @@ export const CloseCode = {
   MessageTooBig: 1009,
   InternalError: 1011,
   TryAgainLater: 1013,
+  // Pusher protocol closes (include/pusher-protocol.ts): pusher-js reads the range.
+  PusherUnknownApp: 4001,
+  PusherBadProtocol: 4007,
+  PusherNoProtocol: 4008,
+  PusherUnauthorized: 4009,
+  PusherOverCapacity: 4100,
+  PusherReconnect: 4200,
+  PusherPongTimeout: 4201,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -216,6 +224,11 @@ export const ErrorCodes = {
   TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
   BINARY_FRAME: { close: CloseCode.UnsupportedData, text: 'binary frames are not accepted: send text' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
+  /** `uuid` of a signed uuid that a live connection or an away page's session holds. */
+  UUID_TAKEN: {
+    close: null,
+    text: 'the uuid is held by a live connection or by a page session waiting to resume (resume it with its resumeToken)',
+  },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
   ENGINE_FAILED: {
     close: null,
@@ -225,6 +238,13 @@ export const ErrorCodes = {
   /** Refused by the publish policy (docs/protocol.md, "Who may publish to whom"); the connection stays open. */
   FORBIDDEN: { close: null, text: 'not allowed' },
   SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },
+  /** Unfinished messages of all clients are at inFlightTotal: this one would go over it. */
+  IN_FLIGHT_FULL: {
+    close: CloseCode.TryAgainLater,
+    text: 'the relay holds too many unfinished messages (inFlightTotal); send it again later',
+  },
+  /** A fragmented or bufferON…bufferOFF message not finished within messageTimeout. */
+  MESSAGE_TIMEOUT: { close: CloseCode.PolicyViolation, text: 'the message was not finished within messageTimeout' },
 } as const satisfies Record<string, { close: CloseCode | null; text: string }>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

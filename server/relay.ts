@@ -14,8 +14,13 @@ import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
 import { PusherApps } from './pusher/apps/pusher-apps.js';
 import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
-import { NO_CHANNELS } from './pusher/http/no-channels.js';
+import { channelsPort } from './pusher/http/channels-adapter.js';
+import { channelFeedback } from './pusher/http/feedback-channel.js';
 import { pageBridge } from './pusher/http/page-channel.js';
+import { sendLifecycleWebhooks } from './pusher/webhooks/lifecycle-webhooks.js';
+import type { ChannelFeedback } from './routing/publish-feedback.js';
+import { PusherWsServer } from './pusher/ws/pusher-ws-server.js';
+import { relayCodec } from './protocol/codecs/relay-codecs.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
@@ -27,7 +32,10 @@ import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
 import { HandshakeLimiter } from './limits/handshake-limiter.js';
 import { HttpConnectionCap } from './limits/http-connection-cap.js';
+import { heapShare } from './limits/heap-share.js';
+import { InFlightBudget } from './limits/in-flight-budget.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
+import { ReadGate, ReadHold } from './limits/read-gate.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
 import { PublishPolicy } from './routing/publish-policy.js';
@@ -47,6 +55,8 @@ import { Mounts } from './transport/mounts.js';
 
 export interface RelayOptions {
   logger?: Logger;
+  /** Pusher keepalive timing (tests shorten it): activity_timeout in seconds (120), pong wait in ms (30 000). */
+  pusher?: { activityTimeoutS?: number; pongTimeoutMs?: number };
 }
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '*', '']);
@@ -69,7 +79,7 @@ export class Relay {
   readonly config: RelayConfig;
   readonly logger: Logger;
   readonly stats = new RelayStats();
-  readonly hub = new Hub();
+  readonly hub: Hub;
   readonly http = new HttpRouter();
   readonly signer: UuidSigner;
   /** The one place that writes to client sockets (counters, backpressure, send interceptors). */
@@ -85,10 +95,16 @@ export class Relay {
   readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
+  /** Unfinished messages of every connection, within inFlightTotal and messageTimeout. */
+  readonly inFlight: InFlightBudget;
   /** The Pusher apps of the configuration (none: no Pusher endpoints). */
   readonly pusherApps: PusherApps;
   /** The Pusher HTTP API and webhooks, when there are apps. */
   readonly pusherHttp: PusherHttp | null;
+  /** Publishes feedback naming a Pusher `"channel"` (from backends and POST /feedback), when there are apps. */
+  readonly channelFeedback: ChannelFeedback | null;
+  /** Pusher protocol 7 at /app/{key}, when there are apps. */
+  readonly pusherWs: PusherWsServer | null;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -109,11 +125,15 @@ export class Relay {
   readonly #refused = new Map<WebSocket, RefusedClient>();
   /** Clients an application's preConnect is deciding on: not in the hub either. */
   readonly #admitting = new Set<WebSocket>();
+  /** Connections not read because the replies to them are not read (over maxBuffered); resumed once drained. */
+  readonly #repliesUnread = new Map<Connection, ReadGate>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
+    this.hub = new Hub(config.ipv6PrefixBits);
+    this.inFlight = new InFlightBudget({ totalBytes: heapShare(config.inFlightTotalBytes, 8), timeoutMs: config.messageTimeoutMs });
     this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
     this.delivery = new Delivery(this.stats, this.logger, {
       maxBufferedBytes: config.maxBufferedBytes,
@@ -125,7 +145,14 @@ export class Relay {
         onDrop: (_conn, why) => (why === 'vetoed' ? this.stats.drops.intercepted++ : this.stats.drops.slow_consumer++),
       }),
     );
-    const limits = { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs };
+    const limits = {
+      count: config.retentionCount,
+      bytes: config.retentionBytes,
+      ageMs: config.retentionAgeMs,
+      totalBytes: heapShare(config.retentionTotalBytes, 4),
+      detachedPerGroup: config.maxSessionsPerIP,
+      groupOf: (ip: string) => this.hub.groupOf(ip),
+    };
     this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
     this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
     this.sessions.useLog(this.engine.log);
@@ -134,6 +161,8 @@ export class Relay {
     const metrics = metricsFor(this);
     this.metrics = metrics;
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.pusherApps = new PusherApps(config.pusherApps);
+    this.channelFeedback = this.pusherApps.size === 0 ? null : channelFeedback(this.engine.channels, this.pusherApps);
     const presence = this.engine.presence;
     this.#context = new RelayContext(
       {
@@ -145,12 +174,16 @@ export class Relay {
         stats: this.stats,
         policy: this.policy,
         nodeId: this.engine.nodeId,
+        channelFeedback: this.channelFeedback,
       },
       {
         onRekey: (conn, previousKey) => {
           this.sessions.rekey(conn, previousKey);
           void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
           void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
+          // A v2 page resumes with the token of the uuid it now has: it is told it, as at connect.
+          const session = this.sessions.get(conn.key);
+          if (session?.conn === conn) this.delivery.reply(conn, this.#readyPacket(conn, session.epoch));
         },
         hasSession: (key) => this.sessions.get(key) !== undefined,
         observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
@@ -168,6 +201,7 @@ export class Relay {
     };
     this.#pipeline = {
       ctx: this.#context,
+      inFlight: this.inFlight,
       delivery: this.delivery,
       stats: this.stats,
       logger: this.logger,
@@ -190,8 +224,9 @@ export class Relay {
       burst: config.handshakeBurst,
       exempt: unlimited,
       onRefuse: () => this.stats.countRejection('429'),
+      v6Bits: config.ipv6PrefixBits,
     });
-    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited);
+    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited, config.ipv6PrefixBits);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -209,9 +244,38 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
-    this.pusherApps = new PusherApps(config.pusherApps);
-    this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(this.engine.broker, this.stats));
+    this.pusherHttp = installPusherHttp(
+      this,
+      this.pusherApps,
+      channelsPort(this.engine.channels),
+      pageBridge(this.engine.broker, this.stats),
+    );
+    if (this.pusherHttp !== null) {
+      const stopWebhooks = sendLifecycleWebhooks(this.engine.channels, this.pusherApps, this.pusherHttp.webhooks);
+      this.onStop(stopWebhooks);
+    }
+    this.pusherWs =
+      this.pusherApps.size === 0
+        ? null
+        : new PusherWsServer({
+            apps: this.pusherApps,
+            channels: this.engine.channels,
+            delivery: this.delivery,
+            logger: this.logger,
+            activityTimeoutS: options.pusher?.activityTimeoutS ?? 120,
+            pongTimeoutMs: options.pusher?.pongTimeoutMs ?? 30_000,
+            maxChunks: config.maxChunks,
+            maxMessageBytes: config.maxMessageBytes,
+            maxMessageRate: config.maxMessageRate,
+            onThrottle: () => this.stats.throttled++,
+            roomLeft: () => (config.maxClients > 0 ? config.maxClients - this.#clientCount() : Infinity),
+          });
     installClientFiles(this.http);
+  }
+
+  /** Every connected and admitting client, of every protocol (maxClients counts them all). */
+  #clientCount(): number {
+    return this.hub.size + this.#admitting.size + (this.pusherWs?.size ?? 0);
   }
 
   /** Serve an application at a request path (replaces an earlier one there). */
@@ -311,12 +375,17 @@ export class Relay {
     server.on('error', (error) => this.logger.error('listener error', { reason: error.message }));
     this.#listener = listener;
     this.#keepalive.start();
+    this.pusherWs?.start();
     // Catch-up of slow pages wants to be prompt; expiry can wait a second.
     let ticks = 0;
     const keepAliveEvery = Math.max(10, Math.floor(this.config.retentionAgeMs / 300));
     this.#sweepTimer = setInterval(() => {
       this.sessions.catchUpRound();
-      if (++ticks % 10 === 0) this.sessions.expireRound();
+      if (this.#repliesUnread.size > 0) this.#readDrained();
+      if (++ticks % 10 === 0) {
+        this.sessions.expireRound();
+        this.inFlight.tick(Date.now());
+      }
       if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
     }, 100);
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
@@ -350,9 +419,13 @@ export class Relay {
     this.#pendingTimers.clear();
     const listener = this.#listener;
     const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
+    // Pusher clients are told 4200 (reconnect now): pusher-js comes back at once, to another node if there is one.
+    const pusherGone = this.pusherWs?.stop(Math.max(0, deadline - Date.now()));
     for (const conn of this.hub.all()) conn.drainAndClose(CloseCode.GoingAway, 'server shutting down');
     await this.#waitForClients(Math.max(0, deadline - Date.now()));
+    await pusherGone;
     for (const conn of this.hub.all()) conn.terminate();
+    this.#repliesUnread.clear();
     for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
     for (const ws of this.#admitting) ws.terminate();
@@ -388,13 +461,15 @@ export class Relay {
   #admitAccepted(accepted: AcceptedWebSocket): void {
     const { applicant } = accepted;
     const rejection = admit(applicant, this.#rules, {
-      hasResource: (path) => this.#resources.has(path),
-      total: this.hub.size + this.#admitting.size,
+      hasResource: (path) => this.#resources.has(path) || (this.pusherWs?.serves(path) ?? false),
+      total: this.#clientCount(),
       fromIp: (ip) => this.hub.countFromIp(ip),
       shuttingDown: this.#shuttingDown,
     });
+    // Pusher clients are refused in their own protocol (4009, 4100, 4200), which pusher-js acts on.
+    if (this.pusherWs?.serves(applicant.path)) this.pusherWs.open(accepted, this.#nextId++, rejection?.cause ?? null);
     // The handshake was completed even to refuse: the client is then told why in a packet.
-    if (rejection) this.#reject(accepted, rejection);
+    else if (rejection) this.#reject(accepted, rejection);
     else this.#accept(accepted);
   }
 
@@ -479,19 +554,49 @@ export class Relay {
     const logger = this.logger;
     const stats = this.stats;
     const hooks = this.hooks;
-    const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
+    const gate = new ReadGate(ws);
+    const throttle =
+      this.config.maxMessageRate > 0
+        ? new InboundThrottle(gate.as(ReadHold.Rate), this.config.maxMessageRate, () => stats.throttled++)
+        : null;
+    const inFlight = this.inFlight;
+    const held = inFlight.entry(function unfinishedTooLong() {
+      stats.inFlightRefusals.timeout++;
+      ctx.error(conn, 'MESSAGE_TIMEOUT');
+    });
+    conn.inFlight = held;
+    conn.port.watchInput(function connectionRead(bytes: number) {
+      if (inFlight.read(held, bytes) || conn.closing) return;
+      // Over the relay-wide budget of unfinished messages: this client gives up its message, nobody else.
+      stats.inFlightRefusals.budget++;
+      inFlight.release(held);
+      ctx.error(conn, 'IN_FLIGHT_FULL');
+    });
+    const maxBuffered = this.config.maxBufferedBytes;
+    const repliesUnread = this.#repliesUnread;
     ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
+      inFlight.completed(held);
       try {
         handleFrame(conn, data, resource, pipeline, isBinary);
         throttle?.onMessage();
+        // Replies count against maxBuffered too: a client that sends without reading is not read until it does.
+        if (conn.bufferedBytes > maxBuffered && !gate.has(ReadHold.Replies) && conn.open) {
+          stats.readsPaused++;
+          gate.hold(ReadHold.Replies);
+          repliesUnread.set(conn, gate);
+        }
       } catch (error) {
         // handleFrame never throws by design; if a bug makes it, only this client pays.
         logger.error('message handler failed: closing', { client: conn.id, ip: conn.ip, reason: (error as Error)?.message });
         conn.close(CloseCode.InternalError, 'internal error');
       }
     });
-    ws.on('pong', function connectionOnPong() {
+    ws.on('pong', function connectionOnPong(data: Buffer) {
+      inFlight.control(held, data.length);
       conn.alive = true;
+    });
+    ws.on('ping', function connectionOnPing(data: Buffer) {
+      inFlight.control(held, data.length);
     });
     ws.on('error', function connectionOnError(error: Error) {
       logger.info('connection error', { client: conn.id, ip: conn.ip, reason: error.message });
@@ -503,6 +608,8 @@ export class Relay {
       hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();
+      inFlight.release(held);
+      repliesUnread.delete(conn);
       sessions.detach(conn);
       hub.remove(conn);
       if (hub.byKey(conn.key) === undefined) void presence.release({ kind: 'uuid', key: conn.key }).catch(() => {});
@@ -521,18 +628,10 @@ export class Relay {
       transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
-      opcode: ServerOpcode.Ready,
-      uuid: conn.uuid,
-    };
-    if (conn.protocol === 2) ready.protocol = 2;
-    if (session !== null) ready.epoch = session.epoch;
-    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
-    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
-    const readyJson = JSON.stringify(ready);
+    const readyJson = this.#readyPacket(conn, session?.epoch ?? null);
     const delivery = this.delivery;
     const sendReady = (): void => {
-      delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
+      delivery.control(conn, readyJson);
       resource.onOpen?.(conn, ctx);
       hooks.connected(conn);
     };
@@ -549,6 +648,29 @@ export class Relay {
       });
       if (conn.open) sendReady();
     });
+  }
+
+  /** `ready`: the connection's uuid, and to a v2 page its epoch and resumeToken. */
+  #readyPacket(conn: Connection, epoch: string | null): string {
+    return relayCodec(conn.protocol).greeting({
+      uuid: conn.uuid,
+      epoch,
+      // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
+      resumeToken: conn.protocol === 2 && conn.kind === 'browser' ? this.signer.resumeToken(conn.key) : null,
+      paddedForPhp: conn.kind === 'backend' && conn.protocol === 1,
+    });
+  }
+
+  /** Connections paused for unread replies that drained to half of maxBuffered are read again. */
+  #readDrained(): void {
+    const low = this.config.maxBufferedBytes / 2;
+    for (const [conn, gate] of this.#repliesUnread) {
+      if (conn.closing) this.#repliesUnread.delete(conn);
+      else if (conn.bufferedBytes <= low) {
+        this.#repliesUnread.delete(conn);
+        gate.release(ReadHold.Replies);
+      }
+    }
   }
 
   /** Tell the engine this node holds the connection's uuid, Ident and page log; null when nothing is shared. */

@@ -21,6 +21,8 @@ export interface DeliveryLoad {
   memoryPerPage?: boolean;
   /** Pusher pages: each subscribes to this channel (pagesUrl is then the app's /app/KEY). */
   pusherChannel?: string;
+  /** Pusher pages of a private channel: the app credentials they sign the subscription with. */
+  pusherAuth?: { key: string; secret: string };
   /** Each message goes to every page (broadcast) or to one. */
   broadcast: boolean;
   /** Distinct messages the publishers send. */
@@ -46,6 +48,7 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
     ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
     ...(load.pusherChannel !== undefined ? { pusherChannel: load.pusherChannel } : {}),
     ...(load.pagesH2Connections !== undefined ? { h2Connections: load.pagesH2Connections } : {}),
+    ...(load.pusherAuth !== undefined ? { pusherAuth: load.pusherAuth } : {}),
     connectConcurrency: 100,
     expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
     reportUuids: !load.broadcast,

@@ -1,4 +1,5 @@
 import type { Broker, PublicationHandler } from './broker.js';
+import type { Channels } from './channels.js';
 import type { Presence } from './presence.js';
 import type { SessionLog } from './session-log.js';
 
@@ -39,6 +40,8 @@ export interface Engine {
   readonly broker: Broker;
   readonly log: SessionLog;
   readonly presence: Presence;
+  /** Pusher-style channels: subscriptions, presence members, cluster-wide counts (channels.ts). */
+  readonly channels: Channels;
   attach(handler: PublicationHandler): void;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -1,6 +1,15 @@
 export type { Broker, PublicationHandler } from './broker.js';
 export type { Engine, EngineHealth } from './engine.js';
 export type { HeldName, Presence } from './presence.js';
+export type {
+  ChannelCounts,
+  ChannelDelivery,
+  ChannelEvent,
+  ChannelLifecycle,
+  Channels,
+  ChannelSubscriber,
+  SubscribeAnswer,
+} from './channels.js';
 export type { LogLimits, LogRead, SessionLog } from './session-log.js';
 export { RESULT, SETTLED, feedbackTarget, progressJob } from './publication.js';
 export type { LogEntry, Origin, Payload, PublishResult, PublishTarget, StreamPosition } from './publication.js';

@@ -1,3 +1,4 @@
+import { relayCodec } from '../protocol/codecs/relay-codecs.js';
 import { ErrorCodes, ServerOpcode, type CloseCode, type ErrorCode, type Outcome } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { Broker } from '../engine/broker.js';
@@ -112,17 +113,21 @@ export class RelayContext implements ResourceContext {
   }
 
   adoptUuid(conn: Connection, signedUuid: string): boolean {
+    return this.takeUuid(conn, signedUuid) === null;
+  }
+
+  takeUuid(conn: Connection, signedUuid: string): 'BAD_UUID' | 'UUID_TAKEN' | null {
     const { signer, hub } = this.#parts;
     const key = signer.verify(signedUuid);
-    if (key === null) return false;
+    if (key === null) return 'BAD_UUID';
     const holder = hub.byKey(key);
-    if (holder && holder !== conn && holder.open) return false;
+    if (holder && holder !== conn && holder.open) return 'UUID_TAKEN';
     // A resumable session (its page away) is resumed with its resumeToken, never taken by the uuid alone.
-    if (key !== conn.key && this.#hooks.hasSession?.(key)) return false;
+    if (key !== conn.key && this.#hooks.hasSession?.(key)) return 'UUID_TAKEN';
     const previous = conn.key;
     hub.rekey(conn, key, signedUuid);
     this.#hooks.onRekey?.(conn, previous);
-    return true;
+    return null;
   }
 
   outcome(conn: Connection, id: unknown, outcome: Outcome, count?: number): void {
@@ -134,25 +139,20 @@ export class RelayContext implements ResourceContext {
 
   error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
     if (conn.closing) return; // the cause of the close was told and logged already
-    const spec = ErrorCodes[code];
-    const text = errorText(code, detail);
-    let lastWords: string | undefined;
-    if (conn.protocol === 2) {
-      const packet: { opcode: string; id?: unknown; code: ErrorCode; error: string } = { opcode: ServerOpcode.Error, code, error: text };
-      if (id !== undefined) packet.id = id;
-      this.#parts.delivery.reply(conn, JSON.stringify(packet));
-    } else if (spec.close !== null) {
-      // v1 clients only understand the original's close packet. It goes with the
-      // close: a reply queued behind frames waiting for their gap would be dropped.
-      lastWords = JSON.stringify({ opcode: ServerOpcode.Close, error: text });
-    } else {
+    // The protocol's codec says what the client is told: v2 an `error` packet; v1 only the
+    // close packet, written with the close (a reply queued behind frames waiting for their
+    // gap would be dropped).
+    const frames = relayCodec(conn.protocol).error(code, detail, id);
+    if (frames.reply !== null) this.#parts.delivery.reply(conn, frames.reply);
+    else if (frames.close === null) {
       this.logger.debug('v1 client error ignored', { client: conn.id, code, detail });
       return;
     }
-    if (spec.close !== null) {
+    const close = ErrorCodes[code].close;
+    if (close !== null) {
       this.#parts.stats.countProtocolError(code);
       this.logger.info('closing a connection for a protocol error', { client: conn.id, ip: conn.ip, code });
-      conn.close(spec.close, text, lastWords);
+      conn.close(close, errorText(code, detail), frames.lastWords ?? undefined);
     }
   }
 

@@ -2,6 +2,7 @@ import type { Logger } from '../../logger/logger.js';
 import type { PublicationHandler } from '../broker.js';
 import type { Engine, EngineCounters, EngineHealth } from '../engine.js';
 import { MemoryBroker } from './memory-broker.js';
+import { MemoryChannels } from './memory-channels.js';
 import { MemoryPresence, type HolderSource } from './memory-presence.js';
 import { MemorySessionLog, type SessionSource } from './memory-session-log.js';
 
@@ -21,6 +22,7 @@ export class MemoryEngine implements Engine {
   readonly broker: MemoryBroker;
   readonly log: MemorySessionLog;
   readonly presence: MemoryPresence;
+  readonly channels: MemoryChannels;
   /** Nothing can fail between nodes: these stay 0. */
   readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
   onLatency: ((seconds: number) => void) | null = null;
@@ -30,6 +32,7 @@ export class MemoryEngine implements Engine {
     this.log = new MemorySessionLog(parts.sessions);
     this.broker = new MemoryBroker(this.log, parts.logger);
     this.presence = new MemoryPresence(parts.hub, parts.nodeId);
+    this.channels = new MemoryChannels(parts.logger);
   }
 
   attach(handler: PublicationHandler): void {

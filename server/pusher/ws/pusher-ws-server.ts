@@ -1,0 +1,225 @@
+import { randomInt } from 'node:crypto';
+import { CloseCode } from '../../../include/protocol.js';
+import { PUSHER_MIN_PROTOCOL, PUSHER_PROTOCOL, PusherErrors, type PusherErrorName } from '../../../include/pusher-protocol.js';
+import type { Delivery } from '../../delivery/delivery.js';
+import type { Channels } from '../../engine/channels.js';
+import type { Logger } from '../../logger/logger.js';
+import type { AcceptedWebSocket } from '../../transport/accepted-websocket.js';
+import type { Rejection } from '../../transport/admission.js';
+import { Connection } from '../../transport/connection.js';
+import type { PusherApps } from '../apps/pusher-apps.js';
+import { InboundThrottle } from '../../limits/inbound-throttle.js';
+import { pusherCodec } from '../../protocol/codecs/pusher-codec.js';
+import { errorFrame, PING_FRAME } from './pusher-frames.js';
+import { PusherClient } from './pusher-client.js';
+import { LocalSubscriptions } from './local-subscriptions.js';
+import { PusherSession } from './pusher-session.js';
+
+/** The WebSocket path of a Pusher app: `/app/{key}`. */
+const APP_PATH = /^\/app\/([A-Za-z0-9_.-]{1,128})$/;
+const APP_PREFIX = '/app/';
+/** Frames a connection may have waiting for the engine before it is told to reconnect later. */
+const MAX_PENDING = 1_000;
+
+/** The relay's admission refusals as Pusher codes. */
+const RELAY_REFUSALS: Readonly<Record<Rejection['cause'], PusherErrorName>> = {
+  shutdown: 'SHUTTING_DOWN',
+  full: 'OVER_CAPACITY',
+  'per-ip': 'OVER_CAPACITY',
+  origin: 'ORIGIN',
+  'backend-ip': 'ORIGIN',
+  app: 'ORIGIN',
+  resource: 'UNKNOWN_APP',
+};
+
+export interface PusherWsOptions {
+  apps: PusherApps;
+  channels: Channels;
+  delivery: Delivery;
+  logger: Logger;
+  /** Seconds of silence after which pusher-js pings (and so does the relay). Pusher: 120. */
+  activityTimeoutS: number;
+  /** How long a ping may go unanswered before the connection is closed with 4201. Pusher: 30 s. */
+  pongTimeoutMs: number;
+  maxChunks: number;
+  maxMessageBytes: number;
+  /** The relay's maxMessageRate per connection (0: none); over it the socket is read later, nothing is dropped. */
+  maxMessageRate: number;
+  /** Counts a throttled connection (the relay's stats). */
+  onThrottle: () => void;
+  /** How many connections the relay as a whole still admits (maxClients); Infinity when unlimited. */
+  roomLeft: () => number;
+}
+
+/**
+ * Pusher protocol 7 at `/app/{key}` on the relay's port: admits the
+ * connection for its app, answers `pusher:connection_established`, decodes
+ * every frame (pusher-inbound.ts) and hands it to the connection's
+ * PusherSession; owns the activity timer (pusher:ping, 4201) and the
+ * graceful close (4200, reconnect now) on shutdown.
+ */
+export class PusherWsServer {
+  readonly subscriptions: LocalSubscriptions;
+  readonly #options: PusherWsOptions;
+  /** This node's number in every socket_id (`<node>.<connection>`): socket_ids differ across nodes. */
+  readonly #nodeNumber = randomInt(1, 2 ** 31 - 1);
+  #sweep: NodeJS.Timeout | null = null;
+  #closing = false;
+
+  constructor(options: PusherWsOptions) {
+    this.#options = options;
+    this.subscriptions = new LocalSubscriptions(options.delivery, (client) =>
+      this.#close(client, 'PusherUnauthorized', 'terminated by the app'),
+    );
+    options.channels.attach(this.subscriptions);
+  }
+
+  /** Is this an upgrade path the Pusher side answers? (Also for unknown keys: they are told 4001.) */
+  serves(path: string): boolean {
+    return path.startsWith(APP_PREFIX);
+  }
+
+  get size(): number {
+    return this.subscriptions.size;
+  }
+
+  start(): void {
+    const interval = Math.max(50, Math.min(1_000, this.#options.pongTimeoutMs / 2));
+    this.#sweep = setInterval(() => this.#checkActivity(Date.now()), interval);
+  }
+
+  /** Tell every client to reconnect now (4200) and wait until they are gone and unsubscribed (at most `graceMs`). */
+  async stop(graceMs: number): Promise<void> {
+    this.#closing = true;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    this.#sweep = null;
+    const clients = [...this.subscriptions.clients()];
+    for (const client of clients) {
+      this.#options.delivery.reply(client.conn, errorFrame('SHUTTING_DOWN'));
+      client.conn.drainAndClose(CloseCode.PusherReconnect, 'server shutting down');
+    }
+    const gone = Promise.all(clients.map((client) => new Promise<void>((resolve) => client.conn.ws.once('close', () => resolve()))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
+    for (const client of this.subscriptions.clients()) client.conn.terminate();
+    await Promise.all(clients.map((client) => client.settled()));
+  }
+
+  /**
+   * An accepted WebSocket at `/app/…`: refused with Pusher's code, or
+   * connected. `refused` is the relay's own admission verdict (its
+   * allowedOrigins, maxClients, maxPerIP, shutdown), told as Pusher's code.
+   */
+  open(accepted: AcceptedWebSocket, id: number, refused: Rejection['cause'] | null): void {
+    const { ws, port, applicant, transport } = accepted;
+    const o = this.#options;
+    const conn = new Connection({
+      id,
+      ws,
+      port,
+      transport,
+      kind: 'browser',
+      // JSON text frames, no frame gap: the v2 framing (the Pusher codec reads them).
+      protocol: 2,
+      resource: applicant.path,
+      ip: applicant.ip,
+      ident: null,
+      origin: applicant.origin,
+      uuid: '',
+      key: '',
+      maxChunks: o.maxChunks,
+      maxMessageBytes: o.maxMessageBytes,
+      frameGapMs: 0,
+    });
+    ws.on('error', () => {});
+    const refusal = refused === null ? this.#refusal(accepted) : RELAY_REFUSALS[refused];
+    if (refusal !== null) {
+      o.logger.info('pusher client refused', { ip: applicant.ip, code: PusherErrors[refusal].code, path: applicant.path.slice(0, 80) });
+      o.delivery.reply(conn, errorFrame(refusal));
+      conn.close(PusherErrors[refusal].code as CloseCode, PusherErrors[refusal].message);
+      return;
+    }
+    const app = o.apps.byKey(APP_PATH.exec(applicant.path)![1]!)!;
+    const client = new PusherClient(conn, app, `${this.#nodeNumber}.${id}`, Date.now());
+    const session = new PusherSession(client, o.channels, this.subscriptions, o.delivery, o.logger);
+    this.subscriptions.addClient(client);
+    const logger = o.logger;
+    const codec = pusherCodec(app.limits);
+    const throttle = o.maxMessageRate > 0 ? new InboundThrottle(ws, o.maxMessageRate, o.onThrottle) : null;
+    const close = (name: Parameters<PusherWsServer['closeWith']>[1]): void => this.closeWith(client, name);
+    ws.on('message', function pusherOnMessage(data: Buffer, isBinary: boolean) {
+      client.lastSeen = Date.now();
+      client.pingSentAt = 0;
+      if (conn.closing) return;
+      if (isBinary) {
+        o.delivery.reply(conn, errorFrame('BAD_MESSAGE', 'binary frames are not accepted: send text'));
+        return;
+      }
+      if (client.pending >= MAX_PENDING) {
+        close('OVER_CAPACITY');
+        return;
+      }
+      try {
+        throttle?.onMessage();
+        session.handle(codec.decode(data.toString('utf8')));
+      } catch (error) {
+        logger.error('pusher message handler failed: closing', { client: conn.id, reason: (error as Error).message });
+        conn.close(CloseCode.InternalError, 'internal error');
+      }
+    });
+    ws.on('close', function pusherOnClose() {
+      conn.dispose();
+      throttle?.dispose();
+      session.closed();
+    });
+    logger.info('pusher client connected', { client: id, app: app.name, ip: applicant.ip, transport });
+    o.delivery.control(conn, codec.greeting({ socketId: client.socketId, activityTimeoutS: o.activityTimeoutS }));
+  }
+
+  /** Close `client` with the error's code, telling it why first. */
+  closeWith(client: PusherClient, name: 'OVER_CAPACITY' | 'PONG_TIMEOUT' | 'SHUTTING_DOWN'): void {
+    this.#options.delivery.reply(client.conn, errorFrame(name));
+    client.conn.close(PusherErrors[name].code as CloseCode, PusherErrors[name].message);
+  }
+
+  #close(client: PusherClient, code: 'PusherUnauthorized', reason: string): void {
+    this.#options.delivery.reply(client.conn, errorFrame('UNAUTHORIZED', reason));
+    client.conn.close(CloseCode[code], reason);
+  }
+
+  #refusal({ applicant, request }: AcceptedWebSocket): PusherErrorName | null {
+    if (this.#closing) return 'SHUTTING_DOWN';
+    const match = APP_PATH.exec(applicant.path);
+    const app = match === null ? undefined : this.#options.apps.byKey(match[1]!);
+    if (app === undefined) return 'UNKNOWN_APP';
+    const protocol = new URLSearchParams(queryOf(request.url)).get('protocol');
+    if (protocol === null) return 'NO_PROTOCOL';
+    const version = /^\d{1,2}$/.test(protocol) ? Number(protocol) : NaN;
+    if (!(version >= PUSHER_MIN_PROTOCOL && version <= PUSHER_PROTOCOL)) return 'BAD_PROTOCOL';
+    if (app.allowedOrigins.length > 0 && (applicant.origin === null || !app.allowedOrigins.includes(applicant.origin))) return 'ORIGIN';
+    if (app.limits.maxConnections > 0 && this.subscriptions.countApp(app.id) >= app.limits.maxConnections) return 'OVER_CAPACITY';
+    if (this.#options.roomLeft() <= 0) return 'OVER_CAPACITY';
+    return null;
+  }
+
+  /** Ping the silent; close (4201) those that did not answer in time. */
+  #checkActivity(now: number): void {
+    const idleMs = this.#options.activityTimeoutS * 1000;
+    for (const client of this.subscriptions.clients()) {
+      if (client.conn.closing) continue;
+      if (client.pingSentAt !== 0) {
+        if (now - client.pingSentAt > this.#options.pongTimeoutMs) this.closeWith(client, 'PONG_TIMEOUT');
+      } else if (now - client.lastSeen > idleMs) {
+        client.pingSentAt = now;
+        this.#options.delivery.control(client.conn, PING_FRAME);
+      }
+    }
+  }
+}
+
+function queryOf(url: unknown): string {
+  if (typeof url !== 'string') return '';
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
+}
