@@ -45,6 +45,7 @@ import { RefusedClient } from './transport/refused-client.js';
 import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
+import { checkJobsAfterResume, handlePageSignal, installJobsHttp, JobTracker } from './jobs/index.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -94,6 +95,8 @@ export class Relay {
   readonly pusherHttp: PusherHttp | null;
   /** Pusher protocol 7 at /app/{key}, when there are apps. */
   readonly pusherWs: PusherWsServer | null;
+  /** The jobs (progress.job) of this node's publishers: states, lost, signals (server/jobs/). */
+  readonly jobs: JobTracker;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -134,7 +137,13 @@ export class Relay {
     this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
     this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
     this.sessions.useLog(this.engine.log);
-    this.router = new Router(this.hub, this.sessions, this.delivery, this.stats, this.engine.nodeId);
+    const broker = this.engine.broker;
+    this.jobs = new JobTracker({
+      graceMs: config.jobGraceMs,
+      keepFinishedMs: Math.max(config.retentionAgeMs, 60_000),
+      publish: (key, raw, packet) => void broker.publish({ kind: 'uuid', key }, { raw, packet }),
+    });
+    this.router = new Router(this.hub, this.sessions, this.delivery, this.stats, this.engine.nodeId, this.jobs);
     this.engine.attach(this.router);
     const metrics = metricsFor(this);
     this.metrics = metrics;
@@ -150,6 +159,7 @@ export class Relay {
         stats: this.stats,
         policy: this.policy,
         nodeId: this.engine.nodeId,
+        jobs: this.jobs,
       },
       {
         onRekey: (conn, previousKey) => {
@@ -170,15 +180,18 @@ export class Relay {
       delivery: this.delivery,
       ctx: this.#context,
       logger: this.logger,
+      onResumed: (key: string, uuid: string, jobs: unknown) => checkJobsAfterResume(this.engine.log, this.jobs, key, uuid, jobs),
     };
+    const jobs = this.jobs;
     this.#pipeline = {
       ctx: this.#context,
       delivery: this.delivery,
       stats: this.stats,
       logger: this.logger,
       intercept: (conn, packet) => {
-        if (packet.opcode !== ClientOpcode.Resume) return false;
-        handleResume(resumeDeps, conn, packet);
+        if (packet.opcode === ClientOpcode.Resume) handleResume(resumeDeps, conn, packet);
+        else if (packet.opcode === ClientOpcode.Signal) handlePageSignal(jobs, this.#context, conn, packet);
+        else return false;
         return true;
       },
     };
@@ -214,6 +227,7 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
+    installJobsHttp(this.http, config, this.jobs, () => this.#shuttingDown);
     this.pusherApps = new PusherApps(config.pusherApps);
     this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(this.engine.broker, this.stats));
     this.pusherWs =
@@ -341,7 +355,10 @@ export class Relay {
     const keepAliveEvery = Math.max(10, Math.floor(this.config.retentionAgeMs / 300));
     this.#sweepTimer = setInterval(() => {
       this.sessions.catchUpRound();
-      if (++ticks % 10 === 0) this.sessions.expireRound();
+      if (++ticks % 10 === 0) {
+        this.sessions.expireRound();
+        this.jobs.sweep();
+      }
       if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
     }, 100);
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
@@ -371,6 +388,7 @@ export class Relay {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;
     this.delivery.stop();
+    this.jobs.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
     const listener = this.#listener;
@@ -509,6 +527,7 @@ export class Relay {
     const logger = this.logger;
     const stats = this.stats;
     const hooks = this.hooks;
+    const jobs = this.jobs;
     const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
     ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
       try {
@@ -534,6 +553,7 @@ export class Relay {
       conn.dispose();
       throttle?.dispose();
       sessions.detach(conn);
+      jobs.socketClosed(conn.id);
       hub.remove(conn);
       if (hub.byKey(conn.key) === undefined) void presence.release({ kind: 'uuid', key: conn.key }).catch(() => {});
       if (conn.ident && hub.byIdent(conn.ident) === undefined) void presence.release({ kind: 'ident', ident: conn.ident }).catch(() => {});

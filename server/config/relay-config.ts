@@ -62,6 +62,8 @@ export interface RelayConfig {
   retentionCount: number;
   retentionBytes: number;
   retentionAgeMs: number;
+  /** How long a job's publisher may be gone (closed, or the relay restarted) before the job is declared lost. */
+  jobGraceMs: number;
   /** Window in which broadcasts under load are coalesced into one write per page; 0 = never. */
   broadcastBatchMs: number;
   /** Messages per second one connection may send before its socket is paused; 0 = no limit. */
@@ -138,6 +140,7 @@ export function defaultConfig(): RelayConfig {
     retentionCount: 1000,
     retentionBytes: 1024 * 1024,
     retentionAgeMs: 5 * 60_000,
+    jobGraceMs: 10_000,
     broadcastBatchMs: 2,
     maxMessageRate: 0,
     maxBufferedBytes: 8 * 1024 * 1024,
