@@ -221,7 +221,8 @@ async function sendLines(
       `interrupted: ${sentLines} line(s) sent and acknowledged${dropped}; no line after line ${lineNo} was read`,
     );
   }
-  if (cancelled) return fail(ExitCode.Cancelled, `cancelled by the page after ${sentLines} line(s); job ${plan.job} reported failed (cancelled)`);
+  if (cancelled)
+    return fail(ExitCode.Cancelled, `cancelled by the page after ${sentLines} line(s); job ${plan.job} reported failed (cancelled)`);
   if (unknownLine)
     return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
   // The recipient may catch up, so keep sending, but say at the end that not everything arrived.
@@ -256,7 +257,10 @@ export function registerSendCommand(program: Command, io: () => CliIo = processI
     .option('--ident <name>', 'the script to send to (its Ident)')
     .option('--stdin', 'send each line of standard input as one feedback, in order')
     .option('-p, --progress <n[/total]>', 'structured progress: done/total (40/200) or a percentage (40)')
-    .option('--job <id>', 'the job the progress belongs to (a page may show one bar per job); with --stdin, each line reports on it and the page may cancel it')
+    .option(
+      '--job <id>',
+      'the job the progress belongs to (a page may show one bar per job); with --stdin, each line reports on it and the page may cancel it',
+    )
     .option('--status <text>', 'the progress status line (also the message when none is given)')
     .addOption(new Option('--state <state>', 'final state of the job').choices(['running', 'done', 'failed']))
     .option('--json', 'MESSAGE (or each stdin line) is JSON, sent as a value rather than text')

@@ -10,13 +10,7 @@ import { MAX_JOBS_PER_PAGE, type JobTracker } from './job-tracker.js';
  * for them arrives within the grace. This is how a page learns that a relay
  * restart took its job's publisher away.
  */
-export async function checkJobsAfterResume(
-  log: SessionLog,
-  jobs: JobTracker,
-  key: string,
-  uuid: string,
-  claimed: unknown,
-): Promise<void> {
+export async function checkJobsAfterResume(log: SessionLog, jobs: JobTracker, key: string, uuid: string, claimed: unknown): Promise<void> {
   const running = new Map<string, string | number>();
   for (const entry of await log.latestProgress(key)) {
     let packet: unknown;

@@ -2,7 +2,15 @@ import { Outcome } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { PublicationHandler } from '../engine/broker.js';
 import type { JobTracker } from '../jobs/job-tracker.js';
-import { progressJob, RESULT, type LogEntry, type Origin, type Payload, type PublishResult, type PublishTarget } from '../engine/publication.js';
+import {
+  progressJob,
+  RESULT,
+  type LogEntry,
+  type Origin,
+  type Payload,
+  type PublishResult,
+  type PublishTarget,
+} from '../engine/publication.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Connection } from '../transport/connection.js';
 import type { Hub } from './hub.js';

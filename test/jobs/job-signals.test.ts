@@ -68,7 +68,11 @@ describe('signals page → job', () => {
     // Whether the poll waits already or comes after, it gets the signal.
     page.send({ opcode: 'signal', job: 'h', signal: 'cancel', id: 2 });
     expect(await nextOf(page, 'outcome')).toMatchObject({ id: 2 });
-    expect(await polled).toEqual({ job: 'h', state: 'running', signals: [{ opcode: 'signal', uuid: page.uuid, job: 'h', signal: 'cancel' }] });
+    expect(await polled).toEqual({
+      job: 'h',
+      state: 'running',
+      signals: [{ opcode: 'signal', uuid: page.uuid, job: 'h', signal: 'cancel' }],
+    });
     const none = await fetch(relay.httpUrl(`/signals?uuid=${encodeURIComponent(page.uuid)}&job=h`));
     expect(await none.json()).toEqual({ job: 'h', state: 'running', signals: [] });
     const unknown = await fetch(relay.httpUrl(`/signals?uuid=${encodeURIComponent(page.uuid)}&job=zzz`));

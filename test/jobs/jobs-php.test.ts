@@ -19,7 +19,7 @@ function example(name: string): string {
 }
 
 describe('the jobs PHP example of docs/http-api.md', () => {
-  it('reports with a lease, stops on the page\'s cancel (piggy-backed signals) and reads its state from GET /jobs', async () => {
+  it("reports with a lease, stops on the page's cancel (piggy-backed signals) and reads its state from GET /jobs", async () => {
     const relay = cleanup.add(await startRelay({ publishSecret: SECRET }), (r) => r.stop());
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), { protocols: ['websock.v2'] }), (p) => p.close());
     const dir = cleanup.add(mkdtempSync(join(tmpdir(), 'websock-jobs-')), (d) => rmSync(d, { recursive: true, force: true }));

@@ -246,7 +246,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
    * @example const { outcome } = await client.signal('import-42', 'cancel');
    */
   signal(job: string | number, name: string, data?: unknown): Promise<SendResult> {
-    const packet: { opcode: string; job: string | number; signal: string; data?: unknown } = { opcode: ClientOpcode.Signal, job, signal: name };
+    const packet: { opcode: string; job: string | number; signal: string; data?: unknown } = {
+      opcode: ClientOpcode.Signal,
+      job,
+      signal: name,
+    };
     if (data !== undefined) packet.data = data;
     return this.send(packet);
   }
@@ -351,7 +355,15 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     if (this.#protocol === 2 && session && session.uuid !== uuid) {
       const id = this.#nextId++;
       this.#resume = { id, readyUuid: uuid, packet };
-      const resume: { opcode: string; uuid: string; resumeToken?: string; lastSeq: number; epoch?: string; jobs?: (string | number)[]; id: number } = {
+      const resume: {
+        opcode: string;
+        uuid: string;
+        resumeToken?: string;
+        lastSeq: number;
+        epoch?: string;
+        jobs?: (string | number)[];
+        id: number;
+      } = {
         opcode: ClientOpcode.Resume,
         uuid: session.uuid,
         lastSeq: session.lastSeq,
@@ -457,7 +469,12 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     if (packet.opcode === ServerOpcode.Job) {
       const job = packet.job as string | number;
       this.#running.delete(String(job));
-      this.emit('job', { job, state: packet.state as JobState, reason: typeof packet.reason === 'string' ? packet.reason : undefined, packet });
+      this.emit('job', {
+        job,
+        state: packet.state as JobState,
+        reason: typeof packet.reason === 'string' ? packet.reason : undefined,
+        packet,
+      });
       return;
     }
     if (packet.opcode !== ClientOpcode.Feedback) return;
