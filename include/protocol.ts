@@ -285,6 +285,11 @@ export const ErrorCodes = {
   TOO_MANY_CHUNKS: { close: CloseCode.MessageTooBig, text: 'the chunked message has too many chunks' },
   BINARY_FRAME: { close: CloseCode.UnsupportedData, text: 'binary frames are not accepted: send text' },
   BAD_UUID: { close: null, text: 'the uuid is not one this relay signed' },
+  /** `uuid` of a signed uuid that a live connection or an away page's session holds. */
+  UUID_TAKEN: {
+    close: null,
+    text: 'the uuid is held by a live connection or by a page session waiting to resume (resume it with its resumeToken)',
+  },
   RESUME_FAILED: { close: null, text: 'the session cannot be resumed' },
   ENGINE_FAILED: {
     close: null,
@@ -296,6 +301,13 @@ export const ErrorCodes = {
   SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },
   /** A signal for a job this page has none of, or that the relay tracks no longer. */
   UNKNOWN_JOB: { close: null, text: 'this page has no such job' },
+  /** Unfinished messages of all clients are at inFlightTotal: this one would go over it. */
+  IN_FLIGHT_FULL: {
+    close: CloseCode.TryAgainLater,
+    text: 'the relay holds too many unfinished messages (inFlightTotal); send it again later',
+  },
+  /** A fragmented or bufferON…bufferOFF message not finished within messageTimeout. */
+  MESSAGE_TIMEOUT: { close: CloseCode.PolicyViolation, text: 'the message was not finished within messageTimeout' },
 } as const satisfies Record<string, { close: CloseCode | null; text: string }>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

@@ -28,7 +28,10 @@ import { RelayResource } from './resources/relay-resource.js';
 import type { Resource } from './resources/resource.js';
 import { HandshakeLimiter } from './limits/handshake-limiter.js';
 import { HttpConnectionCap } from './limits/http-connection-cap.js';
+import { heapShare } from './limits/heap-share.js';
+import { InFlightBudget } from './limits/in-flight-budget.js';
 import { InboundThrottle } from './limits/inbound-throttle.js';
+import { ReadGate, ReadHold } from './limits/read-gate.js';
 import { Hub } from './routing/hub.js';
 import { handleResume } from './routing/resume.js';
 import { PublishPolicy } from './routing/publish-policy.js';
@@ -73,7 +76,7 @@ export class Relay {
   readonly config: RelayConfig;
   readonly logger: Logger;
   readonly stats = new RelayStats();
-  readonly hub = new Hub();
+  readonly hub: Hub;
   readonly http = new HttpRouter();
   readonly signer: UuidSigner;
   /** The one place that writes to client sockets (counters, backpressure, send interceptors). */
@@ -89,6 +92,8 @@ export class Relay {
   readonly policy: PublishPolicy;
   /** Applications owning a URL prefix (requests and upgrades), routed before everything of ours. */
   readonly mounts = new Mounts();
+  /** Unfinished messages of every connection, within inFlightTotal and messageTimeout. */
+  readonly inFlight: InFlightBudget;
   /** The Pusher apps of the configuration (none: no Pusher endpoints). */
   readonly pusherApps: PusherApps;
   /** The Pusher HTTP API and webhooks, when there are apps. */
@@ -117,11 +122,15 @@ export class Relay {
   readonly #refused = new Map<WebSocket, RefusedClient>();
   /** Clients an application's preConnect is deciding on: not in the hub either. */
   readonly #admitting = new Set<WebSocket>();
+  /** Connections not read because the replies to them are not read (over maxBuffered); resumed once drained. */
+  readonly #repliesUnread = new Map<Connection, ReadGate>();
 
   constructor(config: RelayConfig, options: RelayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? silentLogger;
     this.signer = new UuidSigner(config.secret);
+    this.hub = new Hub(config.ipv6PrefixBits);
+    this.inFlight = new InFlightBudget({ totalBytes: heapShare(config.inFlightTotalBytes, 8), timeoutMs: config.messageTimeoutMs });
     this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
     this.delivery = new Delivery(this.stats, this.logger, {
       maxBufferedBytes: config.maxBufferedBytes,
@@ -133,7 +142,14 @@ export class Relay {
         onDrop: (_conn, why) => (why === 'vetoed' ? this.stats.drops.intercepted++ : this.stats.drops.slow_consumer++),
       }),
     );
-    const limits = { count: config.retentionCount, bytes: config.retentionBytes, ageMs: config.retentionAgeMs };
+    const limits = {
+      count: config.retentionCount,
+      bytes: config.retentionBytes,
+      ageMs: config.retentionAgeMs,
+      totalBytes: heapShare(config.retentionTotalBytes, 4),
+      detachedPerGroup: config.maxSessionsPerIP,
+      groupOf: (ip: string) => this.hub.groupOf(ip),
+    };
     this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
     this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
     this.sessions.useLog(this.engine.log);
@@ -166,6 +182,9 @@ export class Relay {
           this.sessions.rekey(conn, previousKey);
           void presence.hold({ kind: 'uuid', key: conn.key }).catch(() => {});
           void presence.release({ kind: 'uuid', key: previousKey }).catch(() => {});
+          // A v2 page resumes with the token of the uuid it now has: it is told it, as at connect.
+          const session = this.sessions.get(conn.key);
+          if (session?.conn === conn) this.delivery.reply(conn, this.#readyPacket(conn, session.epoch));
         },
         hasSession: (key) => this.sessions.get(key) !== undefined,
         observeLatency: (seconds) => metrics.observeLatency(seconds, 'websocket'),
@@ -185,6 +204,7 @@ export class Relay {
     const jobs = this.jobs;
     this.#pipeline = {
       ctx: this.#context,
+      inFlight: this.inFlight,
       delivery: this.delivery,
       stats: this.stats,
       logger: this.logger,
@@ -208,8 +228,9 @@ export class Relay {
       burst: config.handshakeBurst,
       exempt: unlimited,
       onRefuse: () => this.stats.countRejection('429'),
+      v6Bits: config.ipv6PrefixBits,
     });
-    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited);
+    this.#httpCap = new HttpConnectionCap(config.maxHttpPerIP, unlimited, config.ipv6PrefixBits);
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxMessageBytes,
@@ -355,8 +376,10 @@ export class Relay {
     const keepAliveEvery = Math.max(10, Math.floor(this.config.retentionAgeMs / 300));
     this.#sweepTimer = setInterval(() => {
       this.sessions.catchUpRound();
+      if (this.#repliesUnread.size > 0) this.#readDrained();
       if (++ticks % 10 === 0) {
         this.sessions.expireRound();
+        this.inFlight.tick(Date.now());
         this.jobs.sweep();
       }
       if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
@@ -399,6 +422,7 @@ export class Relay {
     await this.#waitForClients(Math.max(0, deadline - Date.now()));
     await pusherGone;
     for (const conn of this.hub.all()) conn.terminate();
+    this.#repliesUnread.clear();
     for (const client of this.#refused.values()) client.cut();
     this.#refused.clear();
     for (const ws of this.#admitting) ws.terminate();
@@ -528,19 +552,49 @@ export class Relay {
     const stats = this.stats;
     const hooks = this.hooks;
     const jobs = this.jobs;
-    const throttle = this.config.maxMessageRate > 0 ? new InboundThrottle(ws, this.config.maxMessageRate, () => stats.throttled++) : null;
+    const gate = new ReadGate(ws);
+    const throttle =
+      this.config.maxMessageRate > 0
+        ? new InboundThrottle(gate.as(ReadHold.Rate), this.config.maxMessageRate, () => stats.throttled++)
+        : null;
+    const inFlight = this.inFlight;
+    const held = inFlight.entry(function unfinishedTooLong() {
+      stats.inFlightRefusals.timeout++;
+      ctx.error(conn, 'MESSAGE_TIMEOUT');
+    });
+    conn.inFlight = held;
+    conn.port.watchInput(function connectionRead(bytes: number) {
+      if (inFlight.read(held, bytes) || conn.closing) return;
+      // Over the relay-wide budget of unfinished messages: this client gives up its message, nobody else.
+      stats.inFlightRefusals.budget++;
+      inFlight.release(held);
+      ctx.error(conn, 'IN_FLIGHT_FULL');
+    });
+    const maxBuffered = this.config.maxBufferedBytes;
+    const repliesUnread = this.#repliesUnread;
     ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
+      inFlight.completed(held);
       try {
         handleFrame(conn, data, resource, pipeline, isBinary);
         throttle?.onMessage();
+        // Replies count against maxBuffered too: a client that sends without reading is not read until it does.
+        if (conn.bufferedBytes > maxBuffered && !gate.has(ReadHold.Replies) && conn.open) {
+          stats.readsPaused++;
+          gate.hold(ReadHold.Replies);
+          repliesUnread.set(conn, gate);
+        }
       } catch (error) {
         // handleFrame never throws by design; if a bug makes it, only this client pays.
         logger.error('message handler failed: closing', { client: conn.id, ip: conn.ip, reason: (error as Error)?.message });
         conn.close(CloseCode.InternalError, 'internal error');
       }
     });
-    ws.on('pong', function connectionOnPong() {
+    ws.on('pong', function connectionOnPong(data: Buffer) {
+      inFlight.control(held, data.length);
       conn.alive = true;
+    });
+    ws.on('ping', function connectionOnPing(data: Buffer) {
+      inFlight.control(held, data.length);
     });
     ws.on('error', function connectionOnError(error: Error) {
       logger.info('connection error', { client: conn.id, ip: conn.ip, reason: error.message });
@@ -552,6 +606,8 @@ export class Relay {
       hooks.closing(conn, code);
       conn.dispose();
       throttle?.dispose();
+      inFlight.release(held);
+      repliesUnread.delete(conn);
       sessions.detach(conn);
       jobs.socketClosed(conn.id);
       hub.remove(conn);
@@ -571,15 +627,7 @@ export class Relay {
       transport: conn.transport,
     });
     if (conn.kind === 'backend' && conn.protocol === 1) conn.holdFor(this.config.backendReadyDelayMs);
-    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
-      opcode: ServerOpcode.Ready,
-      uuid: conn.uuid,
-    };
-    if (conn.protocol === 2) ready.protocol = 2;
-    if (session !== null) ready.epoch = session.epoch;
-    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
-    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
-    const readyJson = JSON.stringify(ready);
+    const readyJson = this.#readyPacket(conn, session?.epoch ?? null);
     const delivery = this.delivery;
     const sendReady = (): void => {
       delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
@@ -599,6 +647,31 @@ export class Relay {
       });
       if (conn.open) sendReady();
     });
+  }
+
+  /** `ready`: the connection's uuid, and to a v2 page its epoch and resumeToken. */
+  #readyPacket(conn: Connection, epoch: string | null): string {
+    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
+      opcode: ServerOpcode.Ready,
+      uuid: conn.uuid,
+    };
+    if (conn.protocol === 2) ready.protocol = 2;
+    if (epoch !== null) ready.epoch = epoch;
+    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
+    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
+    return JSON.stringify(ready);
+  }
+
+  /** Connections paused for unread replies that drained to half of maxBuffered are read again. */
+  #readDrained(): void {
+    const low = this.config.maxBufferedBytes / 2;
+    for (const [conn, gate] of this.#repliesUnread) {
+      if (conn.closing) this.#repliesUnread.delete(conn);
+      else if (conn.bufferedBytes <= low) {
+        this.#repliesUnread.delete(conn);
+        gate.release(ReadHold.Replies);
+      }
+    }
   }
 
   /** Tell the engine this node holds the connection's uuid, Ident and page log; null when nothing is shared. */

@@ -147,6 +147,7 @@ class AppContextImpl implements AppContext {
   findByUuid: ResourceContext['findByUuid'] = (uuid) => this.base.findByUuid(uuid);
   findByIdent: ResourceContext['findByIdent'] = (ident) => this.base.findByIdent(ident);
   adoptUuid: ResourceContext['adoptUuid'] = (conn, uuid) => this.base.adoptUuid(conn, uuid);
+  takeUuid: ResourceContext['takeUuid'] = (conn, uuid) => this.base.takeUuid(conn, uuid);
   outcome: ResourceContext['outcome'] = (conn, id, outcome, count) => this.base.outcome(conn, id, outcome, count);
   error: ResourceContext['error'] = (conn, code, id, detail) => this.base.error(conn, code, id, detail);
 }

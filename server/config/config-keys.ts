@@ -74,6 +74,9 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('trustedProxies', 'trustedProxies', (raw) => parse.ipList(raw, { allowSelf: false })),
   key('maxClients', 'maxClients', (raw) => parse.wholeNumber(raw, noLimit)),
   key('maxPerIP', 'maxPerIP', (raw) => parse.wholeNumber(raw, noLimit)),
+  key('ipv6Prefix', 'ipv6PrefixBits', (raw) =>
+    parse.wholeNumber(raw, { min: 1, max: 128, note: 'leading bits of an IPv6 address that are one client' }),
+  ),
   key('handshakeRate', 'handshakeRate', (raw) => parse.wholeNumber(raw, { min: 0, note: 'handshakes per second per IP; 0 = no limit' })),
   key('handshakeBurst', 'handshakeBurst', (raw) => parse.wholeNumber(raw, { min: 1, note: 'handshakes at once per IP' })),
   key('maxHttpPerIP', 'maxHttpPerIP', (raw) => parse.wholeNumber(raw, noLimit)),
@@ -90,6 +93,14 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('retentionSize', 'retentionBytes', (raw) => parse.byteSize(raw, { min: 0, note: '0 = keep nothing' })),
   key('retentionAge', 'retentionAgeMs', (raw) => parse.seconds(raw, { positive: false, note: '0 = keep nothing' })),
   key('jobGrace', 'jobGraceMs', (raw) => parse.seconds(raw, { positive: false, timer: true })),
+  key('retentionTotal', 'retentionTotalBytes', (raw) =>
+    parse.byteSizeOrAuto(raw, { min: 0, note: 'auto = a quarter of the heap limit, 0 = no limit' }),
+  ),
+  key('maxSessionsPerIP', 'maxSessionsPerIP', (raw) => parse.wholeNumber(raw, noLimit)),
+  key('messageTimeout', 'messageTimeoutMs', (raw) => parse.seconds(raw, { positive: true, timer: true })),
+  key('inFlightTotal', 'inFlightTotalBytes', (raw) =>
+    parse.byteSizeOrAuto(raw, { min: 0, note: 'auto = an eighth of the heap limit, 0 = no limit' }),
+  ),
   key('broadcastBatch', 'broadcastBatchMs', (raw) =>
     parse.wholeNumber(raw, { min: 0, max: parse.MAX_TIMER_MS, note: 'milliseconds, 0 = off' }),
   ),

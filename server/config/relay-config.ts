@@ -34,8 +34,10 @@ export interface RelayConfig {
   allowedOrigins: string[];
   /** Most connections in total, 0 = no limit. */
   maxClients: number;
-  /** Most connections from one IP, 0 = no limit. */
+  /** Most connections from one client (an address group: see ipv6PrefixBits), 0 = no limit. */
   maxPerIP: number;
+  /** Leading bits of an IPv6 address that make one client for every per-client limit (default a /64). */
+  ipv6PrefixBits: number;
   /** WebSocket handshakes per second one IP (an IPv6 /64) may start, 0 = no limit; allowedIP and trusted proxies are exempt. */
   handshakeRate: number;
   /** Handshakes one IP may start at once after a quiet spell. */
@@ -64,6 +66,14 @@ export interface RelayConfig {
   retentionAgeMs: number;
   /** How long a job's publisher may be gone (closed, or the relay restarted) before the job is declared lost. */
   jobGraceMs: number;
+  /** Bytes all pages' retention (and latest progress) may take together; 0 = no limit, null = a quarter of the heap limit. */
+  retentionTotalBytes: number | null;
+  /** Away (detached) page sessions one client may keep waiting for a resume; 0 = no limit. */
+  maxSessionsPerIP: number;
+  /** An unfinished message (fragments, or bufferON…bufferOFF) must be finished within this time. */
+  messageTimeoutMs: number;
+  /** Bytes of unfinished messages all connections may hold together; 0 = no limit, null = an eighth of the heap limit. */
+  inFlightTotalBytes: number | null;
   /** Window in which broadcasts under load are coalesced into one write per page; 0 = never. */
   broadcastBatchMs: number;
   /** Messages per second one connection may send before its socket is paused; 0 = no limit. */
@@ -126,6 +136,7 @@ export function defaultConfig(): RelayConfig {
     allowedOrigins: [],
     maxClients: 0,
     maxPerIP: 0,
+    ipv6PrefixBits: 64,
     handshakeRate: 20,
     handshakeBurst: 40,
     maxHttpPerIP: 64,
@@ -141,6 +152,10 @@ export function defaultConfig(): RelayConfig {
     retentionBytes: 1024 * 1024,
     retentionAgeMs: 5 * 60_000,
     jobGraceMs: 10_000,
+    retentionTotalBytes: null,
+    maxSessionsPerIP: 32,
+    messageTimeoutMs: 60_000,
+    inFlightTotalBytes: null,
     broadcastBatchMs: 2,
     maxMessageRate: 0,
     maxBufferedBytes: 8 * 1024 * 1024,

@@ -97,6 +97,18 @@ export function byteSize(raw: RawValue, options: CountOptions): number {
   return n;
 }
 
+/** A size, or `auto` (also empty) for null: the caller then derives it (from the heap limit). */
+export function byteSizeOrAuto(raw: RawValue, options: CountOptions): number | null {
+  if (raw === null || (typeof raw === 'string' && ['auto', ''].includes(raw.trim().toLowerCase()))) return null;
+  try {
+    return byteSize(raw, options);
+  } catch {
+    throw new InvalidValue(
+      describeMin('a size in bytes or auto', options.min, `K, M, G suffixes allowed${options.note ? `; ${options.note}` : ''}`),
+    );
+  }
+}
+
 export interface SecondsOptions {
   /** Reject 0 (a deadline of no time makes no sense). */
   positive: boolean;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressGroup } from './address-group.js';
+import { addressGroup, LOOPBACK_GROUP } from './address-group.js';
 
 describe('addressGroup', () => {
   it('keeps IPv4 addresses (also IPv4-mapped ones) as they are', () => {
@@ -12,7 +12,7 @@ describe('addressGroup', () => {
     expect(group).toBe('2001:db8:1:2::/64');
     expect(addressGroup('2001:0db8:0001:0002:ffff:eeee:dddd:cccc')).toBe(group);
     expect(addressGroup('2001:db8:1:3::1')).not.toBe(group);
-    expect(addressGroup('::1')).toBe('0:0:0:0::/64');
+    expect(addressGroup('::2')).toBe('0:0:0:0::/64');
   });
 
   it('takes other prefix lengths', () => {
@@ -20,5 +20,10 @@ describe('addressGroup', () => {
     expect(addressGroup('2001:db8:1:2::1', 56)).toBe('2001:db8:1:0::/56');
     expect(addressGroup('2001:db8:1:2ff::1', 56)).toBe('2001:db8:1:200::/56');
     expect(addressGroup('2001:db8::1', 128)).toBe('2001:db8::1');
+  });
+
+  it('counts every loopback address as one client', () => {
+    for (const ip of ['127.0.0.1', '127.0.0.2', '127.255.1.9', '::ffff:127.0.0.3', '::1']) expect(addressGroup(ip)).toBe(LOOPBACK_GROUP);
+    expect(addressGroup('128.0.0.1')).toBe('128.0.0.1');
   });
 });

@@ -14,6 +14,8 @@ export interface HandshakeLimits {
   exempt: IpMatcher;
   /** Called for each refused upgrade (the metrics count them). */
   onRefuse?: () => void;
+  /** How much of an IPv6 address is one client (the `ipv6Prefix` key; default a /64). */
+  v6Bits?: number;
 }
 
 /**
@@ -31,11 +33,13 @@ export class HandshakeLimiter {
   readonly #limiter: RateLimiter | null;
   readonly #exempt: IpMatcher;
   readonly #onRefuse: () => void;
+  readonly #v6Bits: number | undefined;
 
   constructor(limits: HandshakeLimits) {
     this.#limiter = limits.rate > 0 ? new RateLimiter(limits.rate, Date.now(), limits.burst) : null;
     this.#exempt = limits.exempt;
     this.#onRefuse = limits.onRefuse ?? (() => {});
+    this.#v6Bits = limits.v6Bits;
   }
 
   /** True when the upgrade was refused and answered; the caller then leaves the socket alone. */
@@ -53,7 +57,7 @@ export class HandshakeLimiter {
    */
   refusal(ip: string): HttpRefusal | null {
     if (this.#limiter === null || this.#exempt.has(ip)) return null;
-    const waitMs = this.#limiter.take(addressGroup(ip));
+    const waitMs = this.#limiter.take(addressGroup(ip, this.#v6Bits));
     if (waitMs === 0) return null;
     this.#onRefuse();
     const seconds = Math.max(1, Math.ceil(waitMs / 1000));

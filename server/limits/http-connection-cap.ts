@@ -22,9 +22,13 @@ export class HttpConnectionCap {
   /** Connections refused so far. */
   refused = 0;
 
-  constructor(max: number, exempt: IpMatcher) {
+  readonly #v6Bits: number | undefined;
+
+  /** `v6Bits`: how much of an IPv6 address is one client (the `ipv6Prefix` key; default a /64). */
+  constructor(max: number, exempt: IpMatcher, v6Bits?: number) {
     this.#max = max;
     this.#exempt = exempt;
+    this.#v6Bits = v6Bits;
   }
 
   /** Count the connections of `server` (TLS ones once their handshake is done). */
@@ -36,13 +40,13 @@ export class HttpConnectionCap {
 
   /** Connections counted for an address right now (for tests and metrics). */
   openFrom(ip: string): number {
-    return this.#open.get(addressGroup(ip)) ?? 0;
+    return this.#open.get(addressGroup(ip, this.#v6Bits)) ?? 0;
   }
 
   #admit(socket: Duplex): void {
     const ip = normalizeIp((socket as { remoteAddress?: string }).remoteAddress ?? '');
     if (this.#exempt.has(ip)) return;
-    const key = addressGroup(ip);
+    const key = addressGroup(ip, this.#v6Bits);
     const open = this.#open.get(key) ?? 0;
     if (open >= this.#max) {
       this.refused++;

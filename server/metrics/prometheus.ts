@@ -10,6 +10,7 @@ export interface MetricsSource {
   readonly stats: RelayStats;
   readonly hub: { all(): Iterable<Connection> };
   readonly sessions: { readonly size: number; retained(): { messages: number; bytes: number } };
+  readonly inFlight: { readonly bytes: number };
   bufferedBytes(): number;
 }
 
@@ -88,10 +89,19 @@ export class RelayMetrics {
     });
     new Gauge({
       name: `${PREFIX}retained_bytes`,
-      help: 'Bytes of the messages held in retention.',
+      help: 'Bytes held for resumable pages: retained messages and the latest progress message of each job.',
       registers,
       collect() {
         this.set(sessions.retained().bytes);
+      },
+    });
+
+    new Gauge({
+      name: `${PREFIX}in_flight_bytes`,
+      help: 'Bytes of messages clients have begun and not finished (fragments, partial frames, bufferON chunks).',
+      registers,
+      collect() {
+        this.set(source.inFlight.bytes);
       },
     });
 
@@ -108,6 +118,26 @@ export class RelayMetrics {
       () => stats.publishRefused,
     );
     readCounter(registers, 'replayed_messages_total', 'Messages replayed to pages that resumed.', () => stats.replayed);
+    readCounter(
+      registers,
+      'reads_paused_total',
+      'Times a connection was not read because more than maxBuffered of replies to it waited.',
+      () => stats.readsPaused,
+    );
+    readLabelledCounter(
+      registers,
+      'sessions_evicted_total',
+      'Page sessions dropped by a memory bound (budget: retentionTotal, per_ip: maxSessionsPerIP), or connected pages whose history retentionTotal took (history).',
+      'reason',
+      () => Object.entries(stats.sessionEvictions),
+    );
+    readLabelledCounter(
+      registers,
+      'in_flight_refusals_total',
+      'Connections closed for an unfinished message: over inFlightTotal (budget) or past messageTimeout (timeout).',
+      'reason',
+      () => Object.entries(stats.inFlightRefusals),
+    );
     readLabelledCounter(registers, 'outcomes_total', 'Feedback outcomes (delivered, held, unknown, dropped, failed).', 'outcome', () =>
       Object.entries(stats.outcomes),
     );

@@ -3,6 +3,9 @@ import type { Outcome } from '../../include/protocol.js';
 /** Why a message was not written to a recipient. */
 export type DropReason = 'slow_consumer' | 'closed' | 'intercepted';
 
+/** Why a page's retained history was let go before its age: the relay-wide budget, the per-client cap, or (attached pages) the budget still. */
+export type SessionEviction = 'budget' | 'per_ip' | 'history';
+
 /**
  * Plain counters the hot path bumps (a property increment, nothing more);
  * the metrics endpoint reads them when scraped.
@@ -26,6 +29,16 @@ export class RelayStats {
   resumes = 0;
   resumesFailed = 0;
   replayed = 0;
+  /** Sessions (or their history) dropped by a memory bound, by which one. */
+  readonly sessionEvictions: Record<SessionEviction, number> = { budget: 0, per_ip: 0, history: 0 };
+  /** Connections whose reading was paused because the replies to them were not read (maxBuffered). */
+  readsPaused = 0;
+  /** Connections closed because their unfinished messages would have gone over inFlightTotal or lasted past messageTimeout. */
+  readonly inFlightRefusals: Record<'budget' | 'timeout', number> = { budget: 0, timeout: 0 };
+
+  countSessionEviction(why: SessionEviction): void {
+    this.sessionEvictions[why]++;
+  }
 
   countRejection(kind: string): void {
     this.rejections.set(kind, (this.rejections.get(kind) ?? 0) + 1);

@@ -27,6 +27,11 @@ export class ChunkJoiner {
     return this.#chunks !== null;
   }
 
+  /** Bytes of the chunks held so far (the relay-wide in-flight budget counts them). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   push(text: string): ChunkResult {
     if (text === BUFFER_ON) {
       this.#chunks = [];

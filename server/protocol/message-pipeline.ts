@@ -1,6 +1,7 @@
 import { ADDRESS_FIELDS, isPacket } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import { addressFieldProblem } from './address-fields.js';
+import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Resource, ResourceContext } from '../resources/resource.js';
@@ -27,6 +28,8 @@ export interface PipelineDeps {
   delivery: Delivery;
   stats: RelayStats;
   logger: Logger;
+  /** The relay-wide bound on unfinished messages; the chunks a joiner holds count in it. */
+  inFlight?: InFlightBudget;
   /** Core opcodes handled before the resource (v2 resume); true when consumed. */
   intercept?: (conn: Connection, packet: { opcode: string; [field: string]: unknown }) => boolean;
 }
@@ -52,6 +55,15 @@ export function handleFrame(conn: Connection, data: Buffer, resource: Resource, 
   const maybeMarker = data.length <= 9;
   if (maybeMarker || conn.joiner.active) {
     const step = conn.joiner.push(data.toString('utf8'));
+    const budget = deps.inFlight;
+    if (budget !== undefined && conn.inFlight !== null && !budget.joining(conn.inFlight, conn.joiner.bytes)) {
+      // Over the relay-wide budget: this message is given up, nobody else's.
+      conn.joiner.reset();
+      budget.joining(conn.inFlight, 0);
+      deps.stats.inFlightRefusals.budget++;
+      deps.ctx.error(conn, 'IN_FLIGHT_FULL');
+      return;
+    }
     switch (step.kind) {
       case 'pending':
         ack(conn, deps);

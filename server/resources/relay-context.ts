@@ -137,17 +137,21 @@ export class RelayContext implements ResourceContext {
   }
 
   adoptUuid(conn: Connection, signedUuid: string): boolean {
+    return this.takeUuid(conn, signedUuid) === null;
+  }
+
+  takeUuid(conn: Connection, signedUuid: string): 'BAD_UUID' | 'UUID_TAKEN' | null {
     const { signer, hub } = this.#parts;
     const key = signer.verify(signedUuid);
-    if (key === null) return false;
+    if (key === null) return 'BAD_UUID';
     const holder = hub.byKey(key);
-    if (holder && holder !== conn && holder.open) return false;
+    if (holder && holder !== conn && holder.open) return 'UUID_TAKEN';
     // A resumable session (its page away) is resumed with its resumeToken, never taken by the uuid alone.
-    if (key !== conn.key && this.#hooks.hasSession?.(key)) return false;
+    if (key !== conn.key && this.#hooks.hasSession?.(key)) return 'UUID_TAKEN';
     const previous = conn.key;
     hub.rekey(conn, key, signedUuid);
     this.#hooks.onRekey?.(conn, previous);
-    return true;
+    return null;
   }
 
   outcome(conn: Connection, id: unknown, outcome: Outcome, count?: number): void {

@@ -48,8 +48,8 @@ export class RelayResource implements Resource {
         ctx.close(conn, CloseCode.Normal, 'quit');
         return;
       case ClientOpcode.Uuid: {
-        const ok = typeof packet.message === 'string' && ctx.adoptUuid(conn, packet.message);
-        if (!ok) ctx.error(conn, 'BAD_UUID', packet.id);
+        const refused = typeof packet.message === 'string' ? ctx.takeUuid(conn, packet.message) : 'BAD_UUID';
+        if (refused !== null) ctx.error(conn, refused, packet.id);
         else if (packet.id !== undefined) ctx.outcome(conn, packet.id, Outcome.Delivered);
         return;
       }

@@ -44,8 +44,15 @@ export interface ResourceContext {
   /** The live connection with this uuid (signed or bare). */
   findByUuid(uuid: string): Connection | undefined;
   findByIdent(ident: string): Connection | undefined;
-  /** Take over a uuid this relay signed (the `uuid` opcode); false if invalid. */
+  /** Take over a uuid this relay signed (the `uuid` opcode); false if invalid or taken (see takeUuid). */
   adoptUuid(conn: Connection, signedUuid: string): boolean;
+  /**
+   * The same, saying why not: null when taken over, `BAD_UUID` when this
+   * relay did not sign it, `UUID_TAKEN` when a live connection or an away
+   * page's session holds it. A v2 page that took it is sent a new `ready`
+   * (the uuid's epoch and resumeToken).
+   */
+  takeUuid(conn: Connection, signedUuid: string): 'BAD_UUID' | 'UUID_TAKEN' | null;
   /** v2: answer a request that carried an id with its outcome. */
   outcome(conn: Connection, id: unknown, outcome: Outcome, count?: number): void;
   /** Report an error: v2 clients get an error packet, v1 clients are told only when fatal. */

@@ -1,3 +1,4 @@
+import { addressGroup, DEFAULT_V6_PREFIX_BITS } from '../limits/address-group.js';
 import type { Connection } from '../transport/connection.js';
 
 /**
@@ -10,7 +11,14 @@ export class Hub {
   readonly #byIdent = new Map<string, Connection>();
   readonly #browsers = new Set<Connection>();
   readonly #all = new Set<Connection>();
-  readonly #perIp = new Map<string, number>();
+  /** Connections per address group (an IPv4 address, an IPv6 prefix, all of loopback). */
+  readonly #perGroup = new Map<string, number>();
+  readonly #v6Bits: number;
+
+  /** `v6Bits`: how much of an IPv6 address is one client (the `ipv6Prefix` key). */
+  constructor(v6Bits: number = DEFAULT_V6_PREFIX_BITS) {
+    this.#v6Bits = v6Bits;
+  }
 
   get size(): number {
     return this.#all.size;
@@ -20,8 +28,14 @@ export class Hub {
     return this.#browsers.size;
   }
 
+  /** The address group `ip` counts in (what maxPerIP limits). */
+  groupOf(ip: string): string {
+    return addressGroup(ip, this.#v6Bits);
+  }
+
+  /** Connections from the address group of `ip`. */
   countFromIp(ip: string): number {
-    return this.#perIp.get(ip) ?? 0;
+    return this.#perGroup.get(this.groupOf(ip)) ?? 0;
   }
 
   /** Register; a newer client with the same Ident replaces the older one. */
@@ -29,7 +43,8 @@ export class Hub {
     this.#all.add(conn);
     this.#byKey.set(conn.key, conn);
     if (conn.kind === 'browser') this.#browsers.add(conn);
-    this.#perIp.set(conn.ip, this.countFromIp(conn.ip) + 1);
+    const group = this.groupOf(conn.ip);
+    this.#perGroup.set(group, (this.#perGroup.get(group) ?? 0) + 1);
     if (conn.ident) {
       const previous = this.#byIdent.get(conn.ident);
       this.#byIdent.set(conn.ident, conn);
@@ -43,9 +58,10 @@ export class Hub {
     if (this.#byKey.get(conn.key) === conn) this.#byKey.delete(conn.key);
     if (conn.ident && this.#byIdent.get(conn.ident) === conn) this.#byIdent.delete(conn.ident);
     this.#browsers.delete(conn);
-    const left = this.countFromIp(conn.ip) - 1;
-    if (left > 0) this.#perIp.set(conn.ip, left);
-    else this.#perIp.delete(conn.ip);
+    const group = this.groupOf(conn.ip);
+    const left = (this.#perGroup.get(group) ?? 0) - 1;
+    if (left > 0) this.#perGroup.set(group, left);
+    else this.#perGroup.delete(group);
   }
 
   /** Move a connection to another routing key (the `uuid` opcode, resume). */

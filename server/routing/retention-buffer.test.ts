@@ -1,5 +1,11 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { RetentionBuffer } from './retention-buffer.js';
+import { RetentionBuffer, type Retained } from './retention-buffer.js';
+
+setFlagsFromString('--expose-gc');
+/** A full collection, reached the documented way when the flag is set late. */
+const collect = runInNewContext('gc') as () => void;
 
 describe('RetentionBuffer', () => {
   it('replays everything after lastSeq, in order', () => {
@@ -46,5 +52,31 @@ describe('RetentionBuffer', () => {
     for (let seq = 1; seq <= 1_000; seq++) buffer.append(seq, String(seq), 0);
     expect(buffer.size).toBe(5);
     expect(buffer.since(997, 1_000)?.map((m) => m.text)).toEqual(['998', '999', '1000']);
+  });
+
+  it('lets go of a dropped message at once, not at the next compaction', async () => {
+    const buffer = new RetentionBuffer({ count: 1, bytes: 1_000_000, ageMs: 1_000 });
+    buffer.append(1, 'x'.repeat(1000), 0);
+    const held = new WeakRef<Retained>(buffer.since(0, 1)![0]!);
+    buffer.append(2, 'y', 0);
+    expect(buffer.size).toBe(1);
+    // WeakRefs are kept through the current job: let it end, then collect.
+    await new Promise((resolve) => setImmediate(resolve));
+    collect();
+    expect(held.deref()).toBeUndefined();
+  });
+
+  it('keeps a shared meter of the bytes it holds', () => {
+    const meter = { bytes: 0 };
+    const a = new RetentionBuffer({ count: 2, bytes: 1_000, ageMs: 1_000 }, meter);
+    const b = new RetentionBuffer({ count: 2, bytes: 1_000, ageMs: 1_000 }, meter);
+    for (let seq = 1; seq <= 5; seq++) a.append(seq, 'abc', 0);
+    b.append(1, 'hello', 0);
+    expect(meter.bytes).toBe(a.bytes + b.bytes);
+    expect(meter.bytes).toBe(11);
+    a.trim(5_000);
+    expect(meter.bytes).toBe(5);
+    b.clear();
+    expect(meter.bytes).toBe(0);
   });
 });

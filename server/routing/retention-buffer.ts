@@ -13,6 +13,14 @@ export interface RetentionLimits {
 }
 
 /**
+ * Bytes held by every RetentionBuffer (and progress map) of a relay, kept
+ * as they change so that the relay-wide budget is checked in O(1).
+ */
+export interface RetentionMeter {
+  bytes: number;
+}
+
+/**
  * The recent messages of one recipient, in sequence order, trimmed to the
  * limits (count, bytes, age) from the oldest end. Pure: no timers, no I/O;
  * `now` is passed in so tests control time.
@@ -21,8 +29,14 @@ export class RetentionBuffer {
   #items: Retained[] = [];
   #head = 0;
   #bytes = 0;
+  readonly #meter: RetentionMeter;
 
-  constructor(private readonly limits: RetentionLimits) {}
+  constructor(
+    private readonly limits: RetentionLimits,
+    meter: RetentionMeter = { bytes: 0 },
+  ) {
+    this.#meter = meter;
+  }
 
   get size(): number {
     return this.#items.length - this.#head;
@@ -41,6 +55,7 @@ export class RetentionBuffer {
     const bytes = Buffer.byteLength(text);
     this.#items.push({ seq, text, bytes, at: now });
     this.#bytes += bytes;
+    this.#meter.bytes += bytes;
     this.trim(now);
   }
 
@@ -52,11 +67,15 @@ export class RetentionBuffer {
       const oldest = this.#items[this.#head]!;
       if (this.size > count || this.#bytes > bytes || now - oldest.at > ageMs) {
         this.#bytes -= oldest.bytes;
+        this.#meter.bytes -= oldest.bytes;
+        // Freed now, not at the next compaction: a dropped 4 MiB message must
+        // not stay reachable while the byte count says it is gone.
+        this.#items[this.#head] = DROPPED;
         this.#head++;
         dropped++;
       } else break;
     }
-    // Compact now and then so the array does not grow forever.
+    // Compact now and then so the array of (freed) slots does not grow forever.
     if (this.#head > 64 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
@@ -82,8 +101,12 @@ export class RetentionBuffer {
   }
 
   clear(): void {
+    this.#meter.bytes -= this.#bytes;
     this.#items = [];
     this.#head = 0;
     this.#bytes = 0;
   }
 }
+
+/** What a dropped slot holds until the next compaction: nothing of the message. */
+const DROPPED: Retained = Object.freeze({ seq: 0, text: '', bytes: 0, at: 0 });

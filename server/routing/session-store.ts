@@ -6,10 +6,17 @@ import type { SessionLog } from '../engine/session-log.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Connection } from '../transport/connection.js';
-import type { RetentionLimits } from './retention-buffer.js';
+import type { RetentionLimits, RetentionMeter } from './retention-buffer.js';
 import { Session } from './session.js';
 
-export type SessionStoreOptions = RetentionLimits;
+export interface SessionStoreOptions extends RetentionLimits {
+  /** Bytes every session of this node may retain together (messages and latest progress); 0 = no limit. */
+  totalBytes?: number;
+  /** Detached sessions one address group may keep waiting for a resume; 0 = no limit. */
+  detachedPerGroup?: number;
+  /** The address group a client address counts in (see limits/address-group.ts). */
+  groupOf?: (ip: string) => string;
+}
 
 export interface ResumeResult {
   session: Session;
@@ -35,6 +42,15 @@ export interface ResumeFrom {
 export class SessionStore {
   readonly #byKey = new Map<string, Session>();
   readonly #behind = new Set<Session>();
+  /** Detached sessions, oldest detach first: the first the budget drops. */
+  readonly #detached = new Set<Session>();
+  /** The same, by address group, for the per-group cap. */
+  readonly #detachedByGroup = new Map<string, Set<Session>>();
+  /** Bytes retained by every session here, kept as they change (the budget is checked in O(1)). */
+  readonly meter: RetentionMeter = { bytes: 0 };
+  readonly #totalBytes: number;
+  readonly #detachedPerGroup: number;
+  readonly #groupOf: (ip: string) => string;
   #log: SessionLog | null = null;
 
   constructor(
@@ -42,7 +58,11 @@ export class SessionStore {
     private readonly stats: RelayStats,
     private readonly logger: Logger,
     private readonly delivery: Delivery,
-  ) {}
+  ) {
+    this.#totalBytes = options.totalBytes ?? 0;
+    this.#detachedPerGroup = options.detachedPerGroup ?? 0;
+    this.#groupOf = options.groupOf ?? ((ip) => ip);
+  }
 
   /** The engine's log, read on resume and catch-up (set once when the relay is wired). */
   useLog(log: SessionLog): void {
@@ -69,7 +89,7 @@ export class SessionStore {
 
   /** A new session for a v2 page that just connected. */
   open(conn: Connection): Session {
-    const session = new Session(conn.key, conn.uuid, conn, this.options);
+    const session = this.#newSession(conn.key, conn.uuid, conn);
     this.#byKey.set(conn.key, session);
     return session;
   }
@@ -78,15 +98,18 @@ export class SessionStore {
   detach(conn: Connection, now = Date.now()): void {
     const session = this.#byKey.get(conn.key);
     if (session?.conn !== conn) return;
-    session.detach(now);
-    this.#behind.delete(session);
+    this.#detach(session, now);
   }
 
   /** Detach `session` from `conn` if it is still attached to it (closed during a resume). */
   detachSession(session: Session, conn: Connection, now = Date.now()): void {
     if (session.conn !== conn) return;
-    session.detach(now);
-    this.#behind.delete(session);
+    this.#detach(session, now);
+  }
+
+  /** Sessions waiting for their page to resume. */
+  get detachedCount(): number {
+    return this.#detached.size;
   }
 
   /**
@@ -95,6 +118,8 @@ export class SessionStore {
    */
   deliver(session: Session, entry: LogEntry): Outcome {
     if (entry.seq > session.lastSeq) session.lastSeq = entry.seq;
+    // The message was just retained: one comparison keeps the relay-wide budget.
+    if (this.#totalBytes > 0 && this.meter.bytes > this.#totalBytes) this.#overBudget();
     const conn = session.conn;
     if (conn === null || !conn.open) {
       this.stats.outcomes.held++;
@@ -135,19 +160,19 @@ export class SessionStore {
     if (read.position === null) {
       // No log (never, expired, or lost by the engine): a new one, numbered from 1 in a new epoch.
       if (session) this.#drop(session);
-      session = new Session(key, uuid, conn, this.options, newEpoch());
+      session = this.#newSession(key, uuid, conn, newEpoch());
       this.#byKey.set(key, session);
       await log.create(key, session.epoch);
       this.stats.resumesFailed++;
       return { session, recovered: false, replay: [] };
     }
     if (!session) {
-      session = new Session(key, uuid, conn, this.options, read.position.epoch);
+      session = this.#newSession(key, uuid, conn, read.position.epoch);
       this.#byKey.set(key, session);
     }
     session.epoch = read.position.epoch;
     if (read.position.seq > session.lastSeq) session.lastSeq = read.position.seq;
-    session.attach(conn);
+    this.#attach(session, conn);
     this.#behind.delete(session);
     if (read.entries !== null) {
       this.stats.resumes++;
@@ -174,7 +199,7 @@ export class SessionStore {
       // session (v1, backend) gets the uuid's feedback live, so the session goes.
       if (session) {
         this.#drop(session);
-        existing.attach(conn);
+        this.#attach(existing, conn);
         existing.sentSeq = existing.lastSeq;
       } else {
         this.#drop(existing);
@@ -254,15 +279,73 @@ export class SessionStore {
     }
   }
 
-  /** Totals for the metrics endpoint (computed when scraped, not per message): the messages this node retains. */
+  /**
+   * Totals for the metrics endpoint (computed when scraped, not per
+   * message): the messages this node retains, and the bytes of those and
+   * of the latest progress messages kept beside them.
+   */
   retained(): { messages: number; bytes: number } {
     let messages = 0;
-    let bytes = 0;
-    for (const session of this.#byKey.values()) {
-      messages += session.retention.size;
-      bytes += session.retention.bytes;
+    for (const session of this.#byKey.values()) messages += session.retention.size;
+    return { messages, bytes: this.meter.bytes };
+  }
+
+  #newSession(key: string, uuid: string, conn: Connection, epoch?: string): Session {
+    const session = new Session(key, uuid, conn, this.options, epoch, this.meter);
+    session.group = this.#groupOf(conn.ip);
+    return session;
+  }
+
+  #attach(session: Session, conn: Connection): void {
+    this.#forgetDetached(session);
+    session.attach(conn);
+    session.group = this.#groupOf(conn.ip);
+  }
+
+  #detach(session: Session, now: number): void {
+    session.detach(now);
+    this.#behind.delete(session);
+    this.#detached.add(session);
+    let group = this.#detachedByGroup.get(session.group);
+    if (group === undefined) this.#detachedByGroup.set(session.group, (group = new Set()));
+    group.add(session);
+    if (this.#detachedPerGroup > 0 && group.size > this.#detachedPerGroup) {
+      // One client (an address group) keeps only its newest away pages: it cannot fill the budget alone.
+      const oldest = group.values().next().value!;
+      this.#evict(oldest, 'per_ip');
     }
-    return { messages, bytes };
+  }
+
+  #forgetDetached(session: Session): void {
+    if (!this.#detached.delete(session)) return;
+    const group = this.#detachedByGroup.get(session.group);
+    if (group === undefined) return;
+    group.delete(session);
+    if (group.size === 0) this.#detachedByGroup.delete(session.group);
+  }
+
+  /**
+   * Over the relay-wide budget: the sessions detached longest go first,
+   * whole (their pages resume with `recovered: false` in a new epoch); if
+   * the attached ones alone are over, the oldest of them lose their history.
+   */
+  #overBudget(): void {
+    for (const session of this.#detached) {
+      if (this.meter.bytes <= this.#totalBytes) return;
+      this.#evict(session, 'budget');
+    }
+    for (const session of this.#byKey.values()) {
+      if (this.meter.bytes <= this.#totalBytes) return;
+      if (session.retention.size === 0 && session.progressBytes === 0) continue;
+      session.forgetHistory();
+      this.stats.countSessionEviction('history');
+    }
+  }
+
+  #evict(session: Session, why: 'budget' | 'per_ip'): void {
+    this.#drop(session);
+    this.stats.countSessionEviction(why);
+    void this.#log?.expire(session.key).catch(() => {});
   }
 
   #write(session: Session, conn: Connection, entry: LogEntry): void {
@@ -279,9 +362,10 @@ export class SessionStore {
   }
 
   #drop(session: Session): void {
-    this.#byKey.delete(session.key);
+    if (this.#byKey.get(session.key) === session) this.#byKey.delete(session.key);
     this.#behind.delete(session);
-    session.retention.clear();
+    this.#forgetDetached(session);
+    session.forgetHistory();
   }
 
   #requireLog(): SessionLog {

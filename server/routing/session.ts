@@ -1,6 +1,6 @@
 import { newEpoch } from '../engine/epoch.js';
 import type { Connection } from '../transport/connection.js';
-import { RetentionBuffer, type RetentionLimits } from './retention-buffer.js';
+import { RetentionBuffer, type RetentionLimits, type RetentionMeter } from './retention-buffer.js';
 
 /**
  * The resumable state of one v2 page on this node, which outlives its
@@ -31,14 +31,39 @@ export class Session {
   /** Bytes held in latestProgress, kept within the retention byte limit. */
   #progressBytes = 0;
   readonly #maxProgressBytes: number;
+  /** The relay-wide count of retained bytes, which latestProgress is part of. */
+  readonly #meter: RetentionMeter;
+  /** The address group of the page's latest connection (detached sessions are capped per group). */
+  group = '';
 
-  constructor(key: string, uuid: string, conn: Connection | null, limits: RetentionLimits, epoch: string = newEpoch()) {
+  constructor(
+    key: string,
+    uuid: string,
+    conn: Connection | null,
+    limits: RetentionLimits,
+    epoch: string = newEpoch(),
+    meter: RetentionMeter = { bytes: 0 },
+  ) {
     this.key = key;
     this.epoch = epoch;
     this.uuid = uuid;
     this.conn = conn;
-    this.retention = new RetentionBuffer(limits);
+    this.#meter = meter;
+    this.retention = new RetentionBuffer(limits, meter);
     this.#maxProgressBytes = limits.bytes;
+  }
+
+  /** Bytes held in latestProgress. */
+  get progressBytes(): number {
+    return this.#progressBytes;
+  }
+
+  /** Let go of everything kept for replay (the relay-wide budget took it). */
+  forgetHistory(): void {
+    this.retention.clear();
+    this.#meter.bytes -= this.#progressBytes;
+    this.#progressBytes = 0;
+    this.latestProgress.clear();
   }
 
   /** Issue the next sequence number and keep the message for replay. */
@@ -57,6 +82,7 @@ export class Session {
         }
         this.latestProgress.set(job, { seq, text });
         this.#progressBytes += bytes;
+        this.#meter.bytes += bytes;
       }
     }
     return seq;
@@ -65,7 +91,9 @@ export class Session {
   #forgetProgress(job: string): void {
     const held = this.latestProgress.get(job);
     if (held === undefined) return;
-    this.#progressBytes -= Buffer.byteLength(held.text);
+    const bytes = Buffer.byteLength(held.text);
+    this.#progressBytes -= bytes;
+    this.#meter.bytes -= bytes;
     this.latestProgress.delete(job);
   }
 

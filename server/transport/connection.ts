@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
+import type { InFlight } from '../limits/in-flight-budget.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
 import { encodeServerTextFrame, encodeServerTextFrameFromText, type EncodedFrame } from '../protocol/frame-encoder.js';
@@ -68,6 +69,8 @@ export class Connection {
   /** Stall detection: the port's bytesSent at the last check, and when that last grew. */
   lastBytesWritten = 0;
   lastProgressAt = Date.now();
+  /** Its account in the relay's in-flight budget (unfinished messages), once it is open. */
+  inFlight: InFlight | null = null;
   /** What an application's preConnect hook attached (the signed-in user...); typed by the app. */
   data: unknown = undefined;
 
@@ -100,6 +103,11 @@ export class Connection {
 
   get ws(): WebSocket {
     return this.#ws;
+  }
+
+  /** The carrier's byte side (reads are watched through it for the in-flight budget). */
+  get port(): OutboundPort {
+    return this.#port;
   }
 
   get open(): boolean {

@@ -30,6 +30,18 @@ export interface OutboundPort {
    * still reading, so the peer's FIN (or END_STREAM) is seen at once.
    */
   stopReading(): void;
+  /**
+   * Call `onRead` with the size of every chunk read from the carrier, before
+   * ws parses it (the in-flight budget counts unfinished messages so).
+   * Detached by stopReading.
+   */
+  watchInput(onRead: (bytes: number) => void): void;
+}
+
+function watchCarrier(carrier: Duplex, onRead: (bytes: number) => void): void {
+  carrier.prependListener('data', function carrierRead(chunk: Buffer) {
+    onRead(chunk.length);
+  });
 }
 
 function discardInput(carrier: Duplex): void {
@@ -52,6 +64,7 @@ export function socketPort(socket: Duplex): OutboundPort {
     resume: () => void socket.resume(),
     end: () => void socket.end(),
     stopReading: () => discardInput(socket),
+    watchInput: (onRead) => watchCarrier(socket, onRead),
   };
 }
 
@@ -82,5 +95,6 @@ export function streamPort(stream: ServerHttp2Stream): OutboundPort {
     resume: () => void stream.resume(),
     end: () => void stream.end(),
     stopReading: () => discardInput(stream),
+    watchInput: (onRead) => watchCarrier(stream, onRead),
   };
 }

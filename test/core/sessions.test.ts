@@ -24,7 +24,7 @@ describe('sessions and the uuid opcode', () => {
     await expect.poll(() => relay.hub.size).toBe(1);
     const v2 = cleanup.add(await PageClient.connect(relay.url('/'), V2), (p) => p.close());
     v2.send({ opcode: 'uuid', message: gone.uuid, id: 'adopt' });
-    expect(await v2.nextPacket()).toMatchObject({ opcode: 'error', id: 'adopt', code: 'BAD_UUID' });
+    expect(await v2.nextPacket()).toMatchObject({ opcode: 'error', id: 'adopt', code: 'UUID_TAKEN' });
     const v1 = cleanup.add(await PageClient.connect(relay.url('/')), (p) => p.close());
     v1.send({ opcode: 'uuid', message: gone.uuid });
     expect(await v1.nextPacket()).toMatchObject({ opcode: 'next' });

@@ -26,12 +26,15 @@ export class ChildRelay {
     child.on('exit', (code, signal) => (this.#exit = { code, signal }));
   }
 
-  /** Start a relay with these websock.ini lines (address and logging are set here). */
-  static async start(iniLines: string[]): Promise<ChildRelay> {
+  /**
+   * Start a relay with these websock.ini lines (address and logging are set
+   * here); `nodeArgs` go to node (`--max-old-space-size=192` caps its heap).
+   */
+  static async start(iniLines: string[], nodeArgs: string[] = []): Promise<ChildRelay> {
     const dir = mkdtempSync(join(tmpdir(), 'websock-fuzz-'));
     const ini = join(dir, 'websock.ini');
     writeFileSync(ini, ['adress = ws://127.0.0.1:0', 'console = true', 'logLevel = error', ...iniLines].join('\n') + '\n');
-    const child = spawn(process.execPath, [join(root, 'dist', 'server', 'cli.js'), 'serve', '-i', ini], {
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'server', 'cli.js'), 'serve', '-i', ini], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.setEncoding('utf8');

@@ -43,7 +43,7 @@ describe('resume needs the resumeToken, not just the uuid', () => {
     outsider.send({ opcode: 'resume', uuid: victim.uuid, lastSeq: 0, id: 'r2' });
     expect(await outsider.nextPacket()).toMatchObject({ opcode: 'error', id: 'r2', code: 'RESUME_FAILED' });
     outsider.send({ opcode: 'uuid', message: victim.uuid, id: 'u' });
-    expect(await outsider.nextPacket()).toMatchObject({ opcode: 'error', id: 'u', code: 'BAD_UUID' });
+    expect(await outsider.nextPacket()).toMatchObject({ opcode: 'error', id: 'u', code: 'UUID_TAKEN' });
     expect(await backend.feedback(victim.uuid, 'kept for the page')).toBe('held');
 
     // The page itself, with its token, gets everything back.

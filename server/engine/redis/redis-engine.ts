@@ -11,8 +11,7 @@ import { RedisBroker } from './redis-broker.js';
 import { RedisKeys } from './redis-keys.js';
 import { commandConnection, subscriberConnection, type EngineRedis, type RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
-import { MemoryChannels } from '../memory/memory-channels.js';
-import type { Channels } from '../channels.js';
+import { RedisChannels } from './redis-channels.js';
 import { RedisSessionLog } from './redis-session-log.js';
 
 /** A page session of this node, as the engine needs it to announce the page again. */
@@ -70,8 +69,7 @@ export class RedisEngine implements Engine {
   readonly broker: RedisBroker;
   readonly log: RedisSessionLog;
   readonly presence: RedisPresence;
-  // Not shared yet: each node's channels are its own until the Redis channels land (the next commit of issue 10).
-  readonly channels: Channels;
+  readonly channels: RedisChannels;
   readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
 
   readonly #options: RedisEngineOptions;
@@ -109,7 +107,7 @@ export class RedisEngine implements Engine {
     };
     this.log = new RedisSessionLog(link);
     this.presence = new RedisPresence(link, this.#holdTtlMs);
-    this.channels = new MemoryChannels(options.logger);
+    this.channels = new RedisChannels({ url: options.url, keys: this.#keys, nodeId: this.nodeId, logger: options.logger, redisOptions });
     this.broker = new RedisBroker(link, options.stats, this.counters, options.logger, options.answerTimeoutMs ?? 5_000);
     this.#cmd.on('error', (error: Error) => this.#noteError(error));
     this.#sub.on('error', (error: Error) => this.#noteError(error));
@@ -141,9 +139,12 @@ export class RedisEngine implements Engine {
       await withTimeout(Promise.all([this.#cmd.connect(), this.#sub.connect()]), timeoutMs, `no answer within ${timeoutMs} ms`);
       await this.#sub.subscribe(this.#keys.channel(this.nodeId), this.#keys.clusterChannel);
       await this.#heartbeat();
+      // After the heartbeat: the channels count this node only while its node key lives.
+      await withTimeout(this.channels.start(), timeoutMs, `no answer within ${timeoutMs} ms`);
     } catch (error) {
       this.#cmd.disconnect();
       this.#sub.disconnect();
+      void this.channels.stop();
       throw new Error(`cannot use the broker ${redactUrl(this.#options.url)}: ${(error as Error).message}`, { cause: error });
     }
     this.#started = true;
@@ -164,7 +165,7 @@ export class RedisEngine implements Engine {
       // Let the names go at once, so publishes to them are not sent to a node that is leaving.
       await Promise.allSettled([this.presence.releaseAll(), this.#cmd.del(this.#keys.node(this.nodeId))]);
     }
-    await Promise.allSettled([this.#sub.quit(), this.#cmd.quit()]);
+    await Promise.allSettled([this.#sub.quit(), this.#cmd.quit(), this.channels.stop()]);
     this.#sub.disconnect();
     this.#cmd.disconnect();
   }
