@@ -14,9 +14,13 @@ import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
 import { PusherApps } from './pusher/apps/pusher-apps.js';
 import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
-import { NO_CHANNELS } from './pusher/http/no-channels.js';
+import { channelsPort } from './pusher/http/channels-adapter.js';
+import { channelFeedback } from './pusher/http/feedback-channel.js';
 import { pageBridge } from './pusher/http/page-channel.js';
+import { sendLifecycleWebhooks } from './pusher/webhooks/lifecycle-webhooks.js';
+import type { ChannelFeedback } from './routing/publish-feedback.js';
 import { PusherWsServer } from './pusher/ws/pusher-ws-server.js';
+import { relayCodec } from './protocol/codecs/relay-codecs.js';
 import { metricsFor, type RelayMetrics } from './metrics/prometheus.js';
 import { Keepalive } from './keepalive.js';
 import { silentLogger, type Logger } from './logger/logger.js';
@@ -98,6 +102,8 @@ export class Relay {
   readonly pusherApps: PusherApps;
   /** The Pusher HTTP API and webhooks, when there are apps. */
   readonly pusherHttp: PusherHttp | null;
+  /** Publishes feedback naming a Pusher `"channel"` (from backends and POST /feedback), when there are apps. */
+  readonly channelFeedback: ChannelFeedback | null;
   /** Pusher protocol 7 at /app/{key}, when there are apps. */
   readonly pusherWs: PusherWsServer | null;
   /** The jobs (progress.job) of this node's publishers: states, lost, signals (server/jobs/). */
@@ -164,6 +170,8 @@ export class Relay {
     const metrics = metricsFor(this);
     this.metrics = metrics;
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
+    this.pusherApps = new PusherApps(config.pusherApps);
+    this.channelFeedback = this.pusherApps.size === 0 ? null : channelFeedback(this.engine.channels, this.pusherApps);
     const presence = this.engine.presence;
     this.#context = new RelayContext(
       {
@@ -175,6 +183,7 @@ export class Relay {
         stats: this.stats,
         policy: this.policy,
         nodeId: this.engine.nodeId,
+        channelFeedback: this.channelFeedback,
         jobs: this.jobs,
       },
       {
@@ -249,8 +258,16 @@ export class Relay {
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
     installJobsHttp(this.http, config, this.jobs, () => this.#shuttingDown);
-    this.pusherApps = new PusherApps(config.pusherApps);
-    this.pusherHttp = installPusherHttp(this, this.pusherApps, NO_CHANNELS, pageBridge(this.engine.broker, this.stats));
+    this.pusherHttp = installPusherHttp(
+      this,
+      this.pusherApps,
+      channelsPort(this.engine.channels),
+      pageBridge(this.engine.broker, this.stats),
+    );
+    if (this.pusherHttp !== null) {
+      const stopWebhooks = sendLifecycleWebhooks(this.engine.channels, this.pusherApps, this.pusherHttp.webhooks);
+      this.onStop(stopWebhooks);
+    }
     this.pusherWs =
       this.pusherApps.size === 0
         ? null
@@ -263,6 +280,8 @@ export class Relay {
             pongTimeoutMs: options.pusher?.pongTimeoutMs ?? 30_000,
             maxChunks: config.maxChunks,
             maxMessageBytes: config.maxMessageBytes,
+            maxMessageRate: config.maxMessageRate,
+            onThrottle: () => this.stats.throttled++,
             roomLeft: () => (config.maxClients > 0 ? config.maxClients - this.#clientCount() : Infinity),
           });
     installClientFiles(this.http);
@@ -630,7 +649,7 @@ export class Relay {
     const readyJson = this.#readyPacket(conn, session?.epoch ?? null);
     const delivery = this.delivery;
     const sendReady = (): void => {
-      delivery.control(conn, conn.kind === 'backend' && conn.protocol === 1 ? padReadyForPhp(readyJson) : readyJson);
+      delivery.control(conn, readyJson);
       resource.onOpen?.(conn, ctx);
       hooks.connected(conn);
     };
@@ -651,15 +670,13 @@ export class Relay {
 
   /** `ready`: the connection's uuid, and to a v2 page its epoch and resumeToken. */
   #readyPacket(conn: Connection, epoch: string | null): string {
-    const ready: { opcode: string; uuid: string; protocol?: number; epoch?: string; resumeToken?: string } = {
-      opcode: ServerOpcode.Ready,
+    return relayCodec(conn.protocol).greeting({
       uuid: conn.uuid,
-    };
-    if (conn.protocol === 2) ready.protocol = 2;
-    if (epoch !== null) ready.epoch = epoch;
-    // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
-    if (conn.protocol === 2 && conn.kind === 'browser') ready.resumeToken = this.signer.resumeToken(conn.key);
-    return JSON.stringify(ready);
+      epoch,
+      // Only v2 pages can resume: their resume credential goes to them alone, never into a forwarded packet.
+      resumeToken: conn.protocol === 2 && conn.kind === 'browser' ? this.signer.resumeToken(conn.key) : null,
+      paddedForPhp: conn.kind === 'backend' && conn.protocol === 1,
+    });
   }
 
   /** Connections paused for unread replies that drained to half of maxBuffered are read again. */

@@ -10,6 +10,7 @@ import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.j
 import { nowUs } from '../lib/clock.js';
 import { largeText, markedMessage, sha256 } from '../lib/payload.js';
 import type { BackendsConfig, BackendsReport } from './load-config.js';
+import { channelAuth } from './pusher-auth.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
 /** Pipelined: messages sent per event-loop turn before yielding to reads. */
@@ -19,7 +20,7 @@ const HIGH_WATER_BYTES = 256 * 1024;
 
 const config = readConfig<BackendsConfig>();
 const plan = config.plan;
-const pipelined = plan.kind === 'feedback' && plan.pipelined === true;
+const pipelined = (plan.kind === 'feedback' && plan.pipelined === true) || plan.kind === 'client-events';
 const report: BackendsReport = { sent: 0, firstSendUs: 0, lastSendUs: 0, nexts: 0, errors: 0 };
 let stopping = false;
 let finished = 0;
@@ -39,7 +40,8 @@ class Backend {
   constructor(index: number) {
     this.index = index;
     this.total = plan.kind === 'large' ? (index === 0 ? 1 : 0) : plan.perBackend;
-    const headers = { 'Client-Type': CLIENT_TYPE_BACKEND, Ident: `${config.identPrefix}${index}` };
+    const pusher = plan.kind === 'client-events' ? plan : null;
+    const headers: Record<string, string> = pusher ? {} : { 'Client-Type': CLIENT_TYPE_BACKEND, Ident: `${config.identPrefix}${index}` };
     this.socket = new WebSocket(config.url, config.subprotocol ? [config.subprotocol] : [], {
       headers,
       perMessageDeflate: false,
@@ -51,8 +53,15 @@ class Backend {
         CONNECT_TIMEOUT_MS,
       );
       const onFirst = (data: RawData): void => {
-        const packet = JSON.parse(data.toString()) as { opcode?: string };
-        if (packet.opcode !== ServerOpcode.Ready) return;
+        const packet = JSON.parse(data.toString()) as { opcode?: string; event?: string; data?: string };
+        if (pusher) {
+          // A Pusher client: subscribe (signed) once connected, ready once subscribed.
+          if (packet.event === 'pusher:connection_established') {
+            const auth = channelAuth(pusher, packet.data!, pusher.channel);
+            this.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: pusher.channel, auth } }));
+          }
+          if (packet.event !== 'pusher_internal:subscription_succeeded') return;
+        } else if (packet.opcode !== ServerOpcode.Ready) return;
         clearTimeout(timer);
         this.socket.off('message', onFirst);
         this.socket.on('message', (message: RawData) => this.onMessage(message));
@@ -84,8 +93,8 @@ class Backend {
 
   onMessage(data: RawData): void {
     const text = data.toString();
-    const packet = JSON.parse(text) as { opcode?: string };
-    if (packet.opcode === ServerOpcode.Error) {
+    const packet = JSON.parse(text) as { opcode?: string; event?: string };
+    if (packet.opcode === ServerOpcode.Error || packet.event === 'pusher:error') {
       report.errors++;
       report.firstError ??= text;
       return;
@@ -158,6 +167,11 @@ class Backend {
       case 'large':
         text = largePacket;
         break;
+      case 'client-events': {
+        const index = this.index * plan.perBackend + k;
+        text = JSON.stringify({ event: 'client-bench', channel: plan.channel, data: markedMessage(index, sendUs, plan.messageBytes) });
+        break;
+      }
     }
     if (report.sent === 0) report.firstSendUs = sendUs;
     report.sent++;

@@ -23,6 +23,8 @@ export interface PagesConfig {
   reportUuids: boolean;
   /** Pusher pages: `url` is ws://host:port/app/KEY?protocol=7 and each page subscribes to this channel (no uuids). */
   pusherChannel?: string;
+  /** Pusher pages of a private channel: the app's key and secret, to sign the subscription as an auth endpoint would. */
+  pusherAuth?: { key: string; secret: string };
   maxRunMs: number;
 }
 
@@ -38,7 +40,13 @@ export type BackendPlan =
   /** Broadcasts, stop and wait for `next`. */
   | { kind: 'broadcast'; perBackend: number; messageBytes: number }
   /** One feedback with a message of `bytes` characters to `uuid`. */
-  | { kind: 'large'; bytes: number; uuid: string };
+  | { kind: 'large'; bytes: number; uuid: string }
+  /**
+   * Pusher clients (`url` is /app/KEY?protocol=7): each subscribes to the
+   * private `channel` (signed with `secret`) and, after `go`, sends
+   * `perBackend` client events pipelined, as fast as its socket takes them.
+   */
+  | { kind: 'client-events'; perBackend: number; messageBytes: number; channel: string; key: string; secret: string };
 
 export interface BackendsConfig {
   /** ws://host:port/php */

@@ -10,6 +10,7 @@ import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.j
 import { nowUs } from '../lib/clock.js';
 import { encodeHistogram, newHistogram, recordUs } from '../lib/histogram.js';
 import { parseMarker, sha256 } from '../lib/payload.js';
+import { channelAuth } from './pusher-auth.js';
 import type { PagesConfig, PagesReport } from './load-config.js';
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -42,9 +43,11 @@ class Page {
       const onFirst = (data: RawData): void => {
         if (config.pusherChannel !== undefined) {
           // Pusher: subscribe once connected, ready once the subscription succeeded.
-          const pusher = JSON.parse(data.toString()) as { event?: string };
+          const pusher = JSON.parse(data.toString()) as { event?: string; data?: string };
           if (pusher.event === 'pusher:connection_established') {
-            this.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: config.pusherChannel } }));
+            const channel = config.pusherChannel;
+            const auth = config.pusherAuth ? channelAuth(config.pusherAuth, pusher.data!, channel) : undefined;
+            this.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel, auth } }));
             return;
           }
           if (pusher.event !== 'pusher_internal:subscription_succeeded') return;

@@ -17,6 +17,8 @@ export interface DeliveryLoad {
   pagesUrl?: (relay: RelayProcess) => string;
   /** Pusher pages: each subscribes to this channel (pagesUrl is then the app's /app/KEY). */
   pusherChannel?: string;
+  /** Pusher pages of a private channel: the app credentials they sign the subscription with. */
+  pusherAuth?: { key: string; secret: string };
   /** Each message goes to every page (broadcast) or to one. */
   broadcast: boolean;
   /** Distinct messages the publishers send. */
@@ -39,6 +41,7 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
     count: load.pages,
     ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
     ...(load.pusherChannel !== undefined ? { pusherChannel: load.pusherChannel } : {}),
+    ...(load.pusherAuth !== undefined ? { pusherAuth: load.pusherAuth } : {}),
     connectConcurrency: 100,
     expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
     reportUuids: !load.broadcast,

@@ -5,6 +5,7 @@ import { largeScenario } from './large.js';
 import { latency } from './latency.js';
 import { httpBatch, httpPublish, httpPublishSecret } from './http-publish.js';
 import { pipelined, pipelinedMaxRate } from './pipelined.js';
+import { pusherClientEvents } from './pusher-client-events.js';
 import { pusherFanOut } from './pusher-fan-out.js';
 import type { Scenario } from './scenario.js';
 import { stopAndWait } from './stop-and-wait.js';
@@ -22,6 +23,7 @@ export const scenarios: readonly Scenario[] = [
   largeScenario(64, { fullOnly: true }),
   fanOut,
   pusherFanOut,
+  pusherClientEvents,
   idle,
   v2PagesMemory,
   latency,

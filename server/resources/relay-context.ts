@@ -1,3 +1,4 @@
+import { relayCodec } from '../protocol/codecs/relay-codecs.js';
 import { ErrorCodes, ServerOpcode, type CloseCode, type ErrorCode, type Outcome } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { Broker } from '../engine/broker.js';
@@ -163,25 +164,20 @@ export class RelayContext implements ResourceContext {
 
   error(conn: Connection, code: ErrorCode, id?: unknown, detail?: string): void {
     if (conn.closing) return; // the cause of the close was told and logged already
-    const spec = ErrorCodes[code];
-    const text = errorText(code, detail);
-    let lastWords: string | undefined;
-    if (conn.protocol === 2) {
-      const packet: { opcode: string; id?: unknown; code: ErrorCode; error: string } = { opcode: ServerOpcode.Error, code, error: text };
-      if (id !== undefined) packet.id = id;
-      this.#parts.delivery.reply(conn, JSON.stringify(packet));
-    } else if (spec.close !== null) {
-      // v1 clients only understand the original's close packet. It goes with the
-      // close: a reply queued behind frames waiting for their gap would be dropped.
-      lastWords = JSON.stringify({ opcode: ServerOpcode.Close, error: text });
-    } else {
+    // The protocol's codec says what the client is told: v2 an `error` packet; v1 only the
+    // close packet, written with the close (a reply queued behind frames waiting for their
+    // gap would be dropped).
+    const frames = relayCodec(conn.protocol).error(code, detail, id);
+    if (frames.reply !== null) this.#parts.delivery.reply(conn, frames.reply);
+    else if (frames.close === null) {
       this.logger.debug('v1 client error ignored', { client: conn.id, code, detail });
       return;
     }
-    if (spec.close !== null) {
+    const close = ErrorCodes[code].close;
+    if (close !== null) {
       this.#parts.stats.countProtocolError(code);
       this.logger.info('closing a connection for a protocol error', { client: conn.id, ip: conn.ip, code });
-      conn.close(spec.close, text, lastWords);
+      conn.close(close, errorText(code, detail), frames.lastWords ?? undefined);
     }
   }
 

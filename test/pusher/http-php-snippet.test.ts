@@ -1,7 +1,8 @@
 /**
  * The PHP example of docs/pusher.md (plain curl, signing as the Pusher PHP
  * SDK does) run under php-cli against a live relay: its event reaches a
- * page through the page's channel, and a wrong secret is refused.
+ * page through the page's channel and a pusher-js subscriber of a channel,
+ * and a wrong secret is refused.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SUBPROTOCOL_V2 } from '../../include/protocol.js';
 import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
+import { disconnect, pusherJs, subscribed, waitFor } from './ws-clients.js';
 
 const DOC = fileURLToPath(new URL('../../docs/pusher.md', import.meta.url));
 const APP = pusherApp({ id: '31', key: 'php-key', secret: 'php-secret-for-the-docs' });
@@ -62,6 +64,13 @@ describe('docs/pusher.md: publishing from PHP with curl', () => {
     const sent = await php(file, [`private-websock-page-${page.uuid}`, 'import-progress', '{"done":3,"total":10}'], env);
     expect(sent).toEqual({ code: 0, stdout: '200 {}\n', stderr: '' });
     expect(await page.nextPacket()).toMatchObject({ opcode: 'feedback', event: 'import-progress', message: { done: 3, total: 10 } });
+
+    // And to a pusher-js subscriber of an ordinary channel.
+    const subscriber = cleanup.add(pusherJs(relay, APP), disconnect);
+    const channel = await subscribed(subscriber, 'imports');
+    const got = waitFor<unknown>('the PHP event', (done) => channel.bind('import-progress', done));
+    expect(await php(file, ['imports', 'import-progress', '{"done":4,"total":10}'], env)).toMatchObject({ code: 0, stdout: '200 {}\n' });
+    expect(await got).toEqual({ done: 4, total: 10 });
 
     const refused = await php(file, ['orders', 'e'], { ...env, PUSHER_APP_SECRET: 'not-the-secret' });
     expect(refused.code).toBe(1);

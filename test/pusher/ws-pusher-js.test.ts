@@ -249,7 +249,7 @@ describe('Pusher connection refusals and closes', () => {
     }
   });
 
-  it('over capacity: 4100, and pusher-js retries later', async () => {
+  it('over capacity (the app’s maxConnections): told 4100, then closed with it', async () => {
     const small = pusherApp({ id: '103', key: 'small-key', secret: 's', limits: { maxConnections: 1 } });
     const r = cleanup.add(await startRelay({ pusherApps: [small] }), (x) => x.stop());
     const first = cleanup.add(await RawPusher.connect(r, small.key), (x) => x.close());
@@ -279,6 +279,23 @@ describe('Pusher connection refusals and closes', () => {
     expect(states).toEqual(['connecting', 'connected']);
     // pusher-js subscribes again by itself.
     await until(async () => (await r2.engine.channels.channel(APP.id, 'news')).subscriptionCount === 1);
+  });
+
+  it('over the relay’s maxClients: 4100 too (pusher-js backs off and retries on 41xx), not the v1 close packet', async () => {
+    const r = cleanup.add(await startRelay({ pusherApps: [APP], maxClients: 1 }), (x) => x.stop());
+    const first = cleanup.add(await RawPusher.connect(r, APP.key), (x) => x.close());
+    const second = cleanup.add(new RawPusher(RawPusher.url(r, APP.key)), (x) => x.close());
+    expect(await second.next()).toMatchObject({ event: 'pusher:error', data: { code: 4100 } });
+    expect(await second.closed()).toBe(4100);
+    expect(first.closeCode).toBeNull();
+  });
+
+  it('over maxMessageRate a connection is read later, nothing is dropped', async () => {
+    const r = cleanup.add(await startRelay({ pusherApps: [APP], maxMessageRate: 5 }), (x) => x.stop());
+    const c = cleanup.add(await RawPusher.connect(r, APP.key), (x) => x.close());
+    for (let i = 0; i < 12; i++) c.send({ event: 'pusher:ping', data: {} });
+    for (let i = 0; i < 12; i++) expect(await c.next()).toEqual({ event: 'pusher:pong', data: {} });
+    expect(r.stats.throttled).toBeGreaterThan(0);
   });
 
   it('a client that does not answer pusher:ping is closed with 4201', async () => {

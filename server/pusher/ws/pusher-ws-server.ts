@@ -8,8 +8,9 @@ import type { AcceptedWebSocket } from '../../transport/accepted-websocket.js';
 import type { Rejection } from '../../transport/admission.js';
 import { Connection } from '../../transport/connection.js';
 import type { PusherApps } from '../apps/pusher-apps.js';
-import { errorFrame, PING_FRAME, connectionEstablished } from './pusher-frames.js';
-import { decodeInbound } from './pusher-inbound.js';
+import { InboundThrottle } from '../../limits/inbound-throttle.js';
+import { pusherCodec } from '../../protocol/codecs/pusher-codec.js';
+import { errorFrame, PING_FRAME } from './pusher-frames.js';
 import { PusherClient } from './pusher-client.js';
 import { LocalSubscriptions } from './local-subscriptions.js';
 import { PusherSession } from './pusher-session.js';
@@ -42,6 +43,10 @@ export interface PusherWsOptions {
   pongTimeoutMs: number;
   maxChunks: number;
   maxMessageBytes: number;
+  /** The relay's maxMessageRate per connection (0: none); over it the socket is read later, nothing is dropped. */
+  maxMessageRate: number;
+  /** Counts a throttled connection (the relay's stats). */
+  onThrottle: () => void;
   /** How many connections the relay as a whole still admits (maxClients); Infinity when unlimited. */
   roomLeft: () => number;
 }
@@ -140,7 +145,8 @@ export class PusherWsServer {
     const session = new PusherSession(client, o.channels, this.subscriptions, o.delivery, o.logger);
     this.subscriptions.addClient(client);
     const logger = o.logger;
-    const limits = app.limits;
+    const codec = pusherCodec(app.limits);
+    const throttle = o.maxMessageRate > 0 ? new InboundThrottle(ws, o.maxMessageRate, o.onThrottle) : null;
     const close = (name: Parameters<PusherWsServer['closeWith']>[1]): void => this.closeWith(client, name);
     ws.on('message', function pusherOnMessage(data: Buffer, isBinary: boolean) {
       client.lastSeen = Date.now();
@@ -155,7 +161,8 @@ export class PusherWsServer {
         return;
       }
       try {
-        session.handle(decodeInbound(data.toString('utf8'), limits));
+        throttle?.onMessage();
+        session.handle(codec.decode(data.toString('utf8')));
       } catch (error) {
         logger.error('pusher message handler failed: closing', { client: conn.id, reason: (error as Error).message });
         conn.close(CloseCode.InternalError, 'internal error');
@@ -163,10 +170,11 @@ export class PusherWsServer {
     });
     ws.on('close', function pusherOnClose() {
       conn.dispose();
+      throttle?.dispose();
       session.closed();
     });
     logger.info('pusher client connected', { client: id, app: app.name, ip: applicant.ip, transport });
-    o.delivery.control(conn, connectionEstablished(client.socketId, o.activityTimeoutS));
+    o.delivery.control(conn, codec.greeting({ socketId: client.socketId, activityTimeoutS: o.activityTimeoutS }));
   }
 
   /** Close `client` with the error's code, telling it why first. */
