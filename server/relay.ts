@@ -282,6 +282,7 @@ export class Relay {
             maxMessageBytes: config.maxMessageBytes,
             maxMessageRate: config.maxMessageRate,
             onThrottle: () => this.stats.throttled++,
+            registry: this.metrics.registry,
             roomLeft: () => (config.maxClients > 0 ? config.maxClients - this.#clientCount() : Infinity),
           });
     installClientFiles(this.http);

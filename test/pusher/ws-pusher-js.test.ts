@@ -249,6 +249,14 @@ describe('Pusher connection refusals and closes', () => {
     }
   });
 
+  it('/metrics counts Pusher connections per app', async () => {
+    const r = await relay();
+    await raw(r);
+    await raw(r);
+    const text = await (await fetch(r.httpUrl('/metrics'))).text();
+    expect(text).toContain('websock_pusher_connections{app="default"} 2');
+  });
+
   it('over capacity (the app’s maxConnections): told 4100, then closed with it', async () => {
     const small = pusherApp({ id: '103', key: 'small-key', secret: 's', limits: { maxConnections: 1 } });
     const r = cleanup.add(await startRelay({ pusherApps: [small] }), (x) => x.stop());

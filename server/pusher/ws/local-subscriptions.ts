@@ -14,6 +14,8 @@ export class LocalSubscriptions implements ChannelDelivery {
   readonly #bySocketId = new Map<string, PusherClient>();
   readonly #byUser = new Map<string, Set<PusherClient>>();
   readonly #onTerminate: (client: PusherClient) => void;
+  /** Connections per app id: maxConnections is checked on every connect, without a scan. */
+  readonly #perApp = new Map<string, number>();
 
   constructor(delivery: Delivery, onTerminate: (client: PusherClient) => void) {
     this.#delivery = delivery;
@@ -30,19 +32,21 @@ export class LocalSubscriptions implements ChannelDelivery {
 
   addClient(client: PusherClient): void {
     this.#bySocketId.set(client.socketId, client);
+    this.#perApp.set(client.app.id, this.countApp(client.app.id) + 1);
   }
 
   removeClient(client: PusherClient): void {
-    this.#bySocketId.delete(client.socketId);
+    if (!this.#bySocketId.delete(client.socketId)) return;
+    const left = this.countApp(client.app.id) - 1;
+    if (left > 0) this.#perApp.set(client.app.id, left);
+    else this.#perApp.delete(client.app.id);
     for (const channel of client.channels.keys()) this.remove(client, channel);
     if (client.user !== null) this.#forgetUser(client);
   }
 
   /** How many connections of `app` this node has. */
   countApp(app: string): number {
-    let count = 0;
-    for (const client of this.#bySocketId.values()) if (client.app.id === app) count++;
-    return count;
+    return this.#perApp.get(app) ?? 0;
   }
 
   add(client: PusherClient, channel: string): void {

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { Gauge, type Registry } from 'prom-client';
 import { CloseCode } from '../../../include/protocol.js';
 import { PUSHER_MIN_PROTOCOL, PUSHER_PROTOCOL, PusherErrors, type PusherErrorName } from '../../../include/pusher-protocol.js';
 import type { Delivery } from '../../delivery/delivery.js';
@@ -47,6 +48,8 @@ export interface PusherWsOptions {
   maxMessageRate: number;
   /** Counts a throttled connection (the relay's stats). */
   onThrottle: () => void;
+  /** Where the WebSocket side's gauges are registered (the relay's /metrics). */
+  registry: Registry;
   /** How many connections the relay as a whole still admits (maxClients); Infinity when unlimited. */
   roomLeft: () => number;
 }
@@ -72,6 +75,18 @@ export class PusherWsServer {
       this.#close(client, 'PusherUnauthorized', 'terminated by the app'),
     );
     options.channels.attach(this.subscriptions);
+    const subscriptions = this.subscriptions;
+    const apps = options.apps;
+    new Gauge({
+      name: 'websock_pusher_connections',
+      help: 'Pusher WebSocket connections on this node, by app.',
+      labelNames: ['app'] as const,
+      registers: [options.registry],
+      // Read when scraped: the count is kept per app anyway.
+      collect() {
+        for (const app of apps.all()) this.set({ app: app.name }, subscriptions.countApp(app.id));
+      },
+    });
   }
 
   /** Is this an upgrade path the Pusher side answers? (Also for unknown keys: they are told 4001.) */
