@@ -52,6 +52,7 @@ import { RefusedClient } from './transport/refused-client.js';
 import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
+import { checkJobsAfterResume, handlePageSignal, installJobsHttp, JobTracker } from './jobs/index.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -105,6 +106,8 @@ export class Relay {
   readonly channelFeedback: ChannelFeedback | null;
   /** Pusher protocol 7 at /app/{key}, when there are apps. */
   readonly pusherWs: PusherWsServer | null;
+  /** The jobs (progress.job) of this node's publishers: states, lost, signals (server/jobs/). */
+  readonly jobs: JobTracker;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
@@ -156,7 +159,13 @@ export class Relay {
     this.sessions = new SessionStore(limits, this.stats, this.logger, this.delivery);
     this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
     this.sessions.useLog(this.engine.log);
-    this.router = new Router(this.hub, this.sessions, this.delivery, this.stats, this.engine.nodeId);
+    const broker = this.engine.broker;
+    this.jobs = new JobTracker({
+      graceMs: config.jobGraceMs,
+      keepFinishedMs: Math.max(config.retentionAgeMs, 60_000),
+      publish: (key, raw, packet) => void broker.publish({ kind: 'uuid', key }, { raw, packet }),
+    });
+    this.router = new Router(this.hub, this.sessions, this.delivery, this.stats, this.engine.nodeId, this.jobs);
     this.engine.attach(this.router);
     const metrics = metricsFor(this);
     this.metrics = metrics;
@@ -175,6 +184,7 @@ export class Relay {
         policy: this.policy,
         nodeId: this.engine.nodeId,
         channelFeedback: this.channelFeedback,
+        jobs: this.jobs,
       },
       {
         onRekey: (conn, previousKey) => {
@@ -198,7 +208,9 @@ export class Relay {
       delivery: this.delivery,
       ctx: this.#context,
       logger: this.logger,
+      onResumed: (key: string, uuid: string, jobs: unknown) => checkJobsAfterResume(this.engine.log, this.jobs, key, uuid, jobs),
     };
+    const jobs = this.jobs;
     this.#pipeline = {
       ctx: this.#context,
       inFlight: this.inFlight,
@@ -206,8 +218,9 @@ export class Relay {
       stats: this.stats,
       logger: this.logger,
       intercept: (conn, packet) => {
-        if (packet.opcode !== ClientOpcode.Resume) return false;
-        handleResume(resumeDeps, conn, packet);
+        if (packet.opcode === ClientOpcode.Resume) handleResume(resumeDeps, conn, packet);
+        else if (packet.opcode === ClientOpcode.Signal) handlePageSignal(jobs, this.#context, conn, packet);
+        else return false;
         return true;
       },
     };
@@ -244,6 +257,7 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
+    installJobsHttp(this.http, config, this.jobs, () => this.#shuttingDown);
     this.pusherHttp = installPusherHttp(
       this,
       this.pusherApps,
@@ -386,6 +400,7 @@ export class Relay {
       if (++ticks % 10 === 0) {
         this.sessions.expireRound();
         this.inFlight.tick(Date.now());
+        this.jobs.sweep();
       }
       if (ticks % keepAliveEvery === 0) void this.engine.log.keepAlive(this.sessions.attachedKeys()).catch(() => {});
     }, 100);
@@ -416,6 +431,7 @@ export class Relay {
     if (this.#sweepTimer) clearInterval(this.#sweepTimer);
     this.#sweepTimer = null;
     this.delivery.stop();
+    this.jobs.stop();
     for (const timer of this.#pendingTimers) clearTimeout(timer);
     this.#pendingTimers.clear();
     const listener = this.#listener;
@@ -555,6 +571,7 @@ export class Relay {
     const logger = this.logger;
     const stats = this.stats;
     const hooks = this.hooks;
+    const jobs = this.jobs;
     const gate = new ReadGate(ws);
     const throttle =
       this.config.maxMessageRate > 0
@@ -612,6 +629,7 @@ export class Relay {
       inFlight.release(held);
       repliesUnread.delete(conn);
       sessions.detach(conn);
+      jobs.socketClosed(conn.id);
       hub.remove(conn);
       if (hub.byKey(conn.key) === undefined) void presence.release({ kind: 'uuid', key: conn.key }).catch(() => {});
       if (conn.ident && hub.byIdent(conn.ident) === undefined) void presence.release({ kind: 'ident', ident: conn.ident }).catch(() => {});

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { Progress } from '../../include/protocol.js';
+import { CANCEL_SIGNAL, type JobSignal, type Progress } from '../../include/protocol.js';
 import { ClientError, ClientErrorCode } from '../client-error.js';
 import type { SendResult } from '../outbound.js';
 import { RelayClient } from '../relay-client.js';
@@ -32,6 +32,8 @@ interface SendPlan {
   progress: Progress | undefined;
   stdin: boolean;
   json: boolean;
+  /** --stdin --job: each line is a progress report of this job, ended with done (or failed, cancelled). */
+  job?: string;
 }
 
 // Lines of stdin in flight at once: enough to keep a v2 pipeline full, bounded so a fast producer cannot fill memory.
@@ -71,7 +73,12 @@ export function planSend(words: string[], flags: SendFlags): SendPlan {
   const text = words.join(' ');
   if (flags.stdin) {
     if (words.length > 0) throw usage('give either MESSAGE or --stdin, not both');
-    if (hasProgress) throw usage('--stdin sends each line as a message; it cannot be combined with --progress, --job, --status or --state');
+    if (flags.progress !== undefined || flags.status !== undefined || flags.state !== undefined)
+      throw usage('--stdin sends each line as a message; it cannot be combined with --progress, --status or --state');
+    if (flags.job !== undefined) {
+      if (flags.uuid === undefined) throw usage('a job reports to a page: use --uuid with --stdin --job');
+      return { target, message: undefined, progress: undefined, stdin: true, json: flags.json === true, job: flags.job };
+    }
     return { target, message: undefined, progress: undefined, stdin: true, json: flags.json === true };
   }
   let progress: Progress | undefined;
@@ -89,6 +96,10 @@ export function planSend(words: string[], flags: SendFlags): SendPlan {
 
 function sendOne(client: RelayClient, plan: SendPlan, message: unknown): Promise<SendResult> {
   if ('ident' in plan.target) return client.send(plan.target.ident, message);
+  if (plan.job !== undefined) {
+    const status = typeof message === 'string' ? message : undefined;
+    return client.progress(plan.target.uuid, { job: plan.job, ...(status !== undefined ? { status } : {}) }, { message });
+  }
   if (plan.progress) return client.progress(plan.target.uuid, plan.progress, message === undefined ? {} : { message });
   return client.feedback(plan.target.uuid, message);
 }
@@ -168,9 +179,17 @@ async function sendLines(
     lines.close();
   };
   client.once('close', onClose);
+  // --job: the page may cancel the job; then no more lines are read.
+  let cancelled = false;
+  const onJobSignal = (signal: JobSignal): void => {
+    if (signal.signal !== CANCEL_SIGNAL || String(signal.job) !== plan.job) return;
+    cancelled = true;
+    lines.close();
+  };
+  if (plan.job !== undefined) client.on('signal', onJobSignal);
   try {
     for await (const text of lines) {
-      if (stop?.aborted) break;
+      if (stop?.aborted || cancelled) break;
       lineNo++;
       failedLine = lineNo;
       const message = plan.json ? parseJson(text, `line ${lineNo}`) : text;
@@ -181,9 +200,15 @@ async function sendLines(
       if (unknownLine) break;
     }
     while (inFlight.length > 0 && !unknownLine) await settleOldest();
+    if (plan.job !== undefined && 'uuid' in plan.target && error === undefined && !unknownLine && !stop?.aborted) {
+      // The job's final state, so the page's bar ends (cancelled is a failure with that status).
+      const final = cancelled ? ({ state: 'failed', status: 'cancelled' } as const) : ({ state: 'done' } as const);
+      await client.progress(plan.target.uuid, { job: plan.job, ...final });
+    }
   } catch (caught) {
     error = caught;
   } finally {
+    client.off('signal', onJobSignal);
     client.off('close', onClose);
     stop?.removeEventListener('abort', onStop);
     lines.close();
@@ -196,6 +221,8 @@ async function sendLines(
       `interrupted: ${sentLines} line(s) sent and acknowledged${dropped}; no line after line ${lineNo} was read`,
     );
   }
+  if (cancelled)
+    return fail(ExitCode.Cancelled, `cancelled by the page after ${sentLines} line(s); job ${plan.job} reported failed (cancelled)`);
   if (unknownLine)
     return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
   // The recipient may catch up, so keep sending, but say at the end that not everything arrived.
@@ -230,7 +257,10 @@ export function registerSendCommand(program: Command, io: () => CliIo = processI
     .option('--ident <name>', 'the script to send to (its Ident)')
     .option('--stdin', 'send each line of standard input as one feedback, in order')
     .option('-p, --progress <n[/total]>', 'structured progress: done/total (40/200) or a percentage (40)')
-    .option('--job <id>', 'the job the progress belongs to (a page may show one bar per job)')
+    .option(
+      '--job <id>',
+      'the job the progress belongs to (a page may show one bar per job); with --stdin, each line reports on it and the page may cancel it',
+    )
     .option('--status <text>', 'the progress status line (also the message when none is given)')
     .addOption(new Option('--state <state>', 'final state of the job').choices(['running', 'done', 'failed']))
     .option('--json', 'MESSAGE (or each stdin line) is JSON, sent as a value rather than text')

@@ -18,8 +18,12 @@ import { installMetricsEndpoint } from './metrics-endpoint.js';
 import { publishAuth, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
 import { readJsonBody } from './read-json-body.js';
+import { jobReportOf } from '../jobs/job-report.js';
+import type { JobTracker } from '../jobs/job-tracker.js';
 
 type Endpoint = 'feedback' | 'batch';
+
+const HTTP_PUBLISHER = Object.freeze({ kind: 'http' as const });
 
 /** One entry of a batch answer, in the order of the request's messages. */
 export type BatchResult = { outcome: Outcome } | ErrorBody;
@@ -67,6 +71,8 @@ export interface HttpApiHost extends HealthSource {
   readonly shuttingDown: boolean;
   /** Publishes feedback that names a Pusher channel (`"channel"`, no uuid or ident); null: there are no Pusher apps. */
   readonly channelFeedback?: ChannelFeedback | null;
+  /** The relay's job tracker: HTTP progress reports are its publishers too, and get their job's signals back. */
+  readonly jobs?: JobTracker;
 }
 
 /** What a delivery gives: its outcome now, or (engines that must ask elsewhere) later. */
@@ -166,15 +172,27 @@ class PublishApi {
   }
 
   #publishOne(body: unknown, arrived: number, res: ServerResponse): void {
-    const outcome = this.#deliver(toFeedbackPacket(body), arrived);
+    const packet = toFeedbackPacket(body);
+    const outcome = this.#deliver(packet, arrived);
     if (!isPromiseLike(outcome)) {
-      this.#answer(res, OUTCOME_ANSWERS[outcome]);
+      this.#answer(res, this.#withSignals(packet, OUTCOME_ANSWERS[outcome]));
       return;
     }
     outcome.then(
-      (settled) => this.#answer(res, OUTCOME_ANSWERS[settled]),
+      (settled) => this.#answer(res, this.#withSignals(packet, OUTCOME_ANSWERS[settled])),
       (error: unknown) => this.#fail(res, error),
     );
+  }
+
+  /** The answer, with the signals the page sent for this job since its publisher last asked (`"signals":[…]`). */
+  #withSignals(packet: FeedbackPacket, answer: PreparedAnswer): PreparedAnswer {
+    const jobs = this.#relay.jobs;
+    if (jobs === undefined || packet.progress === undefined || typeof packet.uuid !== 'string') return answer;
+    const report = jobReportOf(packet);
+    if (report === null) return answer;
+    const signals = jobs.takeSignals(routingKey(packet.uuid), String(report.job));
+    if (signals.length === 0) return answer;
+    return prepare(answer.status, { ...(JSON.parse(answer.body) as object), signals });
   }
 
   #publishBatch(body: unknown, arrived: number, res: ServerResponse): void {
@@ -244,6 +262,12 @@ class PublishApi {
     if (channels !== null && isChannelFeedback(packet)) {
       const refusal = channels.check(packet);
       if (refusal !== null) throw new HttpError('BAD_PACKET', refusal);
+    }
+    const jobs = this.#relay.jobs;
+    // Only a message with `progress` costs the tracker anything.
+    if (jobs !== undefined && packet.progress !== undefined && typeof packet.uuid === 'string' && packet.uuid !== '' && !packet.ident) {
+      const report = jobReportOf(packet);
+      if (report !== null) jobs.report(HTTP_PUBLISHER, routingKey(packet.uuid), packet.uuid, report);
     }
     const result = publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw, channels);
     // An engine that decided at once (the memory engine) is answered in this call, without a microtask.

@@ -60,17 +60,34 @@ bindProgress(client, {
     reportsReceived += 1;
     $('percent').textContent = percent === undefined ? '' : `${Math.round(percent)} %`;
   },
+  cancel: '#cancel',
   onEnd({ progress }) {
     if (currentJob !== null && progress.job !== currentJob) return;
     const result = $('result');
     result.hidden = false;
     result.dataset.state = progress.state ?? 'done';
-    result.textContent = `${progress.state === 'failed' ? '✗ Failed' : '✓ Done'}: ${progress.status ?? ''}`;
+    const cancelled = progress.state === 'failed' && progress.status === 'cancelled';
+    result.textContent = cancelled ? '✗ Cancelled' : `${progress.state === 'failed' ? '✗ Failed' : '✓ Done'}: ${progress.status ?? ''}`;
     $('status').textContent = `${reportsReceived} progress reports received live`;
-    currentJob = null;
-    $<HTMLButtonElement>('start').disabled = client.state !== 'open';
+    endJob();
+  },
+  onLost({ job, reason }) {
+    if (currentJob !== null && job !== currentJob) return;
+    const result = $('result');
+    result.hidden = false;
+    result.dataset.state = 'lost';
+    result.textContent =
+      reason === 'relay-restarted' ? '✗ Lost: the relay restarted while the job ran' : '✗ Lost: the job stopped reporting';
+    endJob();
   },
 });
+
+/** The job ended (done, failed, cancelled or lost): a new one may start. */
+function endJob(): void {
+  currentJob = null;
+  $<HTMLButtonElement>('start').disabled = client.state !== 'open';
+  $<HTMLButtonElement>('cancel').disabled = true;
+}
 
 $('start').addEventListener('click', async function startJob() {
   const uuid = client.uuid;
