@@ -68,6 +68,14 @@ export class ChildRelay {
     return this.#output;
   }
 
+  /** `kill -9`: the process ends without closing a socket or telling anyone (a machine lost). */
+  async kill(): Promise<void> {
+    if (this.#exit !== null) return;
+    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
+    this.#child.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     if (this.#exit === null) {
       const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));

@@ -21,9 +21,9 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Start one and wait until it accepts connections (at most `timeoutMs`). */
-  static async start(timeoutMs = 10_000): Promise<RedisServer> {
-    const port = await freePort();
+  /** Start one and wait until it accepts connections (at most `timeoutMs`); `port` to restart one where it was. */
+  static async start(timeoutMs = 10_000, port?: number): Promise<RedisServer> {
+    port ??= await freePort();
     const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
