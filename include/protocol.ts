@@ -27,6 +27,8 @@ export const ClientOpcode = {
   Resume: 'resume',
   /** v2 pages: a signal (e.g. cancel) to the publisher of one of the page's jobs. */
   Signal: 'signal',
+  /** v2 pages: ask for a credential that publishes to one of the page's jobs only. */
+  Token: 'token',
 } as const;
 export type ClientOpcode = (typeof ClientOpcode)[keyof typeof ClientOpcode];
 
@@ -45,6 +47,8 @@ export const ServerOpcode = {
   Job: 'job',
   /** To a v2 backend: a page's signal for a job it reports on. */
   Signal: 'signal',
+  /** To a v2 page: the job token it asked for. */
+  Token: 'token',
 } as const;
 export type ServerOpcode = (typeof ServerOpcode)[keyof typeof ServerOpcode];
 
@@ -123,6 +127,23 @@ export interface JobSignal {
   job: string | number;
   signal: string;
   data?: unknown;
+}
+
+/** A page's request for a job token: `{"opcode":"token","job":J,"ttl":S}` (ttl: seconds, default 3600, at most 86400). */
+export interface TokenRequestPacket {
+  opcode: 'token';
+  job: string | number;
+  ttl?: number;
+  id?: string | number;
+}
+
+/** The answer: a token for that page and job until `expires` (Unix seconds). */
+export interface TokenPacket {
+  opcode: 'token';
+  job: string | number;
+  token: string;
+  expires: number;
+  id?: string | number;
 }
 
 /** The signal name the helpers (clients, demo) act on. */

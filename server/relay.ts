@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -52,7 +53,17 @@ import { RefusedClient } from './transport/refused-client.js';
 import { UpgradeAcceptor } from './transport/upgrade-acceptor.js';
 import { IpMatcher } from './transport/ip-match.js';
 import { Mounts } from './transport/mounts.js';
-import { checkJobsAfterResume, handlePageSignal, installJobsHttp, JobTracker } from './jobs/index.js';
+import {
+  checkJobsAfterResume,
+  handlePageSignal,
+  handlePageToken,
+  installJobsHttp,
+  JobTokens,
+  JobTracker,
+  refusalText,
+  type JobScope,
+} from './jobs/index.js';
+import { bearerToken } from './http/publish-auth.js';
 
 export interface RelayOptions {
   logger?: Logger;
@@ -108,11 +119,15 @@ export class Relay {
   readonly pusherWs: PusherWsServer | null;
   /** The jobs (progress.job) of this node's publishers: states, lost, signals (server/jobs/). */
   readonly jobs: JobTracker;
+  /** Per-job credentials, signed with the relay's secret (server/jobs/job-token.ts). */
+  readonly jobTokens: JobTokens;
 
   readonly #resources = new Map<string, Resource>();
   readonly #context: RelayContext;
   readonly #pipeline: PipelineDeps;
   readonly #rules: AdmissionRules;
+  /** The same rules for a backend that presented a valid job token: from any IP. */
+  readonly #tokenRules: AdmissionRules;
   readonly #trustedProxies: IpMatcher;
   readonly #handshakes: HandshakeLimiter;
   readonly #httpCap: HttpConnectionCap;
@@ -160,6 +175,8 @@ export class Relay {
     this.engine = createEngine(config, { sessions: this.sessions, hub: this.hub, logger: this.logger, stats: this.stats });
     this.sessions.useLog(this.engine.log);
     const broker = this.engine.broker;
+    // Without a configured secret, tokens live as long as this process (as the uuid signatures do).
+    this.jobTokens = new JobTokens(config.secret ?? randomBytes(32).toString('hex'));
     this.jobs = new JobTracker({
       graceMs: config.jobGraceMs,
       keepFinishedMs: Math.max(config.retentionAgeMs, 60_000),
@@ -220,6 +237,7 @@ export class Relay {
       intercept: (conn, packet) => {
         if (packet.opcode === ClientOpcode.Resume) handleResume(resumeDeps, conn, packet);
         else if (packet.opcode === ClientOpcode.Signal) handlePageSignal(jobs, this.#context, conn, packet);
+        else if (packet.opcode === ClientOpcode.Token) handlePageToken(this.jobTokens, this.delivery, this.#context, conn, packet);
         else return false;
         return true;
       },
@@ -230,6 +248,7 @@ export class Relay {
       maxClients: config.maxClients,
       maxPerIP: config.maxPerIP,
     };
+    this.#tokenRules = { ...this.#rules, allowedBackendIps: new IpMatcher(['0.0.0.0/0', '::/0']) };
     this.#trustedProxies = new IpMatcher(config.trustedProxies);
     const unlimited = new IpMatcher([...config.allowedIP, ...config.trustedProxies]);
     this.#handshakes = new HandshakeLimiter({
@@ -257,7 +276,7 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
-    installJobsHttp(this.http, config, this.jobs, () => this.#shuttingDown);
+    installJobsHttp(this.http, config, this.jobs, () => this.#shuttingDown, this.jobTokens);
     this.pusherHttp = installPusherHttp(
       this,
       this.pusherApps,
@@ -477,7 +496,12 @@ export class Relay {
   /** Every accepted WebSocket, over HTTP/1.1 or HTTP/2, is admitted here, then refused or connected. */
   #admitAccepted(accepted: AcceptedWebSocket): void {
     const { applicant } = accepted;
-    const rejection = admit(applicant, this.#rules, {
+    const scope = this.#jobScopeOf(applicant);
+    if (typeof scope === 'string') {
+      this.#reject(accepted, { reason: scope, close: CloseCode.PolicyViolation, cause: 'backend-ip' });
+      return;
+    }
+    const rejection = admit(applicant, scope === null ? this.#rules : this.#tokenRules, {
       hasResource: (path) => this.#resources.has(path) || (this.pusherWs?.serves(path) ?? false),
       total: this.#clientCount(),
       fromIp: (ip) => this.hub.countFromIp(ip),
@@ -487,7 +511,20 @@ export class Relay {
     if (this.pusherWs?.serves(applicant.path)) this.pusherWs.open(accepted, this.#nextId++, rejection?.cause ?? null);
     // The handshake was completed even to refuse: the client is then told why in a packet.
     else if (rejection) this.#reject(accepted, rejection);
-    else this.#accept(accepted);
+    else this.#accept(accepted, scope);
+  }
+
+  /**
+   * A backend's job token (`Authorization: Bearer <token>` at the handshake):
+   * its scope, the refusal sentence of a bad one, or null when it shows none.
+   */
+  #jobScopeOf(applicant: Applicant): JobScope | string | null {
+    if (applicant.kind !== 'backend') return null;
+    const header = applicant.headers.authorization;
+    const bearer = bearerToken(typeof header === 'string' ? header : undefined);
+    if (bearer === null || !JobTokens.looksLikeToken(bearer)) return null;
+    const scope = this.jobTokens.verify(bearer);
+    return typeof scope === 'string' ? refusalText(scope) : scope;
   }
 
   #reject({ ws, port, applicant, transport }: AcceptedWebSocket, rejection: Rejection): void {
@@ -511,7 +548,7 @@ export class Relay {
     else tell();
   }
 
-  #accept(accepted: AcceptedWebSocket): void {
+  #accept(accepted: AcceptedWebSocket, scope: JobScope | null = null): void {
     const { ws, port, applicant, transport } = accepted;
     const uuid = this.signer.issue();
     const conn = new Connection({
@@ -523,7 +560,8 @@ export class Relay {
       protocol: ws.protocol === SUBPROTOCOL_V2 ? 2 : 1,
       resource: applicant.path,
       ip: applicant.ip,
-      ident: applicant.ident,
+      // A token opens one job, not an Ident other scripts are reached by.
+      ident: scope === null ? applicant.ident : null,
       origin: applicant.origin,
       uuid,
       key: routingKey(uuid),
@@ -531,6 +569,7 @@ export class Relay {
       maxMessageBytes: this.config.maxMessageBytes,
       frameGapMs: this.config.backendFrameGapMs,
     });
+    conn.jobScope = scope;
     if (!this.hooks.has('preConnect', conn.resource)) {
       this.#open(conn, ws, applicant);
       return;

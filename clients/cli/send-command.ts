@@ -23,6 +23,8 @@ export interface SendFlags extends ConnectionFlags {
   state?: 'running' | 'done' | 'failed';
   json?: boolean;
   from?: string;
+  /** A job token a page gave (docs/protocol.md, "Jobs"): sent at the handshake; names the page and job. */
+  token?: string;
 }
 
 /** What to send, checked: who to, and either one message or the lines of stdin. */
@@ -64,7 +66,8 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /** Check the flags and words; throws BAD_ARGUMENT with a line that says what is wrong. */
-export function planSend(words: string[], flags: SendFlags): SendPlan {
+export function planSend(words: string[], given: SendFlags): SendPlan {
+  const flags = withTokenClaims(given);
   if ((flags.uuid === undefined) === (flags.ident === undefined))
     throw usage('give exactly one recipient: --uuid UUID (a page) or --ident NAME (a script)');
   if (flags.uuid === '' || flags.ident === '') throw usage('the recipient must not be empty');
@@ -89,9 +92,25 @@ export function planSend(words: string[], flags: SendFlags): SendPlan {
     if (flags.status !== undefined) progress.status = flags.status;
     if (flags.state !== undefined) progress.state = flags.state;
   }
+  // A token publishes only progress of its job: a bare MESSAGE goes as that job's report.
+  if (flags.token !== undefined && !progress) progress = { job: flags.job! };
   if (words.length === 0 && !progress) throw usage('nothing to send: give MESSAGE, --progress/--status, or --stdin');
   const message = words.length === 0 ? undefined : flags.json ? parseJson(text, 'MESSAGE') : text;
   return { target, message, progress, stdin: false, json: flags.json === true };
+}
+
+/** --token: the page (uuid) and job it was made for fill --uuid and --job; the relay checks the signature. */
+function withTokenClaims(flags: SendFlags): SendFlags {
+  if (flags.token === undefined) return flags;
+  let claims: { u?: unknown; j?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(flags.token.split('.')[0] ?? '', 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    throw usage('--token is not a job token (ask the page for one: {"opcode":"token","job":…})');
+  }
+  if (typeof claims.u !== 'string' || typeof claims.j !== 'string') throw usage('--token is not a job token');
+  if (flags.ident !== undefined) throw usage('a job token publishes to its page only: leave out --ident');
+  return { ...flags, uuid: flags.uuid ?? claims.u, job: flags.job ?? claims.j };
 }
 
 function sendOne(client: RelayClient, plan: SendPlan, message: unknown): Promise<SendResult> {
@@ -122,7 +141,8 @@ export async function runSend(words: string[], flags: SendFlags, io: CliIo, stop
   try {
     plan = planSend(words, flags);
     const { address, options } = connectionSettings(flags, io);
-    client = await RelayClient.connect(address, { ...options, ...(flags.from ? { ident: flags.from } : {}) });
+    const headers = flags.token === undefined ? {} : { headers: { ...options.headers, Authorization: `Bearer ${flags.token}` } };
+    client = await RelayClient.connect(address, { ...options, ...headers, ...(flags.from ? { ident: flags.from } : {}) });
   } catch (error) {
     const code = exitCodeFor(error);
     return fail(code, `${failureText(error)}${code === ExitCode.Usage ? ' (see websock send --help)' : ''}`);
@@ -264,7 +284,8 @@ export function registerSendCommand(program: Command, io: () => CliIo = processI
     .option('--status <text>', 'the progress status line (also the message when none is given)')
     .addOption(new Option('--state <state>', 'final state of the job').choices(['running', 'done', 'failed']))
     .option('--json', 'MESSAGE (or each stdin line) is JSON, sent as a value rather than text')
-    .option('--from <name>', 'our own Ident, so the receiver can answer');
+    .option('--from <name>', 'our own Ident, so the receiver can answer')
+    .option('--token <token>', "a job token from the page: publish to that page's job from any machine (implies --uuid and --job)");
   addConnectionOptions(command)
     .addHelpText('after', SEND_HELP)
     .action(async function sendAction(words: string[], flags: SendFlags) {

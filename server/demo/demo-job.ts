@@ -18,7 +18,8 @@ async function runJob(args: JobScriptArgs): Promise<void> {
   // or its own address: trusting its certificate file is enough, whatever
   // host name the certificate was made for.
   const tls = args.caFile ? { ca: readFileSync(args.caFile), rejectUnauthorized: false } : undefined;
-  const backend = await RelayClient.connect(args.address, tls ? { tls } : {});
+  const headers = args.token ? { headers: { Authorization: `Bearer ${args.token}` } } : {};
+  const backend = await RelayClient.connect(args.address, { ...(tls ? { tls } : {}), ...headers });
   try {
     const { uuid, job, steps } = args;
     // The page's Cancel button sends the signal `cancel` for this job; the relay hands it to us.

@@ -4,3 +4,5 @@ export { jobReportOf } from './job-report.js';
 export { handlePageSignal } from './page-signal.js';
 export { checkJobsAfterResume } from './resume-check.js';
 export { installJobsHttp } from './jobs-http.js';
+export { JobTokens, refusalText, scopeProblem, type JobScope } from './job-token.js';
+export { handlePageToken } from './page-token.js';

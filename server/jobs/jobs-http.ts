@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RelayConfig } from '../config/relay-config.js';
 import { HttpError } from '../http/http-error.js';
 import { sendJson, type HttpContext, type HttpRouter } from '../http/http-router.js';
-import { publishAuth } from '../http/publish-auth.js';
+import { bearerToken, publishAuth } from '../http/publish-auth.js';
+import { JobTokens, refusalText, type JobScope } from './job-token.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import { jobName } from './job-report.js';
 import type { JobTracker } from './job-tracker.js';
@@ -16,7 +17,13 @@ export const MAX_SIGNAL_WAIT_S = 60;
  * waiting up to S seconds for one): authorised like publishing (bearer
  * publishSecret, or allowedIP without one). See docs/http-api.md.
  */
-export function installJobsHttp(http: HttpRouter, config: RelayConfig, jobs: JobTracker, shuttingDown: () => boolean): void {
+export function installJobsHttp(
+  http: HttpRouter,
+  config: RelayConfig,
+  jobs: JobTracker,
+  shuttingDown: () => boolean,
+  tokens: JobTokens | null = null,
+): void {
   const auth = publishAuth(config);
   function refused(req: IncomingMessage, res: ServerResponse, ctx: HttpContext): boolean {
     const error = shuttingDown() ? new HttpError('SHUTTING_DOWN') : auth(req.headers.authorization, ctx.clientIp);
@@ -24,7 +31,24 @@ export function installJobsHttp(http: HttpRouter, config: RelayConfig, jobs: Job
     sendJson(res, error.status, error.body, { 'cache-control': 'no-store', ...error.headers });
     return true;
   }
+  /** A job token as the bearer: its scope, or true when it was refused (answered); null when there is none. */
+  function tokenScope(req: IncomingMessage, res: ServerResponse): JobScope | true | null {
+    const bearer = bearerToken(req.headers.authorization);
+    if (tokens === null || bearer === null || !JobTokens.looksLikeToken(bearer) || bearer === config.publishSecret) return null;
+    const scope = tokens.verify(bearer);
+    if (typeof scope !== 'string') return scope;
+    const error = new HttpError('FORBIDDEN', refusalText(scope));
+    sendJson(res, error.status, error.body, { 'cache-control': 'no-store' });
+    return true;
+  }
   http.add('GET', '/jobs', function jobsEndpoint(req, res, ctx) {
+    const scope = tokenScope(req, res);
+    if (scope === true) return;
+    if (scope !== null) {
+      const error = new HttpError('FORBIDDEN', "a job token reads only its job's signals (GET /signals), not GET /jobs");
+      sendJson(res, error.status, error.body, { 'cache-control': 'no-store' });
+      return;
+    }
     if (refused(req, res, ctx)) return;
     const uuid = query(req).get('uuid');
     if (!uuid) {
@@ -43,10 +67,20 @@ export function installJobsHttp(http: HttpRouter, config: RelayConfig, jobs: Job
     sendJson(res, 200, { uuid, jobs: list }, { 'cache-control': 'no-store' });
   });
   http.add('GET', '/signals', function signalsEndpoint(req, res, ctx) {
-    if (refused(req, res, ctx)) return;
+    const scope = tokenScope(req, res);
+    if (scope === true) return;
+    if (scope === null && refused(req, res, ctx)) return;
     const params = query(req);
-    const uuid = params.get('uuid');
-    const job = jobName(params.get('job') ?? '');
+    const uuid = scope?.uuid ?? params.get('uuid');
+    const job = scope?.job ?? jobName(params.get('job') ?? '');
+    if (
+      scope !== null &&
+      ((params.has('job') && params.get('job') !== scope.job) || (params.has('uuid') && routingKey(params.get('uuid')!) !== scope.key))
+    ) {
+      const error = new HttpError('FORBIDDEN', 'the job token is for another page or job');
+      sendJson(res, error.status, error.body, { 'cache-control': 'no-store' });
+      return;
+    }
     const wait = Number(params.get('wait') ?? '0');
     if (!uuid || job === null || !Number.isFinite(wait) || wait < 0) {
       bad(res, 'GET /signals needs ?uuid=<page uuid>&job=<job id>[&wait=<seconds, 0 to 60>]');

@@ -14,6 +14,7 @@ import { feedbackTarget, type PublishDecision, type PublishPolicy, type PublishT
 import type { Connection } from '../transport/connection.js';
 import type { SocketPublisher } from '../jobs/job-record.js';
 import { jobReportOf } from '../jobs/job-report.js';
+import { scopeProblem } from '../jobs/job-token.js';
 import type { JobTracker } from '../jobs/job-tracker.js';
 import type { ResourceContext } from './resource.js';
 
@@ -74,6 +75,14 @@ export class RelayContext implements ResourceContext {
   deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null {
     const { broker, stats, signer } = this.#parts;
     const channels = this.#parts.channelFeedback ?? null;
+    if (from.jobScope !== null) {
+      // A job token opens one page's one job, nothing else (docs/security.md).
+      const problem = scopeProblem(from.jobScope, packet);
+      if (problem !== null) {
+        this.#refuseScoped(from, packet.id, problem);
+        return null;
+      }
+    }
     const target = feedbackTarget(packet, (uuid) => signer.verify(uuid) !== null);
     if (target !== null && !this.#permitted(from, target, packet.id)) return null;
     // The one job check of the hot path: a message without `progress` skips the tracker.
@@ -88,6 +97,10 @@ export class RelayContext implements ResourceContext {
   }
 
   broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null {
+    if (from?.jobScope) {
+      this.#refuseScoped(from, id, 'a job token cannot broadcast');
+      return null;
+    }
     if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
     const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
     return this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
@@ -107,6 +120,12 @@ export class RelayContext implements ResourceContext {
     }
     const uuid = packet.uuid as string;
     jobs.report(publisher, routingKey(uuid), uuid, report);
+  }
+
+  #refuseScoped(from: Connection, id: unknown, reason: string): void {
+    this.#parts.stats.publishRefused++;
+    if (from.protocol === 2) this.error(from, 'FORBIDDEN', id, reason);
+    else this.logger.warn('message refused: outside its job token', { client: from.id, ip: from.ip, reason });
   }
 
   /** The publish policy's answer for `from`; a refusal is reported here, once, as the policy says. */

@@ -98,10 +98,12 @@ $('start').addEventListener('click', async function startJob() {
   $<HTMLButtonElement>('start').disabled = true;
   $('status').textContent = 'Starting the backend job…';
   try {
+    // A v2 relay gives a token for this page's job alone: the job reports with it, not with our uuid.
+    const credential = client.protocol === 2 ? { token: (await client.token(job, 600)).token } : { uuid, job };
     const response = await fetch('demo/job', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ uuid, job }),
+      body: JSON.stringify(credential),
     });
     if (!response.ok) {
       const body = (await response.json().catch(() => ({}))) as { error?: string };

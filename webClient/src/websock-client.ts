@@ -255,6 +255,18 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     return this.send(packet);
   }
 
+  /**
+   * Asks the relay (v2) for a job token: a credential that publishes to this
+   * page's job `job` only, from any machine, for `ttlS` seconds (default
+   * 3600). Hand it to the request that starts the job instead of the uuid.
+   * @example const { token } = await client.token('import-42', 600); await fetch('/start', { method: 'POST', body: JSON.stringify({ token }) });
+   */
+  async token(job: string | number, ttlS?: number): Promise<{ token: string; expires: number }> {
+    const result = await this.send({ opcode: ClientOpcode.Token, job, ...(ttlS !== undefined ? { ttl: ttlS } : {}) });
+    if (typeof result.token !== 'string') throw new WebsockError('REFUSED', 'the relay gave no job token (protocol v1?)');
+    return { token: result.token, expires: result.expires ?? 0 };
+  }
+
   /** The jobs this page saw running and not ended (told to the relay on resume, so it can say when one was lost). */
   get runningJobs(): (string | number)[] {
     return [...this.#running.values()];
@@ -331,6 +343,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
         return;
       case ServerOpcode.Error:
         this.#onError(packet);
+        return;
+      case ServerOpcode.Token:
+        if (isId(packet.id) && typeof packet.token === 'string') {
+          this.#queue.settle(packet.id, { outcome: 'delivered', token: packet.token, expires: Number(packet.expires) });
+        }
         return;
       case ServerOpcode.Close:
         // The relay refuses or ends this connection; the socket close follows.
