@@ -14,10 +14,12 @@ import { defaultResultsDir, repoRoot, scripts } from './lib/paths.js';
 import { RelayProcess, type RelayKind } from './lib/relay-process.js';
 import { gitCommit, loadAverageNow, machine, type BenchResults, type ScenarioOutcome } from './lib/results.js';
 import { scenarios, type Scenario } from './scenarios/index.js';
-import type { RunContext, RunResult } from './scenarios/scenario.js';
+import type { RunContext, RunResult, Side } from './scenarios/scenario.js';
 
 interface Options {
   quick: boolean;
+  /** The smoke test's size: quick, with a few messages per scenario. */
+  tiny: boolean;
   repeat: number;
   only: string[];
   relays: RelayKind[];
@@ -45,6 +47,7 @@ function parseOptions(argv: string[]): Options {
   const program = new Command()
     .name('bench')
     .option('--quick', 'one-minute smoke run: smaller loads, one run per relay')
+    .option('--tiny', 'smoke test: like --quick with a few messages per scenario (checks the bench runs, not its numbers)')
     .option('--repeat <n>', 'runs per relay and scenario (median is reported); default 3, quick 1')
     .option('--only <names>', 'comma-separated scenario names')
     .option('--relays <list>', 'which relays to run: ours,reference', 'ours,reference')
@@ -55,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     .parse(argv);
   const raw = program.opts<{
     quick?: boolean;
+    tiny?: boolean;
     repeat?: string;
     only?: string;
     relays: string;
@@ -63,7 +67,8 @@ function parseOptions(argv: string[]): Options {
     set?: string;
     nodeFlags?: string;
   }>();
-  const quick = raw.quick === true;
+  const tiny = raw.tiny === true;
+  const quick = raw.quick === true || tiny;
   const relays = raw.relays.split(',').map((name) => name.trim());
   for (const relay of relays) if (relay !== 'ours' && relay !== 'reference') throw new Error(`--relays: unknown relay "${relay}"`);
   const only = raw.only ? raw.only.split(',').map((name) => name.trim()) : [];
@@ -74,6 +79,7 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
   return {
     quick,
+    tiny,
     repeat,
     only,
     relays: relays as RelayKind[],
@@ -84,31 +90,38 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-/** Runs one scenario once against one relay, then ends every process it started. */
-async function runOnce(scenario: Scenario, relayKind: RelayKind, options: Options): Promise<RunResult> {
+/** Runs one scenario once for one column (ours or the reference, or its `sides`), then ends every process it started. */
+async function runOnce(scenario: Scenario, side: Side, options: Options): Promise<RunResult> {
+  const sideSpec = scenario.sides?.[side];
+  const relayKind: RelayKind = sideSpec?.relay ?? side;
+  const label = sideSpec ? sideSpec.label : relayKind;
   const maxRunMs = options.quick ? 180_000 : 600_000;
   const loads: ChildHandle[] = [];
   const relays: RelayProcess[] = [];
   const context: RunContext = {
     relayKind,
+    side,
     quick: options.quick,
+    tiny: options.tiny,
     async startRelay(relayOptions = {}) {
+      const { settings, ...rest } = relayOptions;
       const relay = await RelayProcess.start(relayKind, {
-        ...relayOptions,
+        ...rest,
         maxRunMs,
-        ...(relayKind === 'ours' ? { settings: options.set, nodeFlags: options.nodeFlags } : {}),
-        ...(options.profile ? { cpuProfileDir: join(options.profile, `${scenario.name}-${relayKind}`) } : {}),
+        ...(relayKind === 'ours' ? { settings: { ...settings, ...options.set }, nodeFlags: options.nodeFlags } : {}),
+        ...(sideSpec?.preSendHook ? { preSendHook: true } : {}),
+        ...(options.profile ? { cpuProfileDir: join(options.profile, `${scenario.name}-${side}`) } : {}),
       });
       relays.push(relay);
       return relay;
     },
     spawnPages(config) {
-      const child = new ChildHandle(scripts.pages, { ...config, maxRunMs }, { label: `pages (${scenario.name}, ${relayKind})` });
+      const child = new ChildHandle(scripts.pages, { ...config, maxRunMs }, { label: `pages (${scenario.name}, ${label})` });
       loads.push(child);
       return child;
     },
     spawnBackends(config) {
-      const child = new ChildHandle(scripts.backends, { ...config, maxRunMs }, { label: `backends (${scenario.name}, ${relayKind})` });
+      const child = new ChildHandle(scripts.backends, { ...config, maxRunMs }, { label: `backends (${scenario.name}, ${label})` });
       loads.push(child);
       return child;
     },
@@ -116,13 +129,13 @@ async function runOnce(scenario: Scenario, relayKind: RelayKind, options: Option
       const child = new ChildHandle(
         scripts.httpPublishers,
         { ...config, maxRunMs },
-        { label: `HTTP publishers (${scenario.name}, ${relayKind})` },
+        { label: `HTTP publishers (${scenario.name}, ${label})` },
       );
       loads.push(child);
       return child;
     },
     log(text) {
-      console.log(`    [${relayKind}] ${text}`);
+      console.log(`    [${label}] ${text}`);
     },
   };
   try {
@@ -148,7 +161,8 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
   const outcome: ScenarioOutcome = {
     name: scenario.name,
     title: scenario.title,
-    load: scenario.describe(options.quick),
+    load: scenario.describe(options.quick, options.tiny),
+    ...(scenario.sides ? { sides: { ours: scenario.sides.ours.label, reference: scenario.sides.reference.label } } : {}),
     status: 'ok',
     notes: [],
     runs: { ours: [], reference: [] },
@@ -166,19 +180,20 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
   for (let rep = 0; rep < options.repeat; rep++) {
     // Alternate the order so neither relay always runs on a warmer machine.
     const order = rep % 2 === 0 ? options.relays : [...options.relays].reverse();
-    for (const relayKind of order) {
+    for (const side of order) {
+      const name = scenario.sides?.[side].label ?? side;
       try {
-        const result = await runOnce(scenario, relayKind, options);
-        outcome.runs[relayKind].push(result);
+        const result = await runOnce(scenario, side, options);
+        outcome.runs[side].push(result);
         const lost = result.sent - result.delivered;
         console.log(
-          `  ${relayKind.padEnd(9)} run ${rep + 1}/${options.repeat}: ${describeRun(result)}${lost > 0 ? `  <<< ${lost} LOST >>>` : ''}`,
+          `  ${name.padEnd(9)} run ${rep + 1}/${options.repeat}: ${describeRun(result)}${lost > 0 ? `  <<< ${lost} LOST >>>` : ''}`,
         );
       } catch (error) {
         outcome.status = 'failed';
         const text = error instanceof Error ? error.message : String(error);
-        outcome.notes.push(`${relayKind} run ${rep + 1} failed: ${text}`);
-        console.log(`  ${relayKind.padEnd(9)} run ${rep + 1}/${options.repeat}: FAILED: ${text}`);
+        outcome.notes.push(`${name} run ${rep + 1} failed: ${text}`);
+        console.log(`  ${name.padEnd(9)} run ${rep + 1}/${options.repeat}: FAILED: ${text}`);
       }
     }
   }

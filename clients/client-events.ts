@@ -1,4 +1,5 @@
 import type { ClientError } from './client-error.js';
+import type { JobSignal } from '../include/protocol.js';
 import type { ReceivedPacket } from './packets.js';
 
 /** After a reconnect: who we are now, and whether the old session came back. */
@@ -32,6 +33,11 @@ export interface RelayClientEvents {
   disconnect: [error: ClientError];
   reconnecting: [info: ReconnectingInfo];
   reconnect: [info: ReconnectInfo];
+  /**
+   * v2 backends: a page signals a job we report on (`{"opcode":"signal","uuid","job","signal","data"?}`);
+   * `signal.signal === 'cancel'` asks the job to stop. Not a 'message'.
+   */
+  signal: [signal: JobSignal];
   /**
    * A v2 error packet that answers none of our requests (those reject the
    * request instead). As with any Node emitter, unhandled 'error' throws.

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { AddressError, parseAddress, toWebSocketUrl } from '../include/address.js';
-import type { Progress } from '../include/protocol.js';
+import type { JobSignal, Progress } from '../include/protocol.js';
 import { CLIENT_TYPE_BACKEND, CloseCode, ErrorCodes, ServerOpcode } from '../include/protocol.js';
 import { backoffDelay } from './backoff.js';
 import { ClientError, ClientErrorCode } from './client-error.js';
@@ -261,6 +261,9 @@ export class RelayClient extends EventEmitter<RelayClientEvents> {
         return; // stray acknowledgements: nothing waits for them
       case ServerOpcode.Close:
         return; // its reason is kept by the socket for the close that follows
+      case ServerOpcode.Signal:
+        if (typeof packet.signal === 'string') this.emit('signal', packet as unknown as JobSignal);
+        return;
       case ServerOpcode.Error: {
         const code = typeof packet.code === 'string' ? packet.code : '';
         // A fatal one is followed by the close, which carries it; report only recoverable ones.

@@ -25,6 +25,10 @@ export const ClientOpcode = {
   Uuid: 'uuid',
   /** v2: resume an earlier session after a reconnect. */
   Resume: 'resume',
+  /** v2 pages: a signal (e.g. cancel) to the publisher of one of the page's jobs. */
+  Signal: 'signal',
+  /** v2 pages: ask for a credential that publishes to one of the page's jobs only. */
+  Token: 'token',
 } as const;
 export type ClientOpcode = (typeof ClientOpcode)[keyof typeof ClientOpcode];
 
@@ -39,6 +43,12 @@ export const ServerOpcode = {
   Error: 'error',
   /** v2: answer to `resume`. */
   Resumed: 'resumed',
+  /** To a page: the relay's word on one of its jobs (e.g. `lost`); numbered and retained like any message. */
+  Job: 'job',
+  /** To a v2 backend: a page's signal for a job it reports on. */
+  Signal: 'signal',
+  /** To a v2 page: the job token it asked for. */
+  Token: 'token',
 } as const;
 export type ServerOpcode = (typeof ServerOpcode)[keyof typeof ServerOpcode];
 
@@ -65,7 +75,79 @@ export interface Progress {
   status?: string;
   /** Final state; absent while the job runs. */
   state?: 'running' | 'done' | 'failed';
+  /** HTTP publishers: seconds until the next report; silent longer and the job is `lost` (docs/protocol.md, "Jobs"). */
+  ttl?: number;
 }
+
+/** The states of a job the relay tracks (docs/protocol.md, "Jobs"). */
+export const JobState = {
+  Running: 'running',
+  Done: 'done',
+  Failed: 'failed',
+  /** Its publisher went away without a final state and did not come back. */
+  Lost: 'lost',
+} as const;
+export type JobState = (typeof JobState)[keyof typeof JobState];
+
+/** Why a job was declared lost. */
+export const JobLostReason = {
+  /** The publisher's connection closed and nobody reported within `jobGrace`. */
+  PublisherGone: 'publisher-gone',
+  /** An HTTP publisher's lease (`progress.ttl`) lapsed. */
+  LeaseExpired: 'lease-expired',
+  /** The relay restarted while the job ran, and nobody reported within `jobGrace` after the page came back. */
+  RelayRestarted: 'relay-restarted',
+} as const;
+export type JobLostReason = (typeof JobLostReason)[keyof typeof JobLostReason];
+
+/** `{"opcode":"job",...}`: to a page, about one of its jobs. */
+export interface JobPacket {
+  opcode: 'job';
+  job: string | number;
+  state: JobState;
+  reason?: JobLostReason;
+  seq?: number;
+}
+
+/** A page's signal to one of its jobs: `{"opcode":"signal","job":J,"signal":"cancel","data":…}`. */
+export interface SignalPacket {
+  opcode: 'signal';
+  job: string | number;
+  /** Any name; `cancel` is the one the helpers know. */
+  signal: string;
+  data?: unknown;
+  id?: string | number;
+}
+
+/** The signal as the job's publisher gets it (v2 backend frame, HTTP `signals` entry). */
+export interface JobSignal {
+  opcode: 'signal';
+  /** The page's uuid (as the publisher addressed it). */
+  uuid: string;
+  job: string | number;
+  signal: string;
+  data?: unknown;
+}
+
+/** A page's request for a job token: `{"opcode":"token","job":J,"ttl":S}` (ttl: seconds, default 3600, at most 86400). */
+export interface TokenRequestPacket {
+  opcode: 'token';
+  job: string | number;
+  ttl?: number;
+  id?: string | number;
+}
+
+/** The answer: a token for that page and job until `expires` (Unix seconds). */
+export interface TokenPacket {
+  opcode: 'token';
+  job: string | number;
+  token: string;
+  expires: number;
+  id?: string | number;
+}
+
+/** The signal name the helpers (clients, demo) act on. */
+export const CANCEL_SIGNAL = 'cancel';
 
 export interface FeedbackPacket {
   opcode: 'feedback';
@@ -238,6 +320,8 @@ export const ErrorCodes = {
   /** Refused by the publish policy (docs/protocol.md, "Who may publish to whom"); the connection stays open. */
   FORBIDDEN: { close: null, text: 'not allowed' },
   SHUTTING_DOWN: { close: CloseCode.GoingAway, text: 'the relay is shutting down' },
+  /** A signal for a job this page has none of, or that the relay tracks no longer. */
+  UNKNOWN_JOB: { close: null, text: 'this page has no such job' },
   /** Unfinished messages of all clients are at inFlightTotal: this one would go over it. */
   IN_FLIGHT_FULL: {
     close: CloseCode.TryAgainLater,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -10,6 +11,7 @@ import { HookRegistry } from './hooks/hook-registry.js';
 import { HttpRouter } from './http/http-router.js';
 import { installClientFiles } from './http/client-files.js';
 import { installHttpApi } from './http/publish-api.js';
+import { installJobsHttp, JobTokens, JobTracker } from './jobs/index.js';
 import { PusherApps } from './pusher/apps/pusher-apps.js';
 import { installPusherHttp, type PusherHttp } from './pusher/http/install-pusher-http.js';
 import { channelsPort } from './pusher/http/channels-adapter.js';
@@ -95,6 +97,10 @@ export class Relay {
   readonly channelFeedback: ChannelFeedback | null;
   /** Pusher protocol 7 at /app/{key}, when there are apps. */
   readonly pusherWs: PusherWsServer | null;
+  /** The jobs (progress.job) of this node's publishers: states, lost, signals (server/jobs/). */
+  readonly jobs: JobTracker;
+  /** Per-job credentials, signed with the relay's secret (server/jobs/job-token.ts). */
+  readonly jobTokens: JobTokens;
 
   readonly #resources = new Map<string, Resource>();
   readonly #admission: ClientAdmission;
@@ -117,7 +123,15 @@ export class Relay {
     this.hub = new Hub(config.ipv6PrefixBits);
     this.inFlight = new InFlightBudget({ totalBytes: heapShare(config.inFlightTotalBytes, 8), timeoutMs: config.messageTimeoutMs });
     this.hooks = new HookRegistry(this.logger, { decisionTimeoutMs: config.handshakeTimeoutMs });
-    const { delivery, sessions, engine, router } = wireEngine(config, this.hub, this.hooks, this.stats, this.logger);
+    // Without a configured secret, tokens live as long as this process (as the uuid signatures do).
+    this.jobTokens = new JobTokens(config.secret ?? randomBytes(32).toString('hex'));
+    this.jobs = new JobTracker({
+      graceMs: config.jobGraceMs,
+      keepFinishedMs: Math.max(config.retentionAgeMs, 60_000),
+      // The engine exists before the tracker publishes anything: it is built right below.
+      publish: (key, raw, packet) => void this.engine.broker.publish({ kind: 'uuid', key }, { raw, packet }),
+    });
+    const { delivery, sessions, engine, router } = wireEngine(config, this.hub, this.hooks, this.stats, this.logger, this.jobs);
     this.delivery = delivery;
     this.sessions = sessions;
     this.engine = engine;
@@ -141,6 +155,8 @@ export class Relay {
       pipeline,
       inFlight: this.inFlight,
       repliesUnread: this.#repliesUnread,
+      jobs: this.jobs,
+      jobTokens: this.jobTokens,
       rules: {
         allowedBackendIps: new IpMatcher(config.allowedIP),
         allowedOrigins: new Set(config.allowedOrigins),
@@ -178,6 +194,7 @@ export class Relay {
     const relayResource = new RelayResource();
     for (const path of ['/', '/web', '/php']) this.registerResource(path, relayResource);
     installHttpApi(this);
+    installJobsHttp(this.http, config, this.jobs, () => this.#shuttingDown, this.jobTokens);
     this.pusherHttp = installPusherHttp(this, this.pusherApps, channelsPort(engine.channels), pageBridge(engine.broker, this.stats));
     if (this.pusherHttp !== null) {
       const stopWebhooks = sendLifecycleWebhooks(engine.channels, this.pusherApps, this.pusherHttp.webhooks);
@@ -262,7 +279,7 @@ export class Relay {
     this.pusherWs?.start();
     const repliesUnread = this.#repliesUnread;
     const maxBuffered = this.config.maxBufferedBytes;
-    this.#stopSweep = startSessionSweep(this.config, this, this.inFlight, () => readDrained(repliesUnread, maxBuffered));
+    this.#stopSweep = startSessionSweep(this.config, this, this.inFlight, this.jobs, () => readDrained(repliesUnread, maxBuffered));
     this.logger.info('relay listening', { address: this.url('/'), tls: this.config.address.tls, http2: listener.h2 !== null });
   }
 
@@ -290,6 +307,7 @@ export class Relay {
       wss: this.#wss,
       engine: this.engine,
       repliesUnread: this.#repliesUnread,
+      jobs: this.jobs,
     });
   }
 

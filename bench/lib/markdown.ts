@@ -41,7 +41,8 @@ function deliveryRow(outcome: ScenarioOutcome): string {
   };
   const lossFree = (totals: Totals): boolean => totals.delivered === totals.sent && totals.duplicates === 0;
   const ok = lossFree(outcome.totals.ours) && lossFree(outcome.totals.reference);
-  return `| ${outcome.title} | delivered/sent | ${cell('ours')} | ${cell('reference')} |  | no loss | ${ok ? 'met' : '**LOSS**'} |`;
+  const title = outcome.sides ? `${outcome.title} (Ours = ${outcome.sides.ours}, Reference = ${outcome.sides.reference})` : outcome.title;
+  return `| ${title} | delivered/sent | ${cell('ours')} | ${cell('reference')} |  | no loss | ${ok ? 'met' : '**LOSS**'} |`;
 }
 
 export function renderMarkdown(results: BenchResults): string {

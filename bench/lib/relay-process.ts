@@ -18,6 +18,8 @@ export interface RelayProcessOptions {
   settings?: Record<string, number | string | boolean>;
   /** Extra node flags (`--node-flags`). */
   nodeFlags?: string[];
+  /** Our relay: register one trivial preSend hook. */
+  preSendHook?: boolean;
   maxRunMs: number;
 }
 
@@ -42,6 +44,7 @@ export class RelayProcess {
     if (options.maxMessageBytes !== undefined) config.maxMessageBytes = options.maxMessageBytes;
     if (options.publishSecret !== undefined) config.publishSecret = options.publishSecret;
     if (options.settings && Object.keys(options.settings).length > 0) config.settings = options.settings;
+    if (options.preSendHook) config.preSendHook = true;
     const script = kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay;
     const child = new ChildHandle(script, config, { label: `${kind} relay`, nodeArgs });
     try {

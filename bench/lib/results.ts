@@ -8,6 +8,8 @@ export interface ScenarioOutcome {
   name: string;
   title: string;
   load: string;
+  /** Set when the scenario compares two variants: what its Ours and Reference columns hold. */
+  sides?: { ours: string; reference: string };
   status: 'ok' | 'skipped' | 'failed';
   /** Why it was skipped, or what went wrong. */
   notes: string[];

@@ -21,6 +21,8 @@ export interface PagesConfig {
   expect: PageExpectation;
   /** Send the pages' uuids to the runner (backends address them). */
   reportUuids: boolean;
+  /** Open the pages as RFC 8441 streams spread over this many HTTP/2 connections (h2c), instead of one HTTP/1.1 connection each. */
+  h2Connections?: number;
   /** Pusher pages: `url` is ws://host:port/app/KEY?protocol=7 and each page subscribes to this channel (no uuids). */
   pusherChannel?: string;
   /** Pusher pages of a private channel: the app's key and secret, to sign the subscription as an auth endpoint would. */

@@ -4,12 +4,14 @@
  * page receives, records its end-to-end latency, and tells the runner once
  * everything expected has arrived.
  */
+import type { ClientHttp2Session } from 'node:http2';
 import type { Histogram } from 'hdr-histogram-js';
 import { WebSocket, type RawData } from 'ws';
 import { fail, readConfig, sendToRunner, serveRunner } from '../lib/child-side.js';
 import { nowUs } from '../lib/clock.js';
 import { encodeHistogram, newHistogram, recordUs } from '../lib/histogram.js';
 import { parseMarker, sha256 } from '../lib/payload.js';
+import { H2PageSocket, openH2Session } from './h2-page-socket.js';
 import { channelAuth } from './pusher-auth.js';
 import type { PagesConfig, PagesReport } from './load-config.js';
 
@@ -28,16 +30,38 @@ const report: PagesReport = { unique: 0, duplicates: 0, unexpected: 0, histogram
 let completeSent = false;
 let stopping = false;
 
+/** HTTP/2 pages: the shared connections, page i on sessions[i % length]. */
+const sessions: ClientHttp2Session[] = [];
+
+/** What a page uses of its socket: a `ws` WebSocket over HTTP/1.1, or an Extended CONNECT stream. */
+interface PageSocket {
+  on(event: 'message', listener: (data: RawData) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'close', listener: (code: number) => void): unknown;
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'message', listener: (data: RawData) => void): unknown;
+  send(text: string): void;
+  terminate(): void;
+}
+
+function openSocket(index: number): PageSocket {
+  if (sessions.length > 0) return new H2PageSocket(sessions[index % sessions.length]!, config.url, config.subprotocol);
+  return new WebSocket(config.url, config.subprotocol ? [config.subprotocol] : [], {
+    perMessageDeflate: false,
+    maxPayload: 0,
+  }) as PageSocket;
+}
+
 /** One page: its socket, uuid and index (broadcast slots are per page). */
 class Page {
-  readonly socket: WebSocket;
+  readonly socket: PageSocket;
   readonly index: number;
   uuid = '';
   readonly ready: Promise<void>;
 
   constructor(index: number) {
     this.index = index;
-    this.socket = new WebSocket(config.url, config.subprotocol ? [config.subprotocol] : [], { perMessageDeflate: false, maxPayload: 0 });
+    this.socket = openSocket(index);
     this.ready = new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`page ${index} got no ready within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       const onFirst = (data: RawData): void => {
@@ -125,6 +149,7 @@ const pages: Page[] = [];
 
 async function connectAll(): Promise<void> {
   const startedUs = nowUs();
+  for (let i = 0; i < (config.h2Connections ?? 0); i++) sessions.push(await openH2Session(config.url, CONNECT_TIMEOUT_MS));
   let next = 0;
   async function worker(): Promise<void> {
     while (next < config.count) {
@@ -157,6 +182,7 @@ serveRunner(config.maxRunMs, function onRunnerMessage(message) {
     case 'stop':
       stopping = true;
       for (const page of pages) page.socket.terminate();
+      for (const session of sessions) session.destroy();
       process.exit(0);
   }
 });

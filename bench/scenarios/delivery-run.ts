@@ -15,6 +15,10 @@ export interface DeliveryLoad {
   pageSubprotocol?: string;
   /** Where the pages connect; default the relay's /web. */
   pagesUrl?: (relay: RelayProcess) => string;
+  /** Open the pages as Extended CONNECT streams over this many HTTP/2 connections (the relay needs `http2`). */
+  pagesH2Connections?: number;
+  /** Also report the relay's RSS and heap per page: read after a GC before the pages connect and once they all have. */
+  memoryPerPage?: boolean;
   /** Pusher pages: each subscribes to this channel (pagesUrl is then the app's /app/KEY). */
   pusherChannel?: string;
   /** Pusher pages of a private channel: the app credentials they sign the subscription with. */
@@ -36,11 +40,14 @@ const DRAIN_TIMEOUT_MS = 15_000;
 
 export async function runDeliveries(context: RunContext, load: DeliveryLoad): Promise<RunResult> {
   const relay = await context.startRelay(load.relayOptions);
+  if (load.memoryPerPage) await relay.gc();
+  const empty = load.memoryPerPage ? await relay.stats() : null;
   const pages = context.spawnPages({
     url: load.pagesUrl ? load.pagesUrl(relay) : relay.url('/web'),
     count: load.pages,
     ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
     ...(load.pusherChannel !== undefined ? { pusherChannel: load.pusherChannel } : {}),
+    ...(load.pagesH2Connections !== undefined ? { h2Connections: load.pagesH2Connections } : {}),
     ...(load.pusherAuth !== undefined ? { pusherAuth: load.pusherAuth } : {}),
     connectConcurrency: 100,
     expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
@@ -48,6 +55,13 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
   });
   const connected = await pages.waitFor('connected', 30_000 + load.pages * 20);
   const uuids = connected.uuids as string[];
+  const memory: Record<string, number> = {};
+  if (empty) {
+    await relay.gc();
+    const full = await relay.stats();
+    memory.rssPerPageKiB = (full.rssBytes - empty.rssBytes) / load.pages / 1024;
+    memory.heapPerPageKiB = (full.heapUsedBytes - empty.heapUsedBytes) / load.pages / 1024;
+  }
 
   const publishers = load.publishers(relay, uuids);
   await publishers.waitFor('connected', 30_000);
@@ -86,6 +100,7 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
       // Near 100 %: the relay was the bottleneck; far below: the load generators or the machine were.
       relayBusyPct: (100 * cpuUs) / (seconds * 1e6),
       peakRssMiB: after.peakRssBytes / 2 ** 20,
+      ...memory,
     },
   };
 }

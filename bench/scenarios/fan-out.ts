@@ -3,7 +3,11 @@ import { runDeliveries } from './delivery-run.js';
 import { cpuPerDelivery, latencyMetrics, peakRss, relayBusy, throughput, userCpuPerDelivery } from './metric-specs.js';
 import type { Scenario } from './scenario.js';
 
-const size = (quick: boolean) => ({ pages: quick ? 500 : 1000, broadcasts: quick ? 20 : 200, bytes: 100 });
+const size = (quick: boolean, tiny = false) => ({
+  pages: tiny ? 20 : quick ? 500 : 1000,
+  broadcasts: tiny ? 5 : quick ? 20 : 200,
+  bytes: 100,
+});
 
 export const fanOut: Scenario = {
   name: 'fan-out',
@@ -16,12 +20,12 @@ export const fanOut: Scenario = {
     ...latencyMetrics(false),
     peakRss,
   ],
-  describe(quick) {
-    const s = size(quick);
+  describe(quick, tiny) {
+    const s = size(quick, tiny);
     return `1 backend × ${s.broadcasts} broadcasts of ${s.bytes} B to ${s.pages} pages, waiting for next`;
   },
   run(context) {
-    const s = size(context.quick);
+    const s = size(context.quick, context.tiny);
     return runDeliveries(context, {
       pages: s.pages,
       broadcast: true,

@@ -17,7 +17,7 @@ interface Variant {
   fullOnly?: boolean;
   secret: boolean;
   batchSize: number;
-  size(quick: boolean): { connections: number; perConnection: number; pages: number; bytes: number };
+  size(quick: boolean, tiny: boolean): { connections: number; perConnection: number; pages: number; bytes: number };
 }
 
 /** Parity with the thinnest relay: at least as many requests per second, at most as much CPU per request. */
@@ -33,8 +33,8 @@ function httpScenario(variant: Variant): Scenario {
     title: variant.title,
     ...(variant.fullOnly ? { fullOnly: true } : {}),
     metrics: [parityThroughput, ...latencyMetrics(false), cpu, userCpuPerDelivery, relayBusy, peakRss],
-    describe(quick) {
-      const s = variant.size(quick);
+    describe(quick, tiny = false) {
+      const s = variant.size(quick, tiny);
       const what =
         variant.batchSize > 1
           ? `${s.perConnection / variant.batchSize} POST /feedback/batch of ${variant.batchSize} messages`
@@ -42,7 +42,7 @@ function httpScenario(variant: Variant): Scenario {
       return `${s.connections} keep-alive connections × ${what} (${s.bytes} B each, ${variant.secret ? 'bearer secret' : 'allowedIP, no secret'}) to ${s.pages} pages, one request at a time each`;
     },
     run(context) {
-      const s = variant.size(context.quick);
+      const s = variant.size(context.quick, context.tiny);
       return runDeliveries(context, {
         pages: s.pages,
         broadcast: false,
@@ -64,7 +64,12 @@ function httpScenario(variant: Variant): Scenario {
   };
 }
 
-const single = (quick: boolean) => ({ connections: 10, perConnection: quick ? 200 : 1000, pages: 50, bytes: 100 });
+const single = (quick: boolean, tiny: boolean) => ({
+  connections: tiny ? 2 : 10,
+  perConnection: tiny ? 20 : quick ? 200 : 1000,
+  pages: tiny ? 5 : 50,
+  bytes: 100,
+});
 
 export const httpPublish = httpScenario({ name: 'http-publish', title: 'HTTP publish', secret: false, batchSize: 1, size: single });
 
@@ -82,5 +87,5 @@ export const httpBatch = httpScenario({
   title: 'HTTP batch of 100',
   secret: true,
   batchSize: 100,
-  size: (quick) => ({ connections: 10, perConnection: quick ? 500 : 3000, pages: 50, bytes: 100 }),
+  size: (quick, tiny) => ({ connections: tiny ? 2 : 10, perConnection: tiny ? 200 : quick ? 500 : 3000, pages: tiny ? 5 : 50, bytes: 100 }),
 });

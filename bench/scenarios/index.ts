@@ -1,5 +1,7 @@
 /** Every scenario, in the order the runner runs them. */
 import { fanOut } from './fan-out.js';
+import { h2Pages } from './h2-pages.js';
+import { hooksFanOut, hooksHttpPublish, hooksStopAndWait } from './hooks-cost.js';
 import { idle } from './idle.js';
 import { largeScenario } from './large.js';
 import { latency } from './latency.js';
@@ -27,6 +29,11 @@ export const scenarios: readonly Scenario[] = [
   idle,
   v2PagesMemory,
   latency,
+  h2Pages,
+  hooksStopAndWait,
+  hooksHttpPublish,
+  hooksFanOut,
+  // Other scenarios: import above and add one line here.
 ];
 
 export type { Scenario } from './scenario.js';

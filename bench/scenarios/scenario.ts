@@ -41,10 +41,20 @@ export interface RunResult {
 }
 
 export interface RunContext {
+  /** The relay this run starts (a scenario with `sides` may run ours on both). */
   relayKind: RelayKind;
+  /** Which column of the table this run fills: ours, or the reference (or the scenario's `sides`). */
+  side: Side;
   quick: boolean;
+  /** `--tiny` (the smoke test): quick, and the scenarios that know it shrink to a few messages; it checks the bench runs, not its numbers. */
+  tiny: boolean;
   /** Start the relay under test; the runner stops it after the run. */
-  startRelay(options?: { maxMessageBytes?: number; publishSecret?: string }): Promise<RelayProcess>;
+  startRelay(options?: {
+    maxMessageBytes?: number;
+    publishSecret?: string;
+    /** Our relay: config keys the scenario needs (`--set` comes on top). */
+    settings?: Record<string, number | string | boolean>;
+  }): Promise<RelayProcess>;
   /** Start a load generator; the runner stops it after the run. */
   spawnPages(config: Omit<PagesConfig, 'maxRunMs'>): ChildHandle;
   spawnBackends(config: Omit<BackendsConfig, 'maxRunMs'>): ChildHandle;
@@ -52,12 +62,30 @@ export interface RunContext {
   log(text: string): void;
 }
 
+/** A column of the results table. */
+export type Side = 'ours' | 'reference';
+
+/** What runs in one column of a scenario that compares two variants instead of ours and the reference. */
+export interface SideSpec {
+  /** How the column reads in the table, e.g. "no-op preSend". */
+  label: string;
+  relay: RelayKind;
+  /** Our relay with one trivial preSend hook registered (prices the hooks path). */
+  preSendHook?: boolean;
+}
+
 export interface Scenario {
   name: string;
   title: string;
+  /**
+   * Compare two variants side by side instead of ours and the reference:
+   * `ours` fills the Ours column (the numerator of the ratio), `reference`
+   * the Reference column. Runs interleave as usual.
+   */
+  sides?: { ours: SideSpec; reference: SideSpec };
   metrics: readonly MetricSpec[];
   /** The load, for the results file and the table header. */
-  describe(quick: boolean): string;
+  describe(quick: boolean, tiny?: boolean): string;
   /** Set when the scenario cannot run yet: the runner prints it and skips. */
   pending?: string;
   /** Leave out of --quick runs (the quick run keeps a smaller variant). */

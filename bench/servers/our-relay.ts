@@ -33,8 +33,9 @@ await serveBench(async function startOurRelay(options) {
     (config as Record<string, unknown>)[key] = value;
   }
   const relay = new Relay(config, { logger: silentLogger });
-  // BENCH_PRESEND=1: the same relay with one trivial preSend hook (docs/apps.md), to price the hooks path.
-  if (process.env.BENCH_PRESEND === '1') relay.hooks.add({ preSend: () => undefined }, { name: 'bench-presend', scope: null });
+  // One trivial preSend hook (docs/apps.md), to price the hooks path: the hooks-cost scenarios, or BENCH_PRESEND=1 for every run.
+  if (options.preSendHook === true || process.env.BENCH_PRESEND === '1')
+    relay.hooks.add({ preSend: () => undefined }, { name: 'bench-presend', scope: null });
   await relay.start();
   return { port: relay.port, stop: () => relay.stop() };
 });

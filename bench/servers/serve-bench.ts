@@ -27,6 +27,8 @@ export interface ServerProcessConfig {
   publishSecret?: string;
   /** Our relay: RelayConfig keys set over the defaults (`--set`). */
   settings?: Record<string, number | string | boolean>;
+  /** Our relay: register one trivial preSend hook (the hooks-cost scenarios; `BENCH_PRESEND=1` does the same for every run). */
+  preSendHook?: boolean;
 }
 
 export async function serveBench(start: (config: ServerProcessConfig) => Promise<BenchServer>): Promise<void> {

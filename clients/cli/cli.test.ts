@@ -175,6 +175,36 @@ describe('websock send', () => {
     expect(run.stderr).toBe('websock send: interrupted: 3 line(s) sent and acknowledged; no line after line 3 was read\n');
   });
 
+  it('--stdin --job stops reading and exits 7 when the page cancels the job, which is reported failed (cancelled)', async () => {
+    const relay = cleanup.add(await startRelay(), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), { protocols: ['websock.v2'] }), (p) => p.close());
+    const address = `tcp://127.0.0.1:${relay.port}`;
+    const run = websock(['send', '--address', address, '--uuid', page.uuid, '--stdin', '--job', 'tail']);
+    run.child.stdin!.write('one\ntwo\n'); // and stdin stays open: the job would run on
+    for (const status of ['one', 'two']) expect(await page.nextPacket(15_000)).toMatchObject({ progress: { job: 'tail', status } });
+    page.send({ opcode: 'signal', job: 'tail', signal: 'cancel', id: 1 });
+    expect(await page.nextPacket(15_000)).toEqual({ opcode: 'outcome', id: 1, outcome: 'delivered' });
+    expect(await page.nextPacket(15_000)).toMatchObject({ progress: { job: 'tail', state: 'failed', status: 'cancelled' } });
+    expect(await run.exit, run.stderr).toBe(ExitCode.Cancelled);
+    expect(run.stderr).toBe('websock send: cancelled by the page after 2 line(s); job tail reported failed (cancelled)\n');
+  });
+
+  it('--token publishes to the page and job the token names, from outside allowedIP rules', async () => {
+    const relay = cleanup.add(await startRelay({ allowedIP: ['192.0.2.1'] }), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), { protocols: ['websock.v2'] }), (p) => p.close());
+    const address = `tcp://127.0.0.1:${relay.port}`;
+    const refused = websock(['send', '--address', address, '--uuid', page.uuid, 'hi']);
+    expect(await refused.exit, refused.stderr).toBe(ExitCode.Refused);
+    page.send({ opcode: 'token', job: 'nightly', id: 't' });
+    const { token } = (await page.nextPacket()) as { token?: string };
+    const run = websock(['send', '--address', address, '--token', token!, '--status', 'half way', '--progress', '50']);
+    expect(await run.exit, run.stderr).toBe(ExitCode.Ok);
+    expect(await page.nextPacket(15_000)).toMatchObject({ uuid: page.uuid, progress: { job: 'nightly', status: 'half way', percent: 50 } });
+    const other = websock(['send', '--address', address, '--token', token!, '--job', 'other', 'x']);
+    expect(await other.exit, other.stderr).toBe(ExitCode.Rejected);
+    expect(other.stderr).toMatch(/for job "nightly"/);
+  });
+
   it('exits 1 on a bad address or bad usage', async () => {
     const bad = websock(['send', '--address', 'http://x', '--uuid', 'u', 'm']);
     expect(await bad.exit, bad.stderr).toBe(ExitCode.Usage);

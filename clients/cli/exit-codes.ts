@@ -16,6 +16,8 @@ export const ExitCode = {
   ConnectionLost: 5,
   /** The relay refused a message (too large, an error packet), or dropped it (v2 `dropped`: the recipient does not read). */
   Rejected: 6,
+  /** send --stdin --job: the page cancelled the job (signal `cancel`); the job was reported failed, status cancelled. */
+  Cancelled: 7,
   /** Stopped by Ctrl-C (SIGINT, 128 + 2); with --stdin the number of lines sent is printed. */
   Interrupted: 130,
   /** Stopped by SIGTERM (128 + 15); as for Interrupted. */
@@ -33,6 +35,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   5  connection lost before everything was acknowledged
   6  message refused or dropped: too large, an error from the relay, or the
      recipient is not reading (v2 outcome "dropped")
+  7  send --stdin --job: the page cancelled the job (it was reported failed,
+     status "cancelled"); no more lines were read
   130  send: stopped by Ctrl-C (SIGINT); with --stdin it says how many lines were
        sent (143: the same for SIGTERM)`;
 

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import type { Progress } from '../../include/protocol.js';
+import { CANCEL_SIGNAL, type JobSignal, type Progress } from '../../include/protocol.js';
 import { ClientError, ClientErrorCode } from '../client-error.js';
 import type { SendResult } from '../outbound.js';
 import { RelayClient } from '../relay-client.js';
@@ -23,6 +23,8 @@ export interface SendFlags extends ConnectionFlags {
   state?: 'running' | 'done' | 'failed';
   json?: boolean;
   from?: string;
+  /** A job token a page gave (docs/protocol.md, "Jobs"): sent at the handshake; names the page and job. */
+  token?: string;
 }
 
 /** What to send, checked: who to, and either one message or the lines of stdin. */
@@ -32,6 +34,8 @@ interface SendPlan {
   progress: Progress | undefined;
   stdin: boolean;
   json: boolean;
+  /** --stdin --job: each line is a progress report of this job, ended with done (or failed, cancelled). */
+  job?: string;
 }
 
 // Lines of stdin in flight at once: enough to keep a v2 pipeline full, bounded so a fast producer cannot fill memory.
@@ -62,7 +66,8 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /** Check the flags and words; throws BAD_ARGUMENT with a line that says what is wrong. */
-export function planSend(words: string[], flags: SendFlags): SendPlan {
+export function planSend(words: string[], given: SendFlags): SendPlan {
+  const flags = withTokenClaims(given);
   if ((flags.uuid === undefined) === (flags.ident === undefined))
     throw usage('give exactly one recipient: --uuid UUID (a page) or --ident NAME (a script)');
   if (flags.uuid === '' || flags.ident === '') throw usage('the recipient must not be empty');
@@ -71,7 +76,12 @@ export function planSend(words: string[], flags: SendFlags): SendPlan {
   const text = words.join(' ');
   if (flags.stdin) {
     if (words.length > 0) throw usage('give either MESSAGE or --stdin, not both');
-    if (hasProgress) throw usage('--stdin sends each line as a message; it cannot be combined with --progress, --job, --status or --state');
+    if (flags.progress !== undefined || flags.status !== undefined || flags.state !== undefined)
+      throw usage('--stdin sends each line as a message; it cannot be combined with --progress, --status or --state');
+    if (flags.job !== undefined) {
+      if (flags.uuid === undefined) throw usage('a job reports to a page: use --uuid with --stdin --job');
+      return { target, message: undefined, progress: undefined, stdin: true, json: flags.json === true, job: flags.job };
+    }
     return { target, message: undefined, progress: undefined, stdin: true, json: flags.json === true };
   }
   let progress: Progress | undefined;
@@ -82,13 +92,33 @@ export function planSend(words: string[], flags: SendFlags): SendPlan {
     if (flags.status !== undefined) progress.status = flags.status;
     if (flags.state !== undefined) progress.state = flags.state;
   }
+  // A token publishes only progress of its job: a bare MESSAGE goes as that job's report.
+  if (flags.token !== undefined && !progress) progress = { job: flags.job! };
   if (words.length === 0 && !progress) throw usage('nothing to send: give MESSAGE, --progress/--status, or --stdin');
   const message = words.length === 0 ? undefined : flags.json ? parseJson(text, 'MESSAGE') : text;
   return { target, message, progress, stdin: false, json: flags.json === true };
 }
 
+/** --token: the page (uuid) and job it was made for fill --uuid and --job; the relay checks the signature. */
+function withTokenClaims(flags: SendFlags): SendFlags {
+  if (flags.token === undefined) return flags;
+  let claims: { u?: unknown; j?: unknown };
+  try {
+    claims = JSON.parse(Buffer.from(flags.token.split('.')[0] ?? '', 'base64url').toString('utf8')) as typeof claims;
+  } catch {
+    throw usage('--token is not a job token (ask the page for one: {"opcode":"token","job":…})');
+  }
+  if (typeof claims.u !== 'string' || typeof claims.j !== 'string') throw usage('--token is not a job token');
+  if (flags.ident !== undefined) throw usage('a job token publishes to its page only: leave out --ident');
+  return { ...flags, uuid: flags.uuid ?? claims.u, job: flags.job ?? claims.j };
+}
+
 function sendOne(client: RelayClient, plan: SendPlan, message: unknown): Promise<SendResult> {
   if ('ident' in plan.target) return client.send(plan.target.ident, message);
+  if (plan.job !== undefined) {
+    const status = typeof message === 'string' ? message : undefined;
+    return client.progress(plan.target.uuid, { job: plan.job, ...(status !== undefined ? { status } : {}) }, { message });
+  }
   if (plan.progress) return client.progress(plan.target.uuid, plan.progress, message === undefined ? {} : { message });
   return client.feedback(plan.target.uuid, message);
 }
@@ -111,7 +141,8 @@ export async function runSend(words: string[], flags: SendFlags, io: CliIo, stop
   try {
     plan = planSend(words, flags);
     const { address, options } = connectionSettings(flags, io);
-    client = await RelayClient.connect(address, { ...options, ...(flags.from ? { ident: flags.from } : {}) });
+    const headers = flags.token === undefined ? {} : { headers: { ...options.headers, Authorization: `Bearer ${flags.token}` } };
+    client = await RelayClient.connect(address, { ...options, ...headers, ...(flags.from ? { ident: flags.from } : {}) });
   } catch (error) {
     const code = exitCodeFor(error);
     return fail(code, `${failureText(error)}${code === ExitCode.Usage ? ' (see websock send --help)' : ''}`);
@@ -168,9 +199,17 @@ async function sendLines(
     lines.close();
   };
   client.once('close', onClose);
+  // --job: the page may cancel the job; then no more lines are read.
+  let cancelled = false;
+  const onJobSignal = (signal: JobSignal): void => {
+    if (signal.signal !== CANCEL_SIGNAL || String(signal.job) !== plan.job) return;
+    cancelled = true;
+    lines.close();
+  };
+  if (plan.job !== undefined) client.on('signal', onJobSignal);
   try {
     for await (const text of lines) {
-      if (stop?.aborted) break;
+      if (stop?.aborted || cancelled) break;
       lineNo++;
       failedLine = lineNo;
       const message = plan.json ? parseJson(text, `line ${lineNo}`) : text;
@@ -181,9 +220,15 @@ async function sendLines(
       if (unknownLine) break;
     }
     while (inFlight.length > 0 && !unknownLine) await settleOldest();
+    if (plan.job !== undefined && 'uuid' in plan.target && error === undefined && !unknownLine && !stop?.aborted) {
+      // The job's final state, so the page's bar ends (cancelled is a failure with that status).
+      const final = cancelled ? ({ state: 'failed', status: 'cancelled' } as const) : ({ state: 'done' } as const);
+      await client.progress(plan.target.uuid, { job: plan.job, ...final });
+    }
   } catch (caught) {
     error = caught;
   } finally {
+    client.off('signal', onJobSignal);
     client.off('close', onClose);
     stop?.removeEventListener('abort', onStop);
     lines.close();
@@ -196,6 +241,8 @@ async function sendLines(
       `interrupted: ${sentLines} line(s) sent and acknowledged${dropped}; no line after line ${lineNo} was read`,
     );
   }
+  if (cancelled)
+    return fail(ExitCode.Cancelled, `cancelled by the page after ${sentLines} line(s); job ${plan.job} reported failed (cancelled)`);
   if (unknownLine)
     return fail(ExitCode.UnknownRecipient, `nobody is connected with ${describeTarget(plan)} (line ${unknownLine}); stopped`);
   // The recipient may catch up, so keep sending, but say at the end that not everything arrived.
@@ -230,11 +277,15 @@ export function registerSendCommand(program: Command, io: () => CliIo = processI
     .option('--ident <name>', 'the script to send to (its Ident)')
     .option('--stdin', 'send each line of standard input as one feedback, in order')
     .option('-p, --progress <n[/total]>', 'structured progress: done/total (40/200) or a percentage (40)')
-    .option('--job <id>', 'the job the progress belongs to (a page may show one bar per job)')
+    .option(
+      '--job <id>',
+      'the job the progress belongs to (a page may show one bar per job); with --stdin, each line reports on it and the page may cancel it',
+    )
     .option('--status <text>', 'the progress status line (also the message when none is given)')
     .addOption(new Option('--state <state>', 'final state of the job').choices(['running', 'done', 'failed']))
     .option('--json', 'MESSAGE (or each stdin line) is JSON, sent as a value rather than text')
-    .option('--from <name>', 'our own Ident, so the receiver can answer');
+    .option('--from <name>', 'our own Ident, so the receiver can answer')
+    .option('--token <token>', "a job token from the page: publish to that page's job from any machine (implies --uuid and --job)");
   addConnectionOptions(command)
     .addHelpText('after', SEND_HELP)
     .action(async function sendAction(words: string[], flags: SendFlags) {

@@ -56,7 +56,7 @@ const noLimit = { min: 0, note: '0 = no limit' };
 export const NOVOSGA_SECTION = 'novosga';
 
 /** Paths of the relay's own that a mounted application may not take. */
-const RESERVED_PATHS = ['/web', '/php', '/feedback', '/health', '/metrics', '/demo', '/novosga'];
+const RESERVED_PATHS = ['/web', '/php', '/feedback', '/health', '/metrics', '/demo', '/novosga', '/jobs', '/signals'];
 
 export const CONFIG_KEYS: readonly KeySpec[] = [
   key('adress', 'address', (raw) => parse.address(raw), ['address']),
@@ -92,6 +92,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('retentionCount', 'retentionCount', (raw) => parse.wholeNumber(raw, { min: 0, note: '0 = keep nothing' })),
   key('retentionSize', 'retentionBytes', (raw) => parse.byteSize(raw, { min: 0, note: '0 = keep nothing' })),
   key('retentionAge', 'retentionAgeMs', (raw) => parse.seconds(raw, { positive: false, note: '0 = keep nothing' })),
+  key('jobGrace', 'jobGraceMs', (raw) => parse.seconds(raw, { positive: false, timer: true })),
   key('retentionTotal', 'retentionTotalBytes', (raw) =>
     parse.byteSizeOrAuto(raw, { min: 0, note: 'auto = a quarter of the heap limit, 0 = no limit' }),
   ),

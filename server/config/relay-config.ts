@@ -64,6 +64,8 @@ export interface RelayConfig {
   retentionCount: number;
   retentionBytes: number;
   retentionAgeMs: number;
+  /** How long a job's publisher may be gone (closed, or the relay restarted) before the job is declared lost. */
+  jobGraceMs: number;
   /** Bytes all pages' retention (and latest progress) may take together; 0 = no limit, null = a quarter of the heap limit. */
   retentionTotalBytes: number | null;
   /** Away (detached) page sessions one client may keep waiting for a resume; 0 = no limit. */
@@ -149,6 +151,7 @@ export function defaultConfig(): RelayConfig {
     retentionCount: 1000,
     retentionBytes: 1024 * 1024,
     retentionAgeMs: 5 * 60_000,
+    jobGraceMs: 10_000,
     retentionTotalBytes: null,
     maxSessionsPerIP: 32,
     messageTimeoutMs: 60_000,

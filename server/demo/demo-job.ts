@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Outcome } from '../../include/protocol.js';
+import { CANCEL_SIGNAL, Outcome } from '../../include/protocol.js';
 import { RelayClient } from '../../clients/index.js';
 import type { JobScriptArgs } from './demo-jobs.js';
 
@@ -18,9 +18,15 @@ async function runJob(args: JobScriptArgs): Promise<void> {
   // or its own address: trusting its certificate file is enough, whatever
   // host name the certificate was made for.
   const tls = args.caFile ? { ca: readFileSync(args.caFile), rejectUnauthorized: false } : undefined;
-  const backend = await RelayClient.connect(args.address, tls ? { tls } : {});
+  const headers = args.token ? { headers: { Authorization: `Bearer ${args.token}` } } : {};
+  const backend = await RelayClient.connect(args.address, { ...(tls ? { tls } : {}), ...headers });
   try {
     const { uuid, job, steps } = args;
+    // The page's Cancel button sends the signal `cancel` for this job; the relay hands it to us.
+    let cancelled = false;
+    backend.on('signal', (signal) => {
+      if (signal.signal === CANCEL_SIGNAL && String(signal.job) === job) cancelled = true;
+    });
     const running = { job, total: steps, state: 'running' } as const;
     await backend.progress(
       uuid,
@@ -29,6 +35,14 @@ async function runJob(args: JobScriptArgs): Promise<void> {
     );
     for (let done = 1; done <= steps; done++) {
       await sleep(args.stepMs);
+      if (cancelled) {
+        await backend.progress(
+          uuid,
+          { job, done: done - 1, total: steps, state: 'failed', status: 'cancelled' },
+          { message: `Job ${job} cancelled by the page at step ${done - 1}/${steps}` },
+        );
+        return;
+      }
       const task = TASKS[Math.min(TASKS.length - 1, Math.floor(((done - 1) / steps) * TASKS.length))] as string;
       // One packet per step: the bar's state, and a line for the page's log.
       const outcome = await backend.progress(

@@ -12,6 +12,8 @@ export interface JobScriptArgs {
   stepMs: number;
   /** PEM file of the relay's own certificate, trusted for a wss:// relay. */
   caFile?: string;
+  /** The page's job token, sent as `Authorization: Bearer` at the handshake. */
+  token?: string;
 }
 
 export interface DemoJobsOptions {
@@ -55,6 +57,7 @@ export class DemoJobs {
   start(request: JobRequest, address: string, caFile?: string): void {
     const args: JobScriptArgs = { address, uuid: request.uuid, job: request.job, steps: request.steps, stepMs: this.options.stepMs };
     if (caFile) args.caFile = caFile;
+    if (request.token !== undefined) args.token = request.token;
     const child = spawn(process.execPath, [this.options.script, JSON.stringify(args)], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#running.add(child);
     const logger = this.logger;

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { refusalText } from '../jobs/job-token.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { discardRest } from '../http/discard-rest.js';
 import { sendJson, type HttpContext } from '../http/http-router.js';
@@ -71,6 +72,17 @@ export function installDemo(relay: Relay, options: DemoOptions = {}): void {
       } else sendJson(res, 400, { error: 'the body is not valid JSON; send {"uuid": "<your page uuid>"}' });
       return;
     }
+    // The page may hand over a job token instead of its uuid: the job then reports with it, for that page and job only.
+    let token: string | undefined;
+    if (typeof body === 'object' && body !== null && typeof (body as { token?: unknown }).token === 'string') {
+      token = (body as { token: string }).token;
+      const scope = relay.jobTokens.verify(token);
+      if (typeof scope === 'string') {
+        sendJson(res, 403, { error: refusalText(scope) });
+        return;
+      }
+      body = { ...(body as object), uuid: scope.uuid, job: scope.job, token: undefined };
+    }
     const request = parseJobRequest(body);
     if (typeof request === 'string') {
       sendJson(res, 400, { error: request });
@@ -82,7 +94,11 @@ export function installDemo(relay: Relay, options: DemoOptions = {}): void {
       return;
     }
     const tls = relay.config.address.tls;
-    jobs.start(request, relay.url('/php'), tls ? (relay.config.certFile ?? undefined) : undefined);
+    jobs.start(
+      { ...request, ...(token !== undefined ? { token } : {}) },
+      relay.url('/php'),
+      tls ? (relay.config.certFile ?? undefined) : undefined,
+    );
     sendJson(res, 202, { job: request.job, steps: request.steps });
   });
 }

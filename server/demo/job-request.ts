@@ -4,6 +4,8 @@ export interface JobRequest {
   uuid: string;
   /** Job id the progress reports carry; the page may choose it, so it can filter before the HTTP answer arrives. */
   job: string;
+  /** A job token from the page, which the job presents at its handshake instead of relying on allowedIP. */
+  token?: string;
   steps: number;
 }
 

@@ -65,6 +65,10 @@ function checkProgress(progress: unknown): void {
     throw bad(`"progress.job" must be a string or a number, not ${describe(job)}`);
   }
   if (status !== undefined && typeof status !== 'string') throw bad(`"progress.status" must be a string, not ${describe(status)}`);
+  const ttl = progress.ttl;
+  if (ttl !== undefined && !(typeof ttl === 'number' && Number.isFinite(ttl) && ttl > 0 && ttl <= 86_400)) {
+    throw bad(`"progress.ttl" (the lease, in seconds) must be a number above 0 and at most 86400, not ${describe(ttl)}`);
+  }
   const state = progress.state;
   if (state !== undefined && !(typeof state === 'string' && STATES.has(state))) {
     throw bad(`"progress.state" must be "running", "done" or "failed", not ${describe(state)}`);

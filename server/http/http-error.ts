@@ -12,6 +12,7 @@ export const HttpErrorCodes = {
   UNAUTHORIZED: { status: 401, text: 'publishing needs the header "Authorization: Bearer <publishSecret>"' },
   FORBIDDEN: { status: 403, text: 'not allowed to publish' },
   UNKNOWN_RECIPIENT: { status: 404, text: 'no client has this uuid or ident' },
+  UNKNOWN_JOB: { status: 404, text: 'the page has no such job (GET /signals)' },
   TOO_LARGE: { status: 413, text: 'the body exceeds the maximum message size' },
   TOO_MANY_ITEMS: { status: 413, text: 'the batch has too many messages' },
   UNSUPPORTED_MEDIA_TYPE: {

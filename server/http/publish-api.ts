@@ -15,11 +15,16 @@ import { installHealthEndpoint, type HealthSource } from './health-endpoint.js';
 import { HttpError, type ErrorBody } from './http-error.js';
 import { sendJson, type HttpContext, type HttpRouter } from './http-router.js';
 import { installMetricsEndpoint } from './metrics-endpoint.js';
-import { publishAuth, type PublishAuth } from './publish-auth.js';
+import { bearerToken, publishAuth, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
 import { readJsonBody } from './read-json-body.js';
+import { jobReportOf } from '../jobs/job-report.js';
+import type { JobTracker } from '../jobs/job-tracker.js';
+import { JobTokens, refusalText, scopeProblem, type JobScope } from '../jobs/job-token.js';
 
 type Endpoint = 'feedback' | 'batch';
+
+const HTTP_PUBLISHER = Object.freeze({ kind: 'http' as const });
 
 /** One entry of a batch answer, in the order of the request's messages. */
 export type BatchResult = { outcome: Outcome } | ErrorBody;
@@ -67,6 +72,10 @@ export interface HttpApiHost extends HealthSource {
   readonly shuttingDown: boolean;
   /** Publishes feedback that names a Pusher channel (`"channel"`, no uuid or ident); null: there are no Pusher apps. */
   readonly channelFeedback?: ChannelFeedback | null;
+  /** The relay's job tracker: HTTP progress reports are its publishers too, and get their job's signals back. */
+  readonly jobs?: JobTracker;
+  /** Checks job tokens presented as the bearer (publish to one page's job, from any IP). */
+  readonly jobTokens?: JobTokens;
 }
 
 /** What a delivery gives: its outcome now, or (engines that must ask elsewhere) later. */
@@ -120,7 +129,13 @@ class PublishApi {
    * is answered when it settles.
    */
   handle(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse, ctx: HttpContext): void {
-    const refusal = this.#admit(req, ctx);
+    // Only a bearer shaped like a job token costs this (a regular expression): the secret's path is unchanged.
+    const scope = this.#tokenScope(req.headers.authorization, endpoint);
+    if (scope instanceof HttpError) {
+      this.#refuse(endpoint, req, res, scope);
+      return;
+    }
+    const refusal = this.#admit(req, ctx, scope !== null);
     if (refusal) {
       this.#refuse(endpoint, req, res, refusal);
       return;
@@ -132,7 +147,8 @@ class PublishApi {
       }
       const arrived = performance.now();
       try {
-        if (endpoint === 'feedback') this.#publishOne(body, arrived, res);
+        if (scope !== null) this.#publishOne(scoped(body, scope), arrived, res, scope);
+        else if (endpoint === 'feedback') this.#publishOne(body, arrived, res);
         else this.#publishBatch(body, arrived, res);
       } catch (failure) {
         if (!(failure instanceof HttpError)) {
@@ -145,7 +161,19 @@ class PublishApi {
   }
 
   /** The reason to refuse before reading the body, or null. */
-  #admit(req: IncomingMessage, ctx: HttpContext): HttpError | null {
+  /** The scope of a job token presented as the bearer, its refusal, or null (no token: the secret or allowedIP decide). */
+  #tokenScope(authorization: string | undefined, endpoint: Endpoint): JobScope | HttpError | null {
+    const tokens = this.#relay.jobTokens;
+    const bearer = bearerToken(authorization);
+    if (tokens === undefined || bearer === null || !JobTokens.looksLikeToken(bearer)) return null;
+    if (bearer === this.#relay.config.publishSecret) return null;
+    const scope = tokens.verify(bearer);
+    if (typeof scope === 'string') return new HttpError('FORBIDDEN', refusalText(scope));
+    if (endpoint !== 'feedback') return new HttpError('FORBIDDEN', 'a job token publishes one message at a time: use POST /feedback');
+    return scope;
+  }
+
+  #admit(req: IncomingMessage, ctx: HttpContext, tokened = false): HttpError | null {
     if (this.#relay.shuttingDown) return new HttpError('SHUTTING_DOWN');
     if (this.#limiter) {
       const waitMs = this.#limiter.take(ctx.clientIp);
@@ -158,23 +186,40 @@ class PublishApi {
         );
       }
     }
-    const denied = this.#auth(req.headers.authorization, ctx.clientIp);
+    // A valid job token is its own credential, from any IP.
+    const denied = tokened ? null : this.#auth(req.headers.authorization, ctx.clientIp);
     if (denied) return denied;
     // curl -d sends application/x-www-form-urlencoded: any type is read as JSON but a multipart form, which is certainly not.
     if (/^\s*multipart\//i.test(req.headers['content-type'] ?? '')) return new HttpError('UNSUPPORTED_MEDIA_TYPE');
     return null;
   }
 
-  #publishOne(body: unknown, arrived: number, res: ServerResponse): void {
-    const outcome = this.#deliver(toFeedbackPacket(body), arrived);
+  #publishOne(body: unknown, arrived: number, res: ServerResponse, scope: JobScope | null = null): void {
+    const packet = toFeedbackPacket(body);
+    if (scope !== null) {
+      const problem = scopeProblem(scope, packet);
+      if (problem !== null) throw new HttpError('FORBIDDEN', problem);
+    }
+    const outcome = this.#deliver(packet, arrived);
     if (!isPromiseLike(outcome)) {
-      this.#answer(res, OUTCOME_ANSWERS[outcome]);
+      this.#answer(res, this.#withSignals(packet, OUTCOME_ANSWERS[outcome]));
       return;
     }
     outcome.then(
-      (settled) => this.#answer(res, OUTCOME_ANSWERS[settled]),
+      (settled) => this.#answer(res, this.#withSignals(packet, OUTCOME_ANSWERS[settled])),
       (error: unknown) => this.#fail(res, error),
     );
+  }
+
+  /** The answer, with the signals the page sent for this job since its publisher last asked (`"signals":[…]`). */
+  #withSignals(packet: FeedbackPacket, answer: PreparedAnswer): PreparedAnswer {
+    const jobs = this.#relay.jobs;
+    if (jobs === undefined || packet.progress === undefined || typeof packet.uuid !== 'string') return answer;
+    const report = jobReportOf(packet);
+    if (report === null) return answer;
+    const signals = jobs.takeSignals(routingKey(packet.uuid), String(report.job));
+    if (signals.length === 0) return answer;
+    return prepare(answer.status, { ...(JSON.parse(answer.body) as object), signals });
   }
 
   #publishBatch(body: unknown, arrived: number, res: ServerResponse): void {
@@ -245,6 +290,12 @@ class PublishApi {
       const refusal = channels.check(packet);
       if (refusal !== null) throw new HttpError('BAD_PACKET', refusal);
     }
+    const jobs = this.#relay.jobs;
+    // Only a message with `progress` costs the tracker anything.
+    if (jobs !== undefined && packet.progress !== undefined && typeof packet.uuid === 'string' && packet.uuid !== '' && !packet.ident) {
+      const report = jobReportOf(packet);
+      if (report !== null) jobs.report(HTTP_PUBLISHER, routingKey(packet.uuid), packet.uuid, report);
+    }
     const result = publishFeedback(this.#relay.engine.broker, this.#relay.stats, packet, raw, channels);
     // An engine that decided at once (the memory engine) is answered in this call, without a microtask.
     const now = settledOutcome(result);
@@ -283,4 +334,11 @@ class PublishApi {
     sendJson(res, status, body, { 'cache-control': 'no-store', ...headers });
     this.#metrics.countPublish(endpoint, status);
   }
+}
+
+/** The body with the token's page filled in when it names none (the page hands its AJAX request the token, not its uuid). */
+function scoped(body: unknown, scope: JobScope): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const fields = body as { uuid?: unknown };
+  return fields.uuid === undefined || fields.uuid === null || fields.uuid === '' ? { ...body, uuid: scope.uuid } : body;
 }

@@ -12,6 +12,10 @@ import type { Hub } from '../routing/hub.js';
 import { publishFeedback, type ChannelFeedback } from '../routing/publish-feedback.js';
 import { feedbackTarget, type PublishDecision, type PublishPolicy, type PublishTarget } from '../routing/publish-policy.js';
 import type { Connection } from '../transport/connection.js';
+import type { SocketPublisher } from '../jobs/job-record.js';
+import { jobReportOf } from '../jobs/job-report.js';
+import { scopeProblem } from '../jobs/job-token.js';
+import type { JobTracker } from '../jobs/job-tracker.js';
 import type { ResourceContext } from './resource.js';
 
 export interface ContextHooks {
@@ -38,6 +42,8 @@ export interface ContextParts {
   nodeId: string;
   /** Publishes feedback that names a Pusher channel; null: no Pusher apps, such feedback goes nowhere. */
   channelFeedback?: ChannelFeedback | null;
+  /** The jobs of this node's publishers (server/jobs/); told of every feedback that carries `progress`. */
+  jobs?: JobTracker;
 }
 
 /** One publish in this many is timed for the latency histogram: cheap enough for the hot path. */
@@ -52,6 +58,8 @@ export class RelayContext implements ResourceContext {
   #sample = 0;
   /** v1 senders whose refused messages were already logged (logged once per connection). */
   readonly #refusalLogged = new WeakSet<Connection>();
+  /** Each job publisher as the tracker knows it, made once per connection. */
+  readonly #publishers = new WeakMap<Connection, SocketPublisher>();
 
   constructor(parts: ContextParts, hooks: ContextHooks = {}) {
     this.logger = parts.logger;
@@ -67,8 +75,18 @@ export class RelayContext implements ResourceContext {
   deliverFeedback(from: Connection, packet: { [field: string]: unknown }, raw: Buffer | string): Promise<PublishResult> | null {
     const { broker, stats, signer } = this.#parts;
     const channels = this.#parts.channelFeedback ?? null;
+    if (from.jobScope !== null) {
+      // A job token opens one page's one job, nothing else (docs/security.md).
+      const problem = scopeProblem(from.jobScope, packet);
+      if (problem !== null) {
+        this.#refuseScoped(from, packet.id, problem);
+        return null;
+      }
+    }
     const target = feedbackTarget(packet, (uuid) => signer.verify(uuid) !== null);
     if (target !== null && !this.#permitted(from, target, packet.id)) return null;
+    // The one job check of the hot path: a message without `progress` skips the tracker.
+    if (packet.progress !== undefined && target?.kind === 'uuid') this.#reportJob(from, packet);
     const observe = this.#hooks.observeLatency;
     if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw, channels);
     this.#sample = 0;
@@ -79,9 +97,35 @@ export class RelayContext implements ResourceContext {
   }
 
   broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null {
+    if (from?.jobScope) {
+      this.#refuseScoped(from, id, 'a job token cannot broadcast');
+      return null;
+    }
     if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
     const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
     return this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
+  }
+
+  #reportJob(from: Connection, packet: { [field: string]: unknown }): void {
+    const jobs = this.#parts.jobs;
+    const report = jobReportOf(packet);
+    if (jobs === undefined || report === null) return;
+    let publisher = this.#publishers.get(from);
+    if (publisher === undefined) {
+      const delivery = this.#parts.delivery;
+      // Only v2 connections read frames they did not ask for; a v1 backend polls GET /signals.
+      const send = from.protocol === 2 ? (text: string): boolean => delivery.message(from, text) : null;
+      publisher = { kind: 'socket', id: from.id, send };
+      this.#publishers.set(from, publisher);
+    }
+    const uuid = packet.uuid as string;
+    jobs.report(publisher, routingKey(uuid), uuid, report);
+  }
+
+  #refuseScoped(from: Connection, id: unknown, reason: string): void {
+    this.#parts.stats.publishRefused++;
+    if (from.protocol === 2) this.error(from, 'FORBIDDEN', id, reason);
+    else this.logger.warn('message refused: outside its job token', { client: from.id, ip: from.ip, reason });
   }
 
   /** The publish policy's answer for `from`; a refusal is reported here, once, as the policy says. */

@@ -16,6 +16,8 @@ export interface ResumeDeps {
   delivery: Delivery;
   ctx: ResourceContext;
   logger: Logger;
+  /** Called once the page is resumed and caught up, with the `jobs` the page listed (server/jobs/resume-check.ts). */
+  onResumed?: (key: string, uuid: string, jobs: unknown) => Promise<void>;
 }
 
 /**
@@ -62,7 +64,7 @@ export function handleResume(deps: ResumeDeps, conn: Connection, packet: { [fiel
     deps.ctx.error(conn, 'RESUME_FAILED', id, 'the uuid belongs to a live connection that is not a v2 page');
     return;
   }
-  resume(deps, conn, key, uuid, { seq: lastSeq, epoch: epoch as string | null }, id).catch((error: Error) => {
+  resume(deps, conn, key, uuid, { seq: lastSeq, epoch: epoch as string | null }, id, packet.jobs).catch((error: Error) => {
     deps.logger.warn('resume failed', { client: conn.id, reason: error.message });
     if (conn.open) deps.ctx.error(conn, 'ENGINE_FAILED', id, 'the session log could not be read');
   });
@@ -75,6 +77,7 @@ async function resume(
   uuid: string,
   from: { seq: number; epoch: string | null },
   id: unknown,
+  jobs: unknown,
 ): Promise<void> {
   const previousKey = conn.key;
   // Announced before the log is read: whatever is appended from now on comes here live.
@@ -101,4 +104,5 @@ async function resume(
   for (const item of result.replay) deps.delivery.sequenced(conn, item.text, 'replay');
   // Appended while the log was being read: written now, after the replay, in order.
   await deps.sessions.catchUp(result.session);
+  if (deps.onResumed !== undefined && conn.open) await deps.onResumed(key, uuid, jobs);
 }

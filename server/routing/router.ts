@@ -1,7 +1,16 @@
 import { Outcome } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { PublicationHandler } from '../engine/broker.js';
-import { RESULT, type LogEntry, type Origin, type Payload, type PublishResult, type PublishTarget } from '../engine/publication.js';
+import type { JobTracker } from '../jobs/job-tracker.js';
+import {
+  progressJob,
+  RESULT,
+  type LogEntry,
+  type Origin,
+  type Payload,
+  type PublishResult,
+  type PublishTarget,
+} from '../engine/publication.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import type { Connection } from '../transport/connection.js';
 import type { Hub } from './hub.js';
@@ -19,6 +28,8 @@ export class Router implements PublicationHandler {
     private readonly delivery: Delivery,
     private readonly stats: RelayStats,
     private readonly nodeId: string,
+    /** Told of progress that passes for a page whose job it suspects lost (after a restart); null: no jobs. */
+    private readonly jobs: JobTracker | null = null,
   ) {}
 
   deliver(target: Exclude<PublishTarget, { kind: 'broadcast' }>, payload: Payload, entry: LogEntry | null): PublishResult {
@@ -27,6 +38,11 @@ export class Router implements PublicationHandler {
       conn = this.hub.byIdent(target.ident);
     } else {
       if (entry !== null) {
+        // Only while a resumed page's job awaits a report (rare): a size check otherwise.
+        if (this.jobs !== null && this.jobs.hasSuspects()) {
+          const job = progressJob(payload.packet);
+          if (job) this.jobs.seen(target.key, job);
+        }
         const session = this.sessions.get(target.key);
         if (session) return RESULT[this.sessions.deliver(session, entry)];
         // In the log, but the page is not attached here (yet): its resume replays it.

@@ -71,6 +71,11 @@ export class Connection {
   lastProgressAt = Date.now();
   /** Its account in the relay's in-flight budget (unfinished messages), once it is open. */
   inFlight: InFlight | null = null;
+  /**
+   * A backend admitted by a job token (server/jobs/job-token.ts) rather than by allowedIP:
+   * it may publish to this page's job only. Null for every other connection.
+   */
+  jobScope: { readonly uuid: string; readonly key: string; readonly job: string } | null = null;
   /** What an application's preConnect hook attached (the signed-in user...); typed by the app. */
   data: unknown = undefined;
 

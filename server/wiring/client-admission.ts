@@ -1,11 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { CloseCode, ServerOpcode, SUBPROTOCOL_V2 } from '../../include/protocol.js';
+import { bearerToken } from '../http/publish-auth.js';
+import { JobTokens, refusalText, type JobScope } from '../jobs/index.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import type { Resource } from '../resources/resource.js';
 import type { PusherWsServer } from '../pusher/ws/pusher-ws-server.js';
 import type { AcceptedWebSocket } from '../transport/accepted-websocket.js';
-import { admit, type AdmissionRules, type Rejection } from '../transport/admission.js';
+import { admit, type AdmissionRules, type Applicant, type Rejection } from '../transport/admission.js';
+import { IpMatcher } from '../transport/ip-match.js';
 import { padReadyForPhp } from '../transport/backend-handshake.js';
 import { Connection } from '../transport/connection.js';
 import { RefusedClient } from '../transport/refused-client.js';
@@ -14,6 +17,8 @@ import { openConnection, type OpeningParts } from './connection-opening.js';
 /** What admission decides with, besides what opening a connection needs. */
 export interface AdmissionParts extends OpeningParts {
   rules: AdmissionRules;
+  /** Verifies the job token a backend may present at the handshake. */
+  jobTokens: JobTokens;
   resources: ReadonlyMap<string, Resource>;
   /** The Pusher endpoint, when there are apps (read late: it is built after this). */
   pusherWs(): PusherWsServer | null;
@@ -28,6 +33,8 @@ export interface AdmissionParts extends OpeningParts {
  */
 export class ClientAdmission {
   readonly #parts: AdmissionParts;
+  /** The same rules for a backend that presented a valid job token: from any IP. */
+  readonly #tokenRules: AdmissionRules;
   #nextId = 1;
   /** Refused clients being told why: not in the hub, but stop() must end them too. */
   readonly #refused = new Map<WebSocket, RefusedClient>();
@@ -37,6 +44,7 @@ export class ClientAdmission {
 
   constructor(parts: AdmissionParts) {
     this.#parts = parts;
+    this.#tokenRules = { ...parts.rules, allowedBackendIps: new IpMatcher(['0.0.0.0/0', '::/0']) };
   }
 
   /** Clients an application is still deciding on (maxClients counts them). */
@@ -53,7 +61,12 @@ export class ClientAdmission {
     const { applicant } = accepted;
     const { hub, resources } = this.#parts;
     const pusherWs = this.#parts.pusherWs();
-    const rejection = admit(applicant, this.#parts.rules, {
+    const scope = this.#jobScopeOf(applicant);
+    if (typeof scope === 'string') {
+      this.#reject(accepted, { reason: scope, close: CloseCode.PolicyViolation, cause: 'backend-ip' });
+      return;
+    }
+    const rejection = admit(applicant, scope === null ? this.#parts.rules : this.#tokenRules, {
       hasResource: (path) => resources.has(path) || (pusherWs?.serves(path) ?? false),
       total: this.clientCount(),
       fromIp: (ip) => hub.countFromIp(ip),
@@ -63,7 +76,20 @@ export class ClientAdmission {
     if (pusherWs?.serves(applicant.path)) pusherWs.open(accepted, this.#nextId++, rejection?.cause ?? null);
     // The handshake was completed even to refuse: the client is then told why in a packet.
     else if (rejection) this.#reject(accepted, rejection);
-    else this.#accept(accepted);
+    else this.#accept(accepted, scope);
+  }
+
+  /**
+   * A backend's job token (`Authorization: Bearer <token>` at the handshake):
+   * its scope, the refusal sentence of a bad one, or null when it shows none.
+   */
+  #jobScopeOf(applicant: Applicant): JobScope | string | null {
+    if (applicant.kind !== 'backend') return null;
+    const header = applicant.headers.authorization;
+    const bearer = bearerToken(typeof header === 'string' ? header : undefined);
+    if (bearer === null || !JobTokens.looksLikeToken(bearer)) return null;
+    const scope = this.#parts.jobTokens.verify(bearer);
+    return typeof scope === 'string' ? refusalText(scope) : scope;
   }
 
   /** Stop, first: cancel refusals still waiting to be told (a PHP backend's delay). */
@@ -102,7 +128,7 @@ export class ClientAdmission {
     else tell();
   }
 
-  #accept(accepted: AcceptedWebSocket): void {
+  #accept(accepted: AcceptedWebSocket, scope: JobScope | null = null): void {
     const { ws, port, applicant, transport } = accepted;
     const parts = this.#parts;
     const { config, hooks } = parts;
@@ -116,7 +142,8 @@ export class ClientAdmission {
       protocol: ws.protocol === SUBPROTOCOL_V2 ? 2 : 1,
       resource: applicant.path,
       ip: applicant.ip,
-      ident: applicant.ident,
+      // A token opens one job, not an Ident other scripts are reached by.
+      ident: scope === null ? applicant.ident : null,
       origin: applicant.origin,
       uuid,
       key: routingKey(uuid),
@@ -124,6 +151,7 @@ export class ClientAdmission {
       maxMessageBytes: config.maxMessageBytes,
       frameGapMs: config.backendFrameGapMs,
     });
+    conn.jobScope = scope;
     if (!hooks.has('preConnect', conn.resource)) {
       openConnection(parts, conn, ws, parts.resources.get(applicant.path)!);
       return;

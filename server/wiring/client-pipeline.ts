@@ -2,6 +2,7 @@ import { ClientOpcode } from '../../include/protocol.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
+import { checkJobsAfterResume, handlePageSignal, handlePageToken, type JobTokens, type JobTracker } from '../jobs/index.js';
 import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayMetrics } from '../metrics/prometheus.js';
@@ -30,6 +31,8 @@ export interface PipelineParts {
   metrics: RelayMetrics;
   inFlight: InFlightBudget;
   channelFeedback: ChannelFeedback | null;
+  jobs: JobTracker;
+  jobTokens: JobTokens;
 }
 
 /**
@@ -38,10 +41,11 @@ export interface PipelineParts {
  * here, before any resource sees them.
  */
 export function wirePipeline(parts: PipelineParts): { context: RelayContext; pipeline: PipelineDeps } {
-  const { logger, hub, engine, delivery, sessions, signer, stats, policy, hooks, metrics, inFlight, channelFeedback } = parts;
+  const { logger, hub, engine, delivery, sessions, signer, stats, policy, hooks, metrics, inFlight, channelFeedback, jobs, jobTokens } =
+    parts;
   const presence = engine.presence;
   const context = new RelayContext(
-    { logger, hub, broker: engine.broker, delivery, signer, stats, policy, nodeId: engine.nodeId, channelFeedback },
+    { logger, hub, broker: engine.broker, delivery, signer, stats, policy, nodeId: engine.nodeId, channelFeedback, jobs },
     {
       onRekey: (conn, previousKey) => {
         sessions.rekey(conn, previousKey);
@@ -56,7 +60,16 @@ export function wirePipeline(parts: PipelineParts): { context: RelayContext; pip
       close: (conn, code, reason) => hooks.requestClose(conn, code, () => conn.close(code, reason)),
     },
   );
-  const resumeDeps = { signer, hub, sessions, presence, delivery, ctx: context, logger };
+  const resumeDeps = {
+    signer,
+    hub,
+    sessions,
+    presence,
+    delivery,
+    ctx: context,
+    logger,
+    onResumed: (key: string, uuid: string, resumedJobs: unknown) => checkJobsAfterResume(engine.log, jobs, key, uuid, resumedJobs),
+  };
   const pipeline: PipelineDeps = {
     ctx: context,
     inFlight,
@@ -64,8 +77,10 @@ export function wirePipeline(parts: PipelineParts): { context: RelayContext; pip
     stats,
     logger,
     intercept: (conn, packet) => {
-      if (packet.opcode !== ClientOpcode.Resume) return false;
-      handleResume(resumeDeps, conn, packet);
+      if (packet.opcode === ClientOpcode.Resume) handleResume(resumeDeps, conn, packet);
+      else if (packet.opcode === ClientOpcode.Signal) handlePageSignal(jobs, context, conn, packet);
+      else if (packet.opcode === ClientOpcode.Token) handlePageToken(jobTokens, delivery, context, conn, packet);
+      else return false;
       return true;
     },
   };

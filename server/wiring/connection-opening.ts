@@ -4,6 +4,7 @@ import type { RelayConfig } from '../config/relay-config.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
+import type { JobTracker } from '../jobs/index.js';
 import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import { InboundThrottle } from '../limits/inbound-throttle.js';
 import { ReadGate, ReadHold } from '../limits/read-gate.js';
@@ -34,6 +35,8 @@ export interface OpeningParts {
   inFlight: InFlightBudget;
   /** Connections not read because the replies to them are not read (over maxBuffered); resumed once drained. */
   repliesUnread: Map<Connection, ReadGate>;
+  /** Jobs whose publisher this connection may be: told when it closes (the grace before `lost` starts). */
+  jobs: JobTracker;
 }
 
 /**
@@ -67,6 +70,7 @@ export function openConnection(parts: OpeningParts, conn: Connection, ws: WebSoc
   });
   const maxBuffered = config.maxBufferedBytes;
   const repliesUnread = parts.repliesUnread;
+  const jobs = parts.jobs;
   ws.on('message', function connectionOnMessage(data: Buffer, isBinary: boolean) {
     inFlight.completed(held);
     try {
@@ -104,6 +108,7 @@ export function openConnection(parts: OpeningParts, conn: Connection, ws: WebSoc
     inFlight.release(held);
     repliesUnread.delete(conn);
     sessions.detach(conn);
+    jobs.socketClosed(conn.id);
     hub.remove(conn);
     if (hub.byKey(conn.key) === undefined) void presence.release({ kind: 'uuid', key: conn.key }).catch(() => {});
     if (conn.ident && hub.byIdent(conn.ident) === undefined) void presence.release({ kind: 'ident', ident: conn.ident }).catch(() => {});

@@ -5,6 +5,7 @@ import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
 import { SendHooks } from '../hooks/send-hooks.js';
 import { heapShare } from '../limits/heap-share.js';
+import type { JobTracker } from '../jobs/index.js';
 import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
@@ -29,7 +30,14 @@ export interface EngineParts {
  * the engine hands this node's publications to the router, the router
  * writes through delivery. Nothing here starts a timer or a connection.
  */
-export function wireEngine(config: RelayConfig, hub: Hub, hooks: HookRegistry, stats: RelayStats, logger: Logger): EngineParts {
+export function wireEngine(
+  config: RelayConfig,
+  hub: Hub,
+  hooks: HookRegistry,
+  stats: RelayStats,
+  logger: Logger,
+  jobs: JobTracker,
+): EngineParts {
   const delivery = new Delivery(stats, logger, {
     maxBufferedBytes: config.maxBufferedBytes,
     broadcastBatchMs: config.broadcastBatchMs,
@@ -51,7 +59,7 @@ export function wireEngine(config: RelayConfig, hub: Hub, hooks: HookRegistry, s
   const sessions = new SessionStore(limits, stats, logger, delivery);
   const engine = createEngine(config, { sessions, hub, logger, stats });
   sessions.useLog(engine.log);
-  const router = new Router(hub, sessions, delivery, stats, engine.nodeId);
+  const router = new Router(hub, sessions, delivery, stats, engine.nodeId, jobs);
   engine.attach(router);
   return { delivery, sessions, engine, router };
 }
@@ -67,6 +75,7 @@ export function startSessionSweep(
   config: RelayConfig,
   { sessions, engine }: EngineParts,
   inFlight: InFlightBudget,
+  jobs: JobTracker,
   readDrained: () => void,
 ): () => void {
   let ticks = 0;
@@ -77,6 +86,7 @@ export function startSessionSweep(
     if (++ticks % 10 === 0) {
       sessions.expireRound();
       inFlight.tick(Date.now());
+      jobs.sweep();
     }
     if (ticks % keepAliveEvery === 0) void engine.log.keepAlive(sessions.attachedKeys()).catch(() => {});
   }, 100);

@@ -4,6 +4,7 @@ import type { RelayConfig } from '../config/relay-config.js';
 import type { Delivery } from '../delivery/delivery.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
+import type { JobTracker } from '../jobs/index.js';
 import type { Keepalive } from '../keepalive.js';
 import type { ReadGate } from '../limits/read-gate.js';
 import type { Logger } from '../logger/logger.js';
@@ -32,6 +33,7 @@ export interface ShutdownParts {
   wss: WebSocketServer;
   engine: Engine;
   repliesUnread: Map<Connection, ReadGate>;
+  jobs: JobTracker;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function shutDown(parts: ShutdownParts): Promise<void> {
   parts.keepalive.stop();
   parts.stopSweep?.();
   parts.delivery.stop();
+  parts.jobs.stop();
   parts.admission.stopTimers();
   const closed = listener ? new Promise<void>((resolve) => listener.server.close(() => resolve())) : Promise.resolve();
   // Pusher clients are told 4200 (reconnect now): pusher-js comes back at once, to another node if there is one.

@@ -49,6 +49,7 @@ const TESTED: Record<string, string> = {
   'php-publish': 'test/http/docs-examples.test.ts',
   'pusher-php-curl': 'test/pusher/http-php-snippet.test.ts',
   'shell-publish': 'test/http/docs-examples.test.ts',
+  'jobs-php': 'test/jobs/jobs-php.test.ts',
   'readme-page': 'here: the README page, served by the relay',
   'readme-page-other-origin': 'here: the README page, served by another origin',
   'readme-cli': 'here: the three CLI lines, against that page',

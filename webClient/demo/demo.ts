@@ -60,17 +60,34 @@ bindProgress(client, {
     reportsReceived += 1;
     $('percent').textContent = percent === undefined ? '' : `${Math.round(percent)} %`;
   },
+  cancel: '#cancel',
   onEnd({ progress }) {
     if (currentJob !== null && progress.job !== currentJob) return;
     const result = $('result');
     result.hidden = false;
     result.dataset.state = progress.state ?? 'done';
-    result.textContent = `${progress.state === 'failed' ? '✗ Failed' : '✓ Done'}: ${progress.status ?? ''}`;
+    const cancelled = progress.state === 'failed' && progress.status === 'cancelled';
+    result.textContent = cancelled ? '✗ Cancelled' : `${progress.state === 'failed' ? '✗ Failed' : '✓ Done'}: ${progress.status ?? ''}`;
     $('status').textContent = `${reportsReceived} progress reports received live`;
-    currentJob = null;
-    $<HTMLButtonElement>('start').disabled = client.state !== 'open';
+    endJob();
+  },
+  onLost({ job, reason }) {
+    if (currentJob !== null && job !== currentJob) return;
+    const result = $('result');
+    result.hidden = false;
+    result.dataset.state = 'lost';
+    result.textContent =
+      reason === 'relay-restarted' ? '✗ Lost: the relay restarted while the job ran' : '✗ Lost: the job stopped reporting';
+    endJob();
   },
 });
+
+/** The job ended (done, failed, cancelled or lost): a new one may start. */
+function endJob(): void {
+  currentJob = null;
+  $<HTMLButtonElement>('start').disabled = client.state !== 'open';
+  $<HTMLButtonElement>('cancel').disabled = true;
+}
 
 $('start').addEventListener('click', async function startJob() {
   const uuid = client.uuid;
@@ -81,10 +98,12 @@ $('start').addEventListener('click', async function startJob() {
   $<HTMLButtonElement>('start').disabled = true;
   $('status').textContent = 'Starting the backend job…';
   try {
+    // A v2 relay gives a token for this page's job alone: the job reports with it, not with our uuid.
+    const credential = client.protocol === 2 ? { token: (await client.token(job, 600)).token } : { uuid, job };
     const response = await fetch('demo/job', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ uuid, job }),
+      body: JSON.stringify(credential),
     });
     if (!response.ok) {
       const body = (await response.json().catch(() => ({}))) as { error?: string };

@@ -12,6 +12,7 @@ export type {
   ConnectionState,
   InboundPacket,
   ProgressEvent,
+  JobEvent,
   ReadyEvent,
   WebsockClientEvents,
   WebsockClientOptions,

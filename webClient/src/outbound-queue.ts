@@ -6,6 +6,9 @@ export interface SendResult {
   outcome?: string;
   /** v2 broadcast: how many pages got it. */
   count?: number;
+  /** `token()`: the job token and its expiry (Unix seconds). */
+  token?: string;
+  expires?: number;
 }
 
 /** Turns a packet into frames at the moment it is written (the protocol is known only then). */

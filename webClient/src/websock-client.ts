@@ -6,6 +6,7 @@ import {
   isPacket,
   type ErrorCode,
   type FeedbackPacket,
+  type JobState,
   type Progress,
 } from '../../include/protocol.js';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.js';
@@ -16,6 +17,9 @@ import { OutboundQueue, type SendResult } from './outbound-queue.js';
 import { isProgress, progressPercent } from './progress.js';
 import { memorySessionStore, webSessionStore, type SessionState, type SessionStore } from './session-store.js';
 import { resolveUrl } from './resolve-url.js';
+
+/** Most running jobs the client remembers (the relay tracks at most 100 per page). */
+const MAX_RUNNING_JOBS = 100;
 
 /**
  * `connecting`: first attempt; `open`: the relay said ready (and resumed, if
@@ -58,6 +62,15 @@ export interface ProgressEvent {
   packet: FeedbackPacket;
 }
 
+/** The relay's word on one of the page's jobs: `{"opcode":"job","job":J,"state":"lost","reason":…}`. */
+export interface JobEvent {
+  job: string | number;
+  state: JobState;
+  /** Why a job is lost: `publisher-gone`, `lease-expired` or `relay-restarted`. */
+  reason: string | undefined;
+  packet: InboundPacket;
+}
+
 export interface WebsockClientEvents {
   state: ConnectionState;
   ready: ReadyEvent;
@@ -66,6 +79,8 @@ export interface WebsockClientEvents {
   feedback: FeedbackPacket;
   /** Feedback that carries structured progress. */
   progress: ProgressEvent;
+  /** The relay says a job changed state on its own (it is `lost`). */
+  job: JobEvent;
   /** Errors the relay reports that do not answer a request of ours. */
   error: WebsockError;
   close: CloseInfo;
@@ -121,6 +136,8 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
   #session: SessionState | null;
   /** Set between sending `resume` and its answer: the uuid `ready` offered meanwhile. */
   #resume: { id: number; readyUuid: string; packet: InboundPacket } | null = null;
+  /** Jobs reported running and not ended, by their text (bounded like the relay's per-page job cap). */
+  readonly #running = new Map<string, string | number>();
   #wasReady = false;
   #everReady = false;
   #refusal: string | null = null;
@@ -221,6 +238,40 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     return this.send({ opcode: ClientOpcode.Echo, message });
   }
 
+  /**
+   * Sends a signal to the publisher of one of this page's jobs (v2 relays).
+   * Resolves with `delivered` (a WebSocket backend has it), `held` (an HTTP
+   * or reconnecting publisher gets it on its next report or poll) or
+   * `unknown` (no running job of that name).
+   * @example const { outcome } = await client.signal('import-42', 'cancel');
+   */
+  signal(job: string | number, name: string, data?: unknown): Promise<SendResult> {
+    const packet: { opcode: string; job: string | number; signal: string; data?: unknown } = {
+      opcode: ClientOpcode.Signal,
+      job,
+      signal: name,
+    };
+    if (data !== undefined) packet.data = data;
+    return this.send(packet);
+  }
+
+  /**
+   * Asks the relay (v2) for a job token: a credential that publishes to this
+   * page's job `job` only, from any machine, for `ttlS` seconds (default
+   * 3600). Hand it to the request that starts the job instead of the uuid.
+   * @example const { token } = await client.token('import-42', 600); await fetch('/start', { method: 'POST', body: JSON.stringify({ token }) });
+   */
+  async token(job: string | number, ttlS?: number): Promise<{ token: string; expires: number }> {
+    const result = await this.send({ opcode: ClientOpcode.Token, job, ...(ttlS !== undefined ? { ttl: ttlS } : {}) });
+    if (typeof result.token !== 'string') throw new WebsockError('REFUSED', 'the relay gave no job token (protocol v1?)');
+    return { token: result.token, expires: result.expires ?? 0 };
+  }
+
+  /** The jobs this page saw running and not ended (told to the relay on resume, so it can say when one was lost). */
+  get runningJobs(): (string | number)[] {
+    return [...this.#running.values()];
+  }
+
   /** Sends `message` to every other page connected to the relay. */
   broadcast(message: unknown): Promise<SendResult> {
     return this.send({ opcode: ClientOpcode.Broadcast, message });
@@ -293,6 +344,11 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
       case ServerOpcode.Error:
         this.#onError(packet);
         return;
+      case ServerOpcode.Token:
+        if (isId(packet.id) && typeof packet.token === 'string') {
+          this.#queue.settle(packet.id, { outcome: 'delivered', token: packet.token, expires: Number(packet.expires) });
+        }
+        return;
       case ServerOpcode.Close:
         // The relay refuses or ends this connection; the socket close follows.
         this.#refusal = typeof packet.error === 'string' ? packet.error : 'the relay closed the connection';
@@ -316,7 +372,15 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
     if (this.#protocol === 2 && session && session.uuid !== uuid) {
       const id = this.#nextId++;
       this.#resume = { id, readyUuid: uuid, packet };
-      const resume: { opcode: string; uuid: string; resumeToken?: string; lastSeq: number; epoch?: string; id: number } = {
+      const resume: {
+        opcode: string;
+        uuid: string;
+        resumeToken?: string;
+        lastSeq: number;
+        epoch?: string;
+        jobs?: (string | number)[];
+        id: number;
+      } = {
         opcode: ClientOpcode.Resume,
         uuid: session.uuid,
         lastSeq: session.lastSeq,
@@ -324,6 +388,8 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
       };
       if (session.resumeToken !== undefined) resume.resumeToken = session.resumeToken;
       if (session.epoch !== undefined) resume.epoch = session.epoch;
+      // A relay that restarted has no record of them: listed, it can tell the page they are lost.
+      if (this.#running.size > 0) resume.jobs = this.runningJobs;
       ws.send(JSON.stringify(resume));
       return;
     }
@@ -417,12 +483,32 @@ export class WebsockClient extends Emitter<WebsockClientEvents> {
       this.#store.save(session);
     }
     this.emit('message', packet);
+    if (packet.opcode === ServerOpcode.Job) {
+      const job = packet.job as string | number;
+      this.#running.delete(String(job));
+      this.emit('job', {
+        job,
+        state: packet.state as JobState,
+        reason: typeof packet.reason === 'string' ? packet.reason : undefined,
+        packet,
+      });
+      return;
+    }
     if (packet.opcode !== ClientOpcode.Feedback) return;
     const feedback = packet as FeedbackPacket;
     this.emit('feedback', feedback);
     if (isProgress(feedback.progress)) {
+      this.#noteJob(feedback.progress);
       this.emit('progress', { progress: feedback.progress, percent: progressPercent(feedback.progress), packet: feedback });
     }
+  }
+
+  #noteJob(progress: Progress): void {
+    const job = progress.job as string | number | undefined;
+    if (job === undefined || job === '') return;
+    const name = String(job);
+    if (progress.state === 'done' || progress.state === 'failed') this.#running.delete(name);
+    else if (this.#running.has(name) || this.#running.size < MAX_RUNNING_JOBS) this.#running.set(name, job);
   }
 
   #onSocketClose = (closed: CloseEvent): void => {
