@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { ChildRelay } from '../fuzz/child-relay.js';
+import type { ChildRelay } from '../fuzz/child-relay.js';
 import { RedisServer } from '../helpers/redis-server.js';
+import { ClusterFixture, until, type Packet } from './cluster-sockets.js';
 
 const PAGES = 50;
 const MESSAGES = 10_000;
@@ -18,34 +19,18 @@ const WINDOW = 200;
 const KILL_AFTER = 3_000;
 
 let redis: RedisServer;
-const nodes: ChildRelay[] = [];
-const sockets: WebSocket[] = [];
+const cluster = new ClusterFixture();
+const open = cluster.open.bind(cluster);
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  const ini = [`broker = ${redis.url}`, 'brokerPrefix = loss:', 'secret = node-loss-test-secret-5b0f3c9e71a2'];
-  for (let i = 0; i < 3; i++) nodes.push(await ChildRelay.start(ini));
+  await cluster.startNodes(3, redis.url, 'loss:');
 }, 60_000);
 
 afterAll(async () => {
-  for (const ws of sockets) ws.terminate();
-  await Promise.all(nodes.map((node) => node.stop()));
+  await cluster.closeAll();
   await redis?.stop();
 });
-
-type Packet = { opcode: string; [k: string]: unknown };
-
-/** Open a v2 socket and hand every packet to `onPacket`; resolves with the first one. */
-function open(port: number, path: string, onPacket: (p: Packet) => void, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, ['websock.v2'], { headers });
-  sockets.push(ws);
-  ws.on('message', (data: Buffer) => onPacket(JSON.parse(data.toString('utf8')) as Packet));
-  ws.on('error', () => {});
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
 
 /** One page: what it was told in ready/resumed, and every message it got. */
 class Page {
@@ -92,40 +77,14 @@ class Page {
       this.lastSeq = Number(packet.seq);
       this.messages.push(String(packet.message));
       received++;
-      progress();
     }
   }
 }
 
 let received = 0;
-let progress: () => void = () => {};
-
-/** Resolves when `condition` holds, checked on every message and every `pollMs`; rejects after `timeoutMs`. */
-function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = (): void => {
-      if (!condition()) return;
-      clearInterval(poll);
-      clearTimeout(timer);
-      resolve();
-    };
-    const poll = setInterval(check, 50);
-    const timer = setTimeout(() => {
-      clearInterval(poll);
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    const previous = progress;
-    progress = () => {
-      previous();
-      check();
-    };
-    check();
-  });
-}
-
 describe('Redis engine: kill -9 of the node holding 50 pages during a 10 000-message stream', () => {
   it('every page resumes on another node and gets all its messages, in order, none twice', async () => {
-    const [a, b, c] = nodes as [ChildRelay, ChildRelay, ChildRelay];
+    const [a, b, c] = cluster.nodes as [ChildRelay, ChildRelay, ChildRelay];
     const pages = Array.from({ length: PAGES }, () => new Page());
     for (const page of pages) await page.connect(a.port);
 
@@ -148,7 +107,6 @@ describe('Redis engine: kill -9 of the node holding 50 pages during a 10 000-mes
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         answered++;
         pump();
-        progress();
       },
       { 'Client-Type': 'php' },
     );

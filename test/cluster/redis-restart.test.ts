@@ -5,58 +5,27 @@
  * page, once and in order; once Redis is back the stream is delivered again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
-import { ChildRelay } from '../fuzz/child-relay.js';
+import type { ChildRelay } from '../fuzz/child-relay.js';
 import { RedisServer } from '../helpers/redis-server.js';
+import { ClusterFixture, until } from './cluster-sockets.js';
 
 let redis: RedisServer;
-const nodes: ChildRelay[] = [];
-const sockets: WebSocket[] = [];
+const cluster = new ClusterFixture();
+const open = cluster.open.bind(cluster);
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  const ini = [`broker = ${redis.url}`, 'brokerPrefix = restart:', 'secret = redis-restart-test-secret-9d4e2a61'];
-  for (let i = 0; i < 2; i++) nodes.push(await ChildRelay.start(ini));
+  await cluster.startNodes(2, redis.url, 'restart:');
 }, 60_000);
 
 afterAll(async () => {
-  for (const ws of sockets) ws.terminate();
-  await Promise.all(nodes.map((node) => node.stop()));
+  await cluster.closeAll();
   await redis?.stop();
 });
 
-type Packet = { opcode: string; [k: string]: unknown };
-
-function open(port: number, path: string, onPacket: (p: Packet) => void, headers: Record<string, string> = {}): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, ['websock.v2'], { headers });
-  sockets.push(ws);
-  ws.on('message', (data: Buffer) => onPacket(JSON.parse(data.toString('utf8')) as Packet));
-  ws.on('error', () => {});
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
-
-/** Resolves once `condition` holds (checked every 20 ms); rejects after `timeoutMs`. */
-function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const poll = setInterval(() => {
-      if (condition()) {
-        clearInterval(poll);
-        resolve();
-      } else if (Date.now() - started > timeoutMs) {
-        clearInterval(poll);
-        reject(new Error(`timed out waiting for ${what}`));
-      }
-    }, 20);
-  });
-}
-
 describe('Redis engine: Redis stopped and restarted mid-stream', () => {
   it('answers failed while it is down, never a false delivered, and delivers again once it is back', async () => {
-    const [a, b] = nodes as [ChildRelay, ChildRelay];
+    const [a, b] = cluster.nodes as [ChildRelay, ChildRelay];
     let uuid = '';
     const arrived: string[] = [];
     await open(a.port, '/web', (packet) => {
