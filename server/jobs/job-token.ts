@@ -52,8 +52,10 @@ export class JobTokens {
     if (!SHAPE.test(token)) return 'malformed';
     const dot = token.indexOf('.');
     const payload = token.slice(0, dot);
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    const expected = this.#mac(payload);
+    // Compared as text: base64url's last character carries unused bits, so decoding first would
+    // accept several spellings of one MAC (a token must have exactly one).
+    const given = Buffer.from(token.slice(dot + 1));
+    const expected = Buffer.from(this.#mac(payload).toString('base64url'));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'tampered';
     let fields: { u?: unknown; j?: unknown; e?: unknown };
     try {
