@@ -1,6 +1,8 @@
 /**
  * The channels contract against the Redis engine: two engines (two nodes)
- * on a real redis-server; and a node that dies stops counting.
+ * on a real redis-server; a node that goes away without its connections
+ * leaving is reaped by the other (member_removed, lifecycle events, once);
+ * and a Redis restarted empty gets every node's share back.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../server/logger/logger.js';
@@ -8,7 +10,9 @@ import { RelayStats } from '../../server/metrics/relay-stats.js';
 import { RedisEngine } from '../../server/engine/redis/redis-engine.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { Cleanup } from '../helpers/relay-fixture.js';
+import type { ChannelLifecycle } from '../../server/engine/channels.js';
 import { channelsContract, RecordingDelivery, type ChannelNode } from './channels-contract.js';
+import { until } from './cluster-sockets.js';
 
 const cleanup = new Cleanup();
 let redis: RedisServer;
@@ -22,9 +26,9 @@ afterAll(async () => {
 });
 afterEach(() => cleanup.run());
 
-async function node(prefix: string, id: string): Promise<ChannelNode & { engine: RedisEngine }> {
+async function node(prefix: string, id: string, url = redis.url): Promise<ChannelNode & { engine: RedisEngine }> {
   const engine = new RedisEngine({
-    url: redis.url,
+    url,
     prefix,
     nodeId: id,
     limits: { count: 10, bytes: 10_000, ageMs: 60_000 },
@@ -57,4 +61,90 @@ describe('Redis engine channels (the shared contract, two nodes)', () => {
     expect(await a!.channels.channel('app', 'presence-x')).toEqual({ subscriptionCount: 1, userCount: 1 });
     expect(await a!.channels.users('app', 'presence-x')).toEqual(['ann']);
   });
+
+  it('the node that stays reaps the other: member_removed to its members, member_removed and channel_vacated reported once', async () => {
+    const [a, b] = await twoNodes();
+    const seen: string[] = [];
+    const record: ChannelLifecycle = {
+      channelVacated: (_app, channel) => seen.push(`vacated ${channel}`),
+      memberRemoved: (_app, channel, user) => seen.push(`removed ${channel} ${user}`),
+    };
+    a!.channels.listen(record);
+    b!.channels.listen(record);
+    a!.delivery.join('app', 'presence-x', '1.1');
+    await a!.channels.subscribe('app', 'presence-x', { socketId: '1.1', userId: 'ann', userInfo: '{}' }, 100);
+    await b!.channels.subscribe('app', 'presence-x', { socketId: '2.2', userId: 'bob', userInfo: '{}' }, 100);
+    // Bob also on a, and carol only on b: neither bob's member_removed nor a vacated for presence-x.
+    await b!.channels.subscribe('app', 'presence-x', { socketId: '2.3', userId: 'carol', userInfo: '{}' }, 100);
+    await a!.channels.subscribe('app', 'presence-x', { socketId: '1.2', userId: 'bob', userInfo: '{}' }, 100);
+    await b!.channels.subscribe('app', 'only-b', { socketId: '2.2', userId: null, userInfo: null }, 100);
+    a!.delivery.got.clear();
+
+    // b goes without its connections leaving (what a kill -9 leaves behind, but for the node key, deleted here at once).
+    await b!.engine.stop();
+    await until('carol removed', () => seen.includes('removed presence-x carol') && seen.includes('vacated only-b'), 5_000);
+    expect(a!.delivery.got.get('1.1')).toEqual([
+      { event: 'pusher_internal:member_removed', channel: 'presence-x', data: '{"user_id":"carol"}' },
+    ]);
+    expect(await a!.channels.users('app', 'presence-x')).toEqual(['ann', 'bob']);
+    expect(await a!.channels.channel('app', 'presence-x')).toEqual({ subscriptionCount: 2, userCount: 2 });
+    expect([...(await a!.channels.channels('app', ''))].map(([name]) => name)).toEqual(['presence-x']);
+    // A few more reaper rounds: nothing reported twice.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(seen.sort()).toEqual(['removed presence-x carol', 'vacated only-b']);
+  });
+
+  it('a Redis restarted empty gets each node’s subscriptions and members back, without telling anyone', async () => {
+    const own = cleanup.add(await RedisServer.start(), (r) => r.stop());
+    let server = own;
+    const prefix = `rs${++prefixes}:`;
+    const a = await node(prefix, `a${prefixes}`, own.url);
+    const b = await node(prefix, `b${prefixes}`, own.url);
+    const seen: string[] = [];
+    const record: ChannelLifecycle = {
+      channelOccupied: (_app, channel) => seen.push(`occupied ${channel}`),
+      memberAdded: (_app, channel, user) => seen.push(`added ${channel} ${user}`),
+    };
+    a.channels.listen(record);
+    b.channels.listen(record);
+    a.delivery.join('app', 'presence-x', '1.1');
+    await a.channels.subscribe('app', 'presence-x', { socketId: '1.1', userId: 'ann', userInfo: '{"n":1}' }, 100);
+    await b.channels.subscribe('app', 'presence-x', { socketId: '2.2', userId: 'bob', userInfo: '{"n":2}' }, 100);
+    await b.channels.subscribe('app', 'public', { socketId: '2.2', userId: null, userInfo: null }, 100);
+    seen.length = 0;
+    a.delivery.got.clear();
+
+    await server.stop();
+    server = await RedisServer.start(10_000, own.port);
+    cleanup.add(server, (r) => r.stop());
+    let announced = false;
+    const counts = async (): Promise<boolean> => {
+      try {
+        const x = await a.channels.channel('app', 'presence-x');
+        const p = await a.channels.channel('app', 'public');
+        announced = x.subscriptionCount === 2 && x.userCount === 2 && p.subscriptionCount === 1;
+      } catch {
+        announced = false;
+      }
+      return announced;
+    };
+    const deadline = Date.now() + 15_000;
+    while (!(await counts()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(announced).toBe(true);
+    expect(await b.channels.members('app', 'presence-x')).toEqual(
+      new Map([
+        ['ann', '{"n":1}'],
+        ['bob', '{"n":2}'],
+      ]),
+    );
+    // Nobody left or joined: no member_added, no channel_occupied.
+    expect(seen).toEqual([]);
+    expect(a.delivery.got.size).toBe(0);
+    // And the cluster works as before: bob leaving is told to ann.
+    await b.channels.unsubscribe('app', 'presence-x', '2.2');
+    await until('bob removed on a', () => a.delivery.got.has('1.1'), 5_000);
+    expect(a.delivery.got.get('1.1')).toEqual([
+      { event: 'pusher_internal:member_removed', channel: 'presence-x', data: '{"user_id":"bob"}' },
+    ]);
+  }, 40_000);
 });

@@ -107,7 +107,14 @@ export class RedisEngine implements Engine {
     };
     this.log = new RedisSessionLog(link);
     this.presence = new RedisPresence(link, this.#holdTtlMs);
-    this.channels = new RedisChannels({ url: options.url, keys: this.#keys, nodeId: this.nodeId, logger: options.logger, redisOptions });
+    this.channels = new RedisChannels({
+      url: options.url,
+      keys: this.#keys,
+      nodeId: this.nodeId,
+      logger: options.logger,
+      redisOptions,
+      heartbeatMs: this.#heartbeatMs,
+    });
     this.broker = new RedisBroker(link, options.stats, this.counters, options.logger, options.answerTimeoutMs ?? 5_000);
     this.#cmd.on('error', (error: Error) => this.#noteError(error));
     this.#sub.on('error', (error: Error) => this.#noteError(error));
