@@ -13,9 +13,9 @@ export class ClusterFixture {
   readonly nodes: ChildRelay[] = [];
   readonly #sockets: WebSocket[] = [];
 
-  /** Start `count` relays sharing the Redis at `redisUrl` under `prefix`, with one secret. */
-  async startNodes(count: number, redisUrl: string, prefix: string): Promise<ChildRelay[]> {
-    const ini = [`broker = ${redisUrl}`, `brokerPrefix = ${prefix}`, `secret = ${prefix}cluster-test-secret-5b0f3c9e71a2`];
+  /** Start `count` relays sharing the Redis at `redisUrl` under `prefix`, with one secret (and `moreIni` lines, sections last). */
+  async startNodes(count: number, redisUrl: string, prefix: string, moreIni: string[] = []): Promise<ChildRelay[]> {
+    const ini = [`broker = ${redisUrl}`, `brokerPrefix = ${prefix}`, `secret = ${prefix}cluster-test-secret-5b0f3c9e71a2`, ...moreIni];
     for (let i = 0; i < count; i++) this.nodes.push(await ChildRelay.start(ini));
     return this.nodes;
   }

@@ -16,7 +16,7 @@ const PusherJs = PusherJsModule as unknown as PusherJsClass;
 export type PusherJsClient = InstanceType<PusherJsClass>;
 
 /** The app's server SDK (what its auth endpoint signs with). */
-export function serverSdk(app: PusherApp, relay?: Relay, encryptionMasterKeyBase64?: string): Pusher {
+export function serverSdk(app: PusherApp, relay?: Pick<Relay, 'port'>, encryptionMasterKeyBase64?: string): Pusher {
   return new Pusher({
     appId: app.id,
     key: app.key,
