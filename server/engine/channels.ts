@@ -85,8 +85,7 @@ export interface ChannelDelivery {
 
 /**
  * The engine's channels. The memory engine keeps them in this process's
- * maps; the Redis engine in Redis, with each node's share expiring with the
- * node, so a killed node's subscribers and members go away by themselves.
+ * maps; the Redis engine in Redis, each node's share under its node id.
  *
  * What an implementer guarantees:
  * - `attach` is called once, before the engine starts; from then on the
@@ -105,6 +104,13 @@ export interface ChannelDelivery {
  *   cluster) subscribes, and `pusher_internal:member_removed` when its last
  *   one leaves; neither is ever written to the socket that caused it.
  * - Lifecycle events are reported as ChannelLifecycle says: once per cluster.
+ * - A node that dies without its connections leaving (kill -9, cut off):
+ *   its connections are taken to have left, within a bound the engine
+ *   states (Redis: 4 heartbeats), with the member_removed events and the
+ *   lifecycle events that leaving makes, reported once by a surviving node.
+ * - A shared store that lost its state (Redis restarted empty) gets each
+ *   node's share again once the node reconnects, without an event (nobody
+ *   left or joined).
  * - Queries (`channels`, `channel`, `users`, `members`) answer for the whole
  *   cluster at the moment they are asked; a channel without subscribers is
  *   not occupied and not listed.

@@ -13,6 +13,7 @@ import { Cleanup } from '../helpers/relay-fixture.js';
 import type { ChannelLifecycle } from '../../server/engine/channels.js';
 import { channelsContract, RecordingDelivery, type ChannelNode } from './channels-contract.js';
 import { until } from './cluster-sockets.js';
+import { TcpForwarder } from '../pusher/tcp-forwarder.js';
 
 const cleanup = new Cleanup();
 let redis: RedisServer;
@@ -146,5 +147,48 @@ describe('Redis engine channels (the shared contract, two nodes)', () => {
     expect(a.delivery.got.get('1.1')).toEqual([
       { event: 'pusher_internal:member_removed', channel: 'presence-x', data: '{"user_id":"bob"}' },
     ]);
+  }, 40_000);
+
+  it('a node cut off past its node key’s life is reaped, and when it is back it says its members joined again', async () => {
+    const prefix = `cut${++prefixes}:`;
+    const a = await node(prefix, `a${prefixes}`);
+    const link = cleanup.add(await TcpForwarder.start(redis.port), (f) => f.stop());
+    const b = await node(prefix, `b${prefixes}`, `redis://127.0.0.1:${link.port}`);
+    const seen: string[] = [];
+    const record: ChannelLifecycle = {
+      channelOccupied: (_app, channel) => seen.push(`occupied ${channel}`),
+      channelVacated: (_app, channel) => seen.push(`vacated ${channel}`),
+      memberAdded: (_app, channel, user) => seen.push(`added ${channel} ${user}`),
+      memberRemoved: (_app, channel, user) => seen.push(`removed ${channel} ${user}`),
+    };
+    a.channels.listen(record);
+    b.channels.listen(record);
+    a.delivery.join('app', 'presence-x', '1.1');
+    await a.channels.subscribe('app', 'presence-x', { socketId: '1.1', userId: 'ann', userInfo: '{}' }, 100);
+    await b.channels.subscribe('app', 'presence-x', { socketId: '2.2', userId: 'bob', userInfo: '{"b":1}' }, 100);
+    await b.channels.subscribe('app', 'only-b', { socketId: '2.2', userId: null, userInfo: null }, 100);
+    seen.length = 0;
+    a.delivery.got.clear();
+
+    // Cut b off from Redis (as a network partition would): a reaps it once its node key expired.
+    const open = link.target;
+    link.target = 1;
+    link.dropAll();
+    await until('b reaped', () => seen.includes('removed presence-x bob') && seen.includes('vacated only-b'), 10_000);
+    expect(await a.channels.users('app', 'presence-x')).toEqual(['ann']);
+
+    // Back: b writes its share again and, since everyone was told bob left, tells them bob is here.
+    link.target = open;
+    await until('b announced', () => seen.includes('added presence-x bob') && seen.includes('occupied only-b'), 10_000);
+    expect(await a.channels.users('app', 'presence-x')).toEqual(['ann', 'bob']);
+    expect(await a.channels.channel('app', 'only-b')).toEqual({ subscriptionCount: 1, userCount: 0 });
+    await until('both on ann', () => (a.delivery.got.get('1.1') ?? []).length === 2, 5_000);
+    expect(a.delivery.got.get('1.1')!.map((event) => event.event)).toEqual([
+      'pusher_internal:member_removed',
+      'pusher_internal:member_added',
+    ]);
+    // Each once, the leave before the return (channels are reaped and announced in no set order).
+    expect(seen.slice(0, 2).sort()).toEqual(['removed presence-x bob', 'vacated only-b']);
+    expect(seen.slice(2).sort()).toEqual(['added presence-x bob', 'occupied only-b']);
   }, 40_000);
 });

@@ -36,6 +36,11 @@ export class TcpForwarder {
     return (this.#server.address() as { port: number }).port;
   }
 
+  /** Drop every piped connection now (new ones go to `target`: point it at a closed port to keep them out). */
+  dropAll(): void {
+    for (const socket of this.#sockets) socket.destroy();
+  }
+
   async stop(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));

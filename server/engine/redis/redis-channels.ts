@@ -291,11 +291,15 @@ export class RedisChannels implements Channels {
       // This node was taken for dead (a stall past its node key's life): write its share again.
       if (Number(reapedMe) === 1) await this.#announce();
       for (const node of dead) {
+        let channels = 0;
         for (;;) {
           const answer = await this.#cmd.wsChannelReap(keys.prefix, keys.nodeKeyPrefix, String(node), REAP_BATCH);
-          await this.#reportLeft(readLeft(answer, 1));
+          const left = readLeft(answer, 1);
+          channels += left.length;
+          await this.#reportLeft(left);
           if (Number(answer[0]) !== 2) break;
         }
+        if (channels > 0) this.#options.logger.info('removed the channel entries of a node that stopped answering', { node, channels });
       }
     } catch (error) {
       // Redis away: the engine's health says so; the next heartbeat tries again.
