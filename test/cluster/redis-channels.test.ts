@@ -14,6 +14,7 @@ import type { ChannelLifecycle } from '../../server/engine/channels.js';
 import { channelsContract, RecordingDelivery, type ChannelNode } from './channels-contract.js';
 import { until } from './cluster-sockets.js';
 import { TcpForwarder } from '../pusher/tcp-forwarder.js';
+import { until as untilAsync } from '../pusher/ws-clients.js';
 
 const cleanup = new Cleanup();
 let redis: RedisServer;
@@ -112,32 +113,32 @@ describe('Redis engine channels (the shared contract, two nodes)', () => {
     await a.channels.subscribe('app', 'presence-x', { socketId: '1.1', userId: 'ann', userInfo: '{"n":1}' }, 100);
     await b.channels.subscribe('app', 'presence-x', { socketId: '2.2', userId: 'bob', userInfo: '{"n":2}' }, 100);
     await b.channels.subscribe('app', 'public', { socketId: '2.2', userId: null, userInfo: null }, 100);
+    await b.channels.subscribe('app', 'cache-status', { socketId: '2.2', userId: null, userInfo: null }, 100);
+    b.delivery.join('app', 'cache-status', '2.2');
+    await a.channels.publish('app', { event: 'status', channel: 'cache-status', data: '"up"' }, null);
+    await until('the cached event on b', () => b.delivery.got.has('2.2'), 5_000);
     seen.length = 0;
     a.delivery.got.clear();
 
     await server.stop();
     server = await RedisServer.start(10_000, own.port);
     cleanup.add(server, (r) => r.stop());
-    let announced = false;
-    const counts = async (): Promise<boolean> => {
-      try {
-        const x = await a.channels.channel('app', 'presence-x');
-        const p = await a.channels.channel('app', 'public');
-        announced = x.subscriptionCount === 2 && x.userCount === 2 && p.subscriptionCount === 1;
-      } catch {
-        announced = false;
-      }
-      return announced;
-    };
-    const deadline = Date.now() + 15_000;
-    while (!(await counts()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(announced).toBe(true);
+    await untilAsync(async () => {
+      const x = await a.channels.channel('app', 'presence-x').catch(() => null);
+      const p = await a.channels.channel('app', 'public').catch(() => null);
+      return x?.subscriptionCount === 2 && x.userCount === 2 && p?.subscriptionCount === 1;
+    }, 15_000);
     expect(await b.channels.members('app', 'presence-x')).toEqual(
       new Map([
         ['ann', '{"n":1}'],
         ['bob', '{"n":2}'],
       ]),
     );
+    // b saw the last event of its cache channel go by and wrote it back: a new subscriber gets it, not a miss.
+    await untilAsync(async () => (await a.channels.channel('app', 'cache-status')).subscriptionCount === 1, 5_000);
+    const late = await a.channels.subscribe('app', 'cache-status', { socketId: '1.9', userId: null, userInfo: null }, 100);
+    expect(late).toEqual({ ok: true, members: null, cached: { event: 'status', channel: 'cache-status', data: '"up"' } });
+    await a.channels.unsubscribe('app', 'cache-status', '1.9');
     // Nobody left or joined: no member_added, no channel_occupied.
     expect(seen).toEqual([]);
     expect(a.delivery.got.size).toBe(0);

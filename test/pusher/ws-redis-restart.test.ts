@@ -2,8 +2,9 @@
  * Redis restarted empty under two relay processes from dist/, with
  * pusher-js subscribers on both: events published with the pusher SDK
  * reach every subscriber before and after the restart, and once the nodes
- * have written their channels again the HTTP API counts them all and
- * presence lists are whole — without restarting a node or a client.
+ * have written their channels again the HTTP API counts them all,
+ * presence lists are whole and a cache channel still answers its last
+ * event — without restarting a node or a client.
  */
 import type Pusher from 'pusher';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import type { ChildRelay } from '../fuzz/child-relay.js';
 import { ensureBuilt } from '../helpers/build-once.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { ClusterFixture } from '../cluster/cluster-sockets.js';
-import { disconnect, pusherJs, serverSdk, subscribed, until, type PusherJsClient } from './ws-clients.js';
+import { disconnect, pusherJs, serverSdk, subscribed, until, waitFor, type PusherJsClient } from './ws-clients.js';
 
 const APP = pusherApp({ id: '302', key: 'restart-key', secret: 'restart-secret' });
 
@@ -73,6 +74,10 @@ describe('Pusher across relay processes: Redis restarted empty', () => {
     await subscribed(bob, 'presence-room');
     await viaA.trigger('news', 'tick', { n: 1 });
     await until(() => annTicks.includes(1) && bobTicks.includes(1), 10_000);
+    const status: unknown[] = [];
+    (await subscribed(bob, 'cache-status')).bind('status', (data: unknown) => status.push(data));
+    await viaA.trigger('cache-status', 'status', { s: 'up' });
+    await until(() => status.length === 1, 10_000);
 
     await redis.stop();
     redis = await RedisServer.start(10_000, redis.port);
@@ -90,7 +95,7 @@ describe('Pusher across relay processes: Redis restarted empty', () => {
 
     expect(await json(viaB.get({ path: '/channels/presence-room/users' }))).toEqual({ users: [{ id: 'ann' }, { id: 'bob' }] });
     expect(await json(viaA.get({ path: '/channels', params: { info: 'subscription_count' } }))).toEqual({
-      channels: { news: { subscription_count: 2 }, 'presence-room': { subscription_count: 2 } },
+      channels: { 'cache-status': { subscription_count: 1 }, news: { subscription_count: 2 }, 'presence-room': { subscription_count: 2 } },
     });
     const answer = await viaB.trigger('news', 'tick', { n: 2 }, { info: 'subscription_count' });
     expect(await answer.json()).toEqual({ channels: { news: { subscription_count: 2 } } });
@@ -106,6 +111,10 @@ describe('Pusher across relay processes: Redis restarted empty', () => {
       occupied: true,
       user_count: 3,
     });
+    // The last event of the cache channel survived too: B had seen it, and wrote it back.
+    const late = client(a, 'dan');
+    const lateStatus = waitFor<unknown>('the cached event', (done) => late.subscribe('cache-status').bind('status', done), 10_000);
+    expect(await lateStatus).toEqual({ s: 'up' });
     expect(annTicks).toEqual([1, 2]);
     expect(bobTicks).toEqual([1, 2]);
   }, 90_000);
