@@ -43,7 +43,7 @@ function client(node: ChildRelay, id: string): PusherJsClient {
   return one;
 }
 
-async function json(answer: Promise<Response>): Promise<unknown> {
+async function json(answer: Promise<{ json(): Promise<unknown> }>): Promise<unknown> {
   return (await answer).json();
 }
 
