@@ -24,7 +24,8 @@ let c: ChildRelay;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  [a, b, c] = await cluster.startNodes(3, redis.url, 'jobs:', EXTRA);
+  const nodes = await cluster.startNodes(3, redis.url, 'jobs:', EXTRA);
+  [a, b, c] = [nodes[0]!, nodes[1]!, nodes[2]!];
 }, 60_000);
 
 afterAll(async () => {
