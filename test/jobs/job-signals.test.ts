@@ -81,7 +81,7 @@ describe('signals page → job', () => {
     expect(await unknown.json()).toMatchObject({ code: 'UNKNOWN_JOB' });
   });
 
-  it('keep the answer\'s Retry-After when they ride on a 503 (the engine failed)', async () => {
+  it("keep the answer's Retry-After when they ride on a 503 (the engine failed)", async () => {
     const redis = cleanup.add(await RedisServer.start(), (r) => r.stop());
     const relay = cleanup.add(await startRelay({ broker: redis.url, brokerPrefix: 'ra:' }), (r) => r.stop());
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
