@@ -88,6 +88,22 @@ export class JobTracker {
   report(publisher: JobPublisher, key: string, uuid: string, report: JobReport, now = Date.now()): void {
     const record = this.#recordFor(key, report.job, uuid, now);
     if (record === null) return;
+    // The common case, a running job's next step from the same publisher: nothing to re-index, arm or claim.
+    if (
+      record.publisher === publisher &&
+      record.state === JobState.Running &&
+      record.timer === null &&
+      !record.away &&
+      record.signals === null &&
+      record.uuid === uuid &&
+      report.ttl === undefined &&
+      report.state !== JobState.Done &&
+      report.state !== JobState.Failed &&
+      (record.claimed !== 0 ? now - record.claimed < CLAIM_EVERY_MS : this.#options.cluster?.() === undefined)
+    ) {
+      record.updated = now;
+      return;
+    }
     const wasLive = record.state === JobState.Running && record.publisher.kind !== 'none' && !record.away;
     this.#clearTimer(record);
     this.#unindex(record);
