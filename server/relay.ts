@@ -130,12 +130,19 @@ export class Relay {
       keepFinishedMs: Math.max(config.retentionAgeMs, 60_000),
       // The engine exists before the tracker publishes anything: it is built right below.
       publish: (key, raw, packet) => void this.engine.broker.publish({ kind: 'uuid', key }, { raw, packet }),
+      // Only several nodes need a directory of who runs which job; alone, the tracker is the whole truth.
+      cluster: () => (this.engine.kind === 'redis' ? this.engine : undefined),
     });
     const { delivery, sessions, engine, router } = wireEngine(config, this.hub, this.hooks, this.stats, this.logger, this.jobs);
     this.delivery = delivery;
     this.sessions = sessions;
     this.engine = engine;
     this.router = router;
+    const jobs = this.jobs;
+    engine.jobs.attach({
+      signal: (key, job, frame) => jobs.signalFromNode(key, job, frame),
+      orphaned: (key, uuid, job, owner) => jobs.orphaned(key, uuid, job, owner),
+    });
     this.metrics = metricsFor(this);
     this.policy = new PublishPolicy({ pageIdents: config.pageIdents, pageBroadcast: config.pageBroadcast });
     this.pusherApps = new PusherApps(config.pusherApps);

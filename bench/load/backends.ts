@@ -156,7 +156,14 @@ class Backend {
       case 'feedback': {
         const index = this.index * plan.perBackend + k;
         const uuid = plan.uuids[index % plan.uuids.length]!;
-        text = JSON.stringify({ opcode: ClientOpcode.Feedback, uuid, message: markedMessage(index, sendUs, plan.messageBytes) });
+        const message = markedMessage(index, sendUs, plan.messageBytes);
+        if (plan.progress === undefined) text = JSON.stringify({ opcode: ClientOpcode.Feedback, uuid, message });
+        else {
+          // One job per backend and page; the untracked twin has the same bytes with `jab` for `job`.
+          const job = `b${this.index}`;
+          const progress = plan.progress === 'job' ? { job, done: k } : { jab: job, done: k };
+          text = JSON.stringify({ opcode: ClientOpcode.Feedback, uuid, message, progress });
+        }
         break;
       }
       case 'broadcast': {

@@ -38,7 +38,16 @@ export type BackendPlan =
    * or pipelined: send without waiting, pausing only while the socket's
    * own buffer is full.
    */
-  | { kind: 'feedback'; perBackend: number; messageBytes: number; uuids: string[]; ratePerBackend?: number; pipelined?: boolean }
+  | {
+      kind: 'feedback';
+      perBackend: number;
+      messageBytes: number;
+      uuids: string[];
+      ratePerBackend?: number;
+      pipelined?: boolean;
+      /** Add `progress` to every message: with a `job` (tracked by the relay), or the same bytes under another key (not tracked). */
+      progress?: 'job' | 'untracked';
+    }
   /** Broadcasts, stop and wait for `next`. */
   | { kind: 'broadcast'; perBackend: number; messageBytes: number }
   /** One feedback with a message of `bytes` characters to `uuid`. */

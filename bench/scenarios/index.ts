@@ -3,6 +3,7 @@ import { fanOut } from './fan-out.js';
 import { h2Pages } from './h2-pages.js';
 import { hooksFanOut, hooksHttpPublish, hooksStopAndWait } from './hooks-cost.js';
 import { idle } from './idle.js';
+import { jobsPipelined } from './jobs-cost.js';
 import { largeScenario } from './large.js';
 import { latency } from './latency.js';
 import { httpBatch, httpPublish, httpPublishSecret } from './http-publish.js';
@@ -33,6 +34,7 @@ export const scenarios: readonly Scenario[] = [
   hooksStopAndWait,
   hooksHttpPublish,
   hooksFanOut,
+  jobsPipelined,
   // Other scenarios: import above and add one line here.
 ];
 

@@ -1,5 +1,6 @@
 import type { Broker, PublicationHandler } from './broker.js';
 import type { Channels } from './channels.js';
+import type { JobDirectory } from './job-directory.js';
 import type { Presence } from './presence.js';
 import type { SessionLog } from './session-log.js';
 
@@ -42,6 +43,8 @@ export interface Engine {
   readonly presence: Presence;
   /** Pusher-style channels: subscriptions, presence members, cluster-wide counts (channels.ts). */
   readonly channels: Channels;
+  /** Which node runs which page's job: signals and job states across nodes (job-directory.ts). */
+  readonly jobs: JobDirectory;
   attach(handler: PublicationHandler): void;
   start(): Promise<void>;
   stop(): Promise<void>;

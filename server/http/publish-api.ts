@@ -47,6 +47,14 @@ function prepare(status: number, body: unknown, extraHeaders: Record<string, str
   return { status, body: text, headers };
 }
 
+/** The same answer (status, and every header: Retry-After too) with another body. */
+function withBody(answer: PreparedAnswer, body: unknown): PreparedAnswer {
+  const text = JSON.stringify(body);
+  const headers = answer.headers.slice();
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'content-length') headers[i + 1] = String(Buffer.byteLength(text));
+  return { status: answer.status, body: text, headers };
+}
+
 function outcomeAnswer(outcome: Outcome, status: number, error?: HttpError, headers?: Record<string, string>): PreparedAnswer {
   return prepare(status, { outcome, ...error?.body }, headers);
 }
@@ -219,7 +227,7 @@ class PublishApi {
     if (report === null) return answer;
     const signals = jobs.takeSignals(routingKey(packet.uuid), String(report.job));
     if (signals.length === 0) return answer;
-    return prepare(answer.status, { ...(JSON.parse(answer.body) as object), signals });
+    return withBody(answer, { ...(JSON.parse(answer.body) as object), signals });
   }
 
   #publishBatch(body: unknown, arrived: number, res: ServerResponse): void {

@@ -28,6 +28,14 @@ export interface JobRecord {
   state: JobState;
   reason: JobLostReason | null;
   publisher: JobPublisher;
+  /**
+   * The node the cluster's directory should name as this job's owner for this
+   * node to declare it lost: this node for its own publishers, a dead node
+   * (or '' when none was recorded) for a job suspected after a restart.
+   */
+  owner: string;
+  /** Wall-clock ms this node last claimed the job in the directory (0: not claimed). */
+  claimed: number;
   /** True while the publisher's connection is closed and its grace runs. */
   away: boolean;
   /** The page's uuid as the publisher addressed it (signals name it back). */

@@ -1,4 +1,5 @@
 import { JobLostReason, JobState, Outcome, ServerOpcode } from '../../include/protocol.js';
+import type { JobDirectory, JobEntry } from '../engine/job-directory.js';
 import { isFinal, type JobPublisher, type JobRecord, type SocketPublisher } from './job-record.js';
 
 /** Most jobs tracked per page (the session log keeps the latest progress of as many). */
@@ -12,6 +13,14 @@ export const MAX_SIGNAL_WAITERS = 1_000;
 export const MAX_WAITERS_PER_JOB = 4;
 /** Longest lease an HTTP publisher may declare (`progress.ttl`), in seconds. */
 export const MAX_LEASE_S = 86_400;
+/** A running job's publisher claims it in the cluster's directory again at most this often (it may have moved between nodes). */
+export const CLAIM_EVERY_MS = 1_000;
+
+/** The cluster as the tracker needs it: this node's id and the job directory (the engine). */
+export interface JobCluster {
+  readonly nodeId: string;
+  readonly jobs: JobDirectory;
+}
 
 export interface JobTrackerOptions {
   /** How long a closed publisher (or a restarted relay's page) has to report again before the job is lost. */
@@ -20,7 +29,19 @@ export interface JobTrackerOptions {
   keepFinishedMs: number;
   /** Publish a relay message to the page (numbered and retained like any message). */
   publish(key: string, text: string, packet: { readonly [field: string]: unknown }): void;
+  /** The engine, once built: where jobs of other nodes are found. Without it the tracker is this node alone. */
+  cluster?: () => JobCluster | undefined;
 }
+
+/** A job's state as GET /jobs shows it. */
+export interface JobView {
+  job: string | number;
+  state: JobState;
+  reason: JobLostReason | null;
+  updated: number;
+}
+
+const ALONE: JobCluster = { nodeId: '', jobs: null as unknown as JobDirectory };
 
 /** A report's parts the tracker reads: the job id, its state and lease. */
 export interface JobReport {
@@ -67,6 +88,23 @@ export class JobTracker {
   report(publisher: JobPublisher, key: string, uuid: string, report: JobReport, now = Date.now()): void {
     const record = this.#recordFor(key, report.job, uuid, now);
     if (record === null) return;
+    // The common case, a running job's next step from the same publisher: nothing to re-index, arm or claim.
+    if (
+      record.publisher === publisher &&
+      record.state === JobState.Running &&
+      record.timer === null &&
+      !record.away &&
+      record.signals === null &&
+      record.uuid === uuid &&
+      report.ttl === undefined &&
+      report.state !== JobState.Done &&
+      report.state !== JobState.Failed &&
+      (record.claimed !== 0 ? now - record.claimed < CLAIM_EVERY_MS : this.#options.cluster?.() === undefined)
+    ) {
+      record.updated = now;
+      return;
+    }
+    const wasLive = record.state === JobState.Running && record.publisher.kind !== 'none' && !record.away;
     this.#clearTimer(record);
     this.#unindex(record);
     record.uuid = uuid;
@@ -76,9 +114,18 @@ export class JobTracker {
     record.reason = null;
     const state = report.state === JobState.Done || report.state === JobState.Failed ? report.state : JobState.Running;
     record.state = state;
+    const cluster = this.#cluster();
+    record.owner = cluster.nodeId;
     if (isFinal(state)) {
       this.#finish(record);
+      record.claimed = 0;
+      if (cluster !== ALONE) void cluster.jobs.end(key, record.job, state, null, null);
       return;
+    }
+    // Only on a change, or once a second: an HTTP publisher may move between nodes.
+    if (cluster !== ALONE && (!wasLive || now - record.claimed >= CLAIM_EVERY_MS)) {
+      record.claimed = now;
+      cluster.jobs.claim(key, uuid, record.job);
     }
     this.#finished.delete(record);
     if (publisher.kind === 'socket') {
@@ -110,14 +157,32 @@ export class JobTracker {
    * this node does not track (its process restarted, or they report through
    * another node) are lost unless a report for them passes here within the grace.
    */
-  suspect(key: string, uuid: string, jobs: readonly (string | number)[], now = Date.now()): void {
-    for (const job of jobs) {
-      if (this.#pages.get(key)?.has(String(job))) continue;
-      const record = this.#recordFor(key, job, uuid, now);
-      if (record === null) return;
-      record.publisher = { kind: 'none' };
-      this.#arm(record, this.#options.graceMs, JobLostReason.RelayRestarted);
-    }
+  suspect(key: string, uuid: string, jobs: readonly (string | number)[], owners: readonly string[] = [], now = Date.now()): void {
+    jobs.forEach((job, i) => {
+      if (this.#pages.get(key)?.has(String(job))) return;
+      this.#await(key, uuid, job, owners[i] ?? '', JobLostReason.RelayRestarted, now);
+    });
+  }
+
+  /**
+   * The directory found a running job of a node that died (`owner`): lost
+   * unless a report for it arrives within the grace, here or on any node.
+   */
+  orphaned(key: string, uuid: string, job: string | number, owner: string, now = Date.now()): void {
+    if (this.#pages.get(key)?.get(String(job))?.state === JobState.Running) return;
+    this.#await(key, uuid, job, owner, JobLostReason.PublisherGone, now);
+  }
+
+  #await(key: string, uuid: string, job: string | number, owner: string, reason: JobLostReason, now: number): void {
+    const record = this.#recordFor(key, job, uuid, now);
+    if (record === null) return;
+    this.#unindex(record);
+    this.#finished.delete(record);
+    this.#clearTimer(record);
+    record.publisher = { kind: 'none' };
+    record.state = JobState.Running;
+    record.owner = owner;
+    this.#arm(record, this.#options.graceMs, reason);
   }
 
   /** Is a report of this page's job awaited after a restart? (The router clears suspects that another node's publisher feeds.) */
@@ -160,6 +225,43 @@ export class JobTracker {
     queue.push(frame);
     this.#wake(record);
     return Outcome.Held;
+  }
+
+  /**
+   * A page's signal, wherever its job runs: this node's publisher first, else
+   * the node the directory names (a promise then). Same outcomes either way.
+   */
+  route(key: string, job: string, frame: object): Outcome | Promise<Outcome> {
+    const outcome = this.signal(key, job, frame);
+    const cluster = this.#cluster();
+    if (outcome !== Outcome.Unknown || cluster === ALONE) return outcome;
+    return cluster.jobs.signal(key, job, frame);
+  }
+
+  /** A signal another node routed here: named with the uuid and job id as this node's publisher wrote them. */
+  signalFromNode(key: string, job: string, frame: object): Outcome {
+    const record = this.#pages.get(key)?.get(job);
+    if (record === undefined) return Outcome.Unknown;
+    return this.signal(key, job, { ...frame, uuid: record.uuid, job: record.job });
+  }
+
+  /**
+   * The page's jobs on every node: the directory's entries where it has
+   * them (it knows of reports through other nodes), else this node's.
+   */
+  jobsEverywhere(key: string): JobView[] | Promise<JobView[]> {
+    const local = this.jobsOf(key);
+    const cluster = this.#cluster();
+    if (cluster === ALONE) return local;
+    const remote = cluster.jobs.jobsOf(key);
+    if (Array.isArray(remote) && remote.length === 0) return local;
+    return Promise.resolve(remote).then((entries) => mergeViews(local, entries));
+  }
+
+  /** The directory's entry of a job (null alone, or when it has none). */
+  clusterEntry(key: string, job: string): JobEntry | null | Promise<JobEntry | null> {
+    const cluster = this.#cluster();
+    return cluster === ALONE ? null : cluster.jobs.get(key, job);
   }
 
   /** Take the signals waiting for `key`'s job (an HTTP publisher's report or poll); empty when none. */
@@ -228,6 +330,10 @@ export class JobTracker {
 
   #suspects = 0;
 
+  #cluster(): JobCluster {
+    return this.#options.cluster?.() ?? ALONE;
+  }
+
   #recordFor(key: string, job: string | number, uuid: string, now: number): JobRecord | null {
     const name = String(job);
     let jobs = this.#pages.get(key);
@@ -254,6 +360,8 @@ export class JobTracker {
       state: JobState.Running,
       reason: null,
       publisher: { kind: 'none' },
+      owner: '',
+      claimed: 0,
       away: false,
       uuid,
       updated: now,
@@ -293,7 +401,26 @@ export class JobTracker {
     if (record.publisher.kind === 'none') this.#suspects--;
   }
 
+  /** The grace or lease ran out: declared lost if the directory agrees no other node runs it (at most one node does). */
   #lose(record: JobRecord, reason: JobLostReason): void {
+    const cluster = this.#cluster();
+    if (cluster === ALONE) {
+      this.#declareLost(record, reason);
+      return;
+    }
+    const stamp = record.updated;
+    const decided = cluster.jobs.end(record.key, record.job, JobState.Lost, reason, record.owner);
+    const apply = (mine: boolean): void => {
+      // A report that came meanwhile wins: the job is alive.
+      if (record.updated !== stamp || record.timer !== null || record.state !== JobState.Running) return;
+      if (mine) this.#declareLost(record, reason);
+      else this.#remove(record); // it ended, or runs on another node: that one's record speaks for it
+    };
+    if (typeof decided === 'boolean') apply(decided);
+    else void decided.then(apply);
+  }
+
+  #declareLost(record: JobRecord, reason: JobLostReason): void {
     this.#unindex(record);
     record.state = JobState.Lost;
     record.reason = reason;
@@ -349,3 +476,11 @@ export class JobTracker {
 }
 
 const NO_SIGNALS: object[] = Object.freeze([]) as unknown as object[];
+
+/** This node's records, with the directory's entry in place of each job it knows (it saw every node's reports). */
+function mergeViews(local: readonly JobRecord[], entries: readonly JobEntry[]): JobView[] {
+  const byName = new Map<string, JobView>();
+  for (const record of local) byName.set(record.name, record);
+  for (const entry of entries) byName.set(String(entry.job), entry);
+  return [...byName.values()];
+}

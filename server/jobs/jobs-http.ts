@@ -6,7 +6,7 @@ import { bearerToken, publishAuth } from '../http/publish-auth.js';
 import { JobTokens, refusalText, type JobScope } from './job-token.js';
 import { routingKey } from '../protocol/uuid-signer.js';
 import { jobName } from './job-report.js';
-import type { JobTracker } from './job-tracker.js';
+import type { JobTracker, JobView } from './job-tracker.js';
 
 /** Longest long-poll of GET /signals, in seconds. */
 export const MAX_SIGNAL_WAIT_S = 60;
@@ -55,16 +55,23 @@ export function installJobsHttp(
       bad(res, 'GET /jobs needs ?uuid=<the page uuid>');
       return;
     }
-    const list = jobs.jobsOf(routingKey(uuid)).map((record) => {
-      const item: { job: string | number; state: string; reason?: string; updated: string } = {
-        job: record.job,
-        state: record.state,
-        updated: new Date(record.updated).toISOString(),
-      };
-      if (record.reason !== null) item.reason = record.reason;
-      return item;
-    });
-    sendJson(res, 200, { uuid, jobs: list }, { 'cache-control': 'no-store' });
+    const answer = (views: JobView[]): void => {
+      if (res.headersSent || res.destroyed) return;
+      const list = views.map((record) => {
+        const item: { job: string | number; state: string; reason?: string; updated: string } = {
+          job: record.job,
+          state: record.state,
+          updated: new Date(record.updated).toISOString(),
+        };
+        if (record.reason !== null) item.reason = record.reason;
+        return item;
+      });
+      sendJson(res, 200, { uuid, jobs: list }, { 'cache-control': 'no-store' });
+    };
+    // With several nodes the states come from the whole cluster (a job may report through another node).
+    const views = jobs.jobsEverywhere(routingKey(uuid));
+    if (Array.isArray(views)) answer(views);
+    else void views.then(answer);
   });
   http.add('GET', '/signals', function signalsEndpoint(req, res, ctx) {
     const scope = tokenScope(req, res);

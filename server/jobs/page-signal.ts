@@ -11,7 +11,7 @@ export const MAX_SIGNAL_DATA = 4096;
 
 /**
  * `{"opcode":"signal","job":J,"signal":S,"data":…,"id":…}` from a v2 page:
- * to the publisher of the page's own job J (the page's routing key is the
+ * to the publisher of the page's own job J, on this node or any other (the page's routing key is the
  * only page it can name; a `uuid` other than its own is FORBIDDEN). The page
  * learns `delivered`, `held` or `unknown` in an outcome when it sent an
  * `id`; without one, `unknown` is an UNKNOWN_JOB error (never silent).
@@ -42,7 +42,13 @@ export function handlePageSignal(jobs: JobTracker, ctx: ResourceContext, conn: C
     }
     frame.data = packet.data;
   }
-  const outcome = jobs.signal(conn.key, job, frame);
-  if (id !== undefined) ctx.outcome(conn, id, outcome);
-  else if (outcome === Outcome.Unknown) ctx.error(conn, 'UNKNOWN_JOB', undefined, `no running job "${job.slice(0, 64)}"`);
+  const routed = jobs.route(conn.key, job, frame);
+  const answer = (outcome: Outcome): void => {
+    if (!conn.open) return;
+    if (id !== undefined) ctx.outcome(conn, id, outcome);
+    else if (outcome === Outcome.Unknown) ctx.error(conn, 'UNKNOWN_JOB', undefined, `no running job "${job.slice(0, 64)}"`);
+  };
+  // A job of this node is answered in this call; one on another node when that node answered.
+  if (typeof routed === 'string') answer(routed);
+  else void routed.then(answer);
 }

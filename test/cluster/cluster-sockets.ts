@@ -13,11 +13,13 @@ export class ClusterFixture {
   readonly nodes: ChildRelay[] = [];
   readonly #sockets: WebSocket[] = [];
 
-  /** Start `count` relays sharing the Redis at `redisUrl` under `prefix`, with one secret (and `moreIni` lines, sections last). */
-  async startNodes(count: number, redisUrl: string, prefix: string, moreIni: string[] = []): Promise<ChildRelay[]> {
-    const ini = [`broker = ${redisUrl}`, `brokerPrefix = ${prefix}`, `secret = ${prefix}cluster-test-secret-5b0f3c9e71a2`, ...moreIni];
-    for (let i = 0; i < count; i++) this.nodes.push(await ChildRelay.start(ini));
-    return this.nodes;
+  /** Start `count` relays sharing the Redis at `redisUrl` under `prefix`, with one secret (and `extra` ini lines); returns those started. */
+  async startNodes(count: number, redisUrl: string, prefix: string, extra: string[] = []): Promise<ChildRelay[]> {
+    const ini = [`broker = ${redisUrl}`, `brokerPrefix = ${prefix}`, `secret = ${prefix}cluster-test-secret-5b0f3c9e71a2`, ...extra];
+    const started: ChildRelay[] = [];
+    for (let i = 0; i < count; i++) started.push(await ChildRelay.start(ini));
+    this.nodes.push(...started);
+    return started;
   }
 
   /** Open a v2 socket to `path` on the relay at `port`, handing every packet to `onPacket`; resolves once open. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { RedisServer } from '../helpers/redis-server.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const cleanup = new Cleanup();
@@ -78,5 +79,25 @@ describe('signals page → job', () => {
     const unknown = await fetch(relay.httpUrl(`/signals?uuid=${encodeURIComponent(page.uuid)}&job=zzz`));
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: 'UNKNOWN_JOB' });
+  });
+
+  it("keep the answer's Retry-After when they ride on a 503 (the engine failed)", async () => {
+    const redis = cleanup.add(await RedisServer.start(), (r) => r.stop());
+    const relay = cleanup.add(await startRelay({ broker: redis.url, brokerPrefix: 'ra:' }), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
+    const post = (progress: object): Promise<Response> =>
+      fetch(relay.httpUrl('/feedback'), { method: 'POST', body: JSON.stringify({ uuid: page.uuid, progress }) });
+    expect((await post({ job: 'r', done: 1 })).status).toBe(200);
+    await nextOf(page, 'feedback');
+    page.send({ opcode: 'signal', job: 'r', signal: 'cancel', id: 1 });
+    expect(await nextOf(page, 'outcome')).toEqual({ opcode: 'outcome', id: 1, outcome: 'held' });
+    await redis.stop();
+    const res = await post({ job: 'r', done: 2 });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('content-type')).toBe('application/json');
+    const body = (await res.json()) as { outcome: string; signals: unknown[] };
+    expect(body).toMatchObject({ outcome: 'failed', signals: [{ opcode: 'signal', uuid: page.uuid, job: 'r', signal: 'cancel' }] });
   });
 });

@@ -3,6 +3,7 @@ import type { PublicationHandler } from '../broker.js';
 import type { Engine, EngineCounters, EngineHealth } from '../engine.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryChannels } from './memory-channels.js';
+import { MemoryJobDirectory } from './memory-job-directory.js';
 import { MemoryPresence, type HolderSource } from './memory-presence.js';
 import { MemorySessionLog, type SessionSource } from './memory-session-log.js';
 
@@ -23,6 +24,7 @@ export class MemoryEngine implements Engine {
   readonly log: MemorySessionLog;
   readonly presence: MemoryPresence;
   readonly channels: MemoryChannels;
+  readonly jobs = new MemoryJobDirectory();
   /** Nothing can fail between nodes: these stay 0. */
   readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
   onLatency: ((seconds: number) => void) | null = null;

@@ -12,6 +12,7 @@ import { RedisKeys } from './redis-keys.js';
 import { commandConnection, subscriberConnection, type EngineRedis, type RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
 import { RedisChannels } from './redis-channels.js';
+import { RedisJobDirectory } from './redis-job-directory.js';
 import { RedisSessionLog } from './redis-session-log.js';
 
 /** A page session of this node, as the engine needs it to announce the page again. */
@@ -45,6 +46,8 @@ export interface RedisEngineOptions {
   probeMs?: number;
   /** How long start() waits for Redis. Default 5 s. */
   connectTimeoutMs?: number;
+  /** How long a job's entry outlives its last report or end. Default 10 min. */
+  jobTtlMs?: number;
 }
 
 const NO_FIELDS = Object.freeze({});
@@ -70,6 +73,7 @@ export class RedisEngine implements Engine {
   readonly log: RedisSessionLog;
   readonly presence: RedisPresence;
   readonly channels: RedisChannels;
+  readonly jobs: RedisJobDirectory;
   readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
 
   readonly #options: RedisEngineOptions;
@@ -115,6 +119,15 @@ export class RedisEngine implements Engine {
       redisOptions,
       heartbeatMs: this.#heartbeatMs,
     });
+    this.jobs = new RedisJobDirectory({
+      cmd: this.#cmd,
+      sub: subscriberConnection(options.url, redisOptions),
+      keys: this.#keys,
+      nodeId: this.nodeId,
+      logger: options.logger,
+      ttlMs: options.jobTtlMs ?? 600_000,
+      answerTimeoutMs: options.answerTimeoutMs ?? 5_000,
+    });
     this.broker = new RedisBroker(link, options.stats, this.counters, options.logger, options.answerTimeoutMs ?? 5_000);
     this.#cmd.on('error', (error: Error) => this.#noteError(error));
     this.#sub.on('error', (error: Error) => this.#noteError(error));
@@ -148,10 +161,12 @@ export class RedisEngine implements Engine {
       await this.#heartbeat();
       // After the heartbeat: the channels count this node only while its node key lives.
       await withTimeout(this.channels.start(), timeoutMs, `no answer within ${timeoutMs} ms`);
+      await withTimeout(this.jobs.start(), timeoutMs, `no answer within ${timeoutMs} ms`);
     } catch (error) {
       this.#cmd.disconnect();
       this.#sub.disconnect();
       void this.channels.stop();
+      void this.jobs.stop();
       throw new Error(`cannot use the broker ${redactUrl(this.#options.url)}: ${(error as Error).message}`, { cause: error });
     }
     this.#started = true;
@@ -172,7 +187,7 @@ export class RedisEngine implements Engine {
       // Let the names go at once, so publishes to them are not sent to a node that is leaving.
       await Promise.allSettled([this.presence.releaseAll(), this.#cmd.del(this.#keys.node(this.nodeId))]);
     }
-    await Promise.allSettled([this.#sub.quit(), this.#cmd.quit(), this.channels.stop()]);
+    await Promise.allSettled([this.#sub.quit(), this.#cmd.quit(), this.channels.stop(), this.jobs.stop()]);
     this.#sub.disconnect();
     this.#cmd.disconnect();
   }
