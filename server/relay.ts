@@ -6,6 +6,7 @@ import { toHttpUrl, toWebSocketUrl } from '../include/address.js';
 import { SUBPROTOCOL_V2 } from '../include/protocol.js';
 import type { RelayConfig } from './config/relay-config.js';
 import type { Delivery } from './delivery/delivery.js';
+import type { EngineTiming } from './engine/create-engine.js';
 import type { Engine } from './engine/engine.js';
 import { HookRegistry } from './hooks/hook-registry.js';
 import { HttpRouter } from './http/http-router.js';
@@ -52,6 +53,8 @@ export interface RelayOptions {
   logger?: Logger;
   /** Pusher keepalive timing (tests shorten it): activity_timeout in seconds (120), pong wait in ms (30 000). */
   pusher?: { activityTimeoutS?: number; pongTimeoutMs?: number };
+  /** Redis engine timing (tests shorten it): heartbeat, hold TTL, answer timeout, pub/sub probe interval, in ms. */
+  engine?: EngineTiming;
 }
 
 /**
@@ -133,7 +136,15 @@ export class Relay {
       // Only several nodes need a directory of who runs which job; alone, the tracker is the whole truth.
       cluster: () => (this.engine.kind === 'redis' ? this.engine : undefined),
     });
-    const { delivery, sessions, engine, router } = wireEngine(config, this.hub, this.hooks, this.stats, this.logger, this.jobs);
+    const { delivery, sessions, engine, router } = wireEngine(
+      config,
+      this.hub,
+      this.hooks,
+      this.stats,
+      this.logger,
+      this.jobs,
+      options.engine,
+    );
     this.delivery = delivery;
     this.sessions = sessions;
     this.engine = engine;

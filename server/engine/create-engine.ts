@@ -7,7 +7,10 @@ import type { Engine } from './engine.js';
 import { MemoryEngine } from './memory/memory-engine.js';
 import type { HolderSource } from './memory/memory-presence.js';
 import type { SessionSource } from './memory/memory-session-log.js';
-import { RedisEngine, type AttachedPage } from './redis/redis-engine.js';
+import { RedisEngine, type AttachedPage, type RedisEngineOptions } from './redis/redis-engine.js';
+
+/** The Redis engine's timings (tests shorten them; production uses the defaults). */
+export type EngineTiming = Pick<RedisEngineOptions, 'heartbeatMs' | 'holdTtlMs' | 'answerTimeoutMs' | 'probeMs'>;
 
 /** What an engine is built over: this node's maps and counters. */
 export interface EngineParts {
@@ -25,7 +28,7 @@ export function newNodeId(): string {
 }
 
 /** The engine the configuration asks for: the memory engine unless a broker URL is set. */
-export function createEngine(config: RelayConfig, parts: EngineParts): Engine {
+export function createEngine(config: RelayConfig, parts: EngineParts, timing: EngineTiming = {}): Engine {
   const nodeId = newNodeId();
   if (config.broker === null) return new MemoryEngine({ nodeId, sessions: parts.sessions, hub: parts.hub, logger: parts.logger });
   // Nodes verify each other's uuids: a random secret per process would make every resume elsewhere fail.
@@ -38,5 +41,6 @@ export function createEngine(config: RelayConfig, parts: EngineParts): Engine {
     pages: () => parts.sessions.all(),
     stats: parts.stats,
     logger: parts.logger,
+    ...timing,
   });
 }

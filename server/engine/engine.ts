@@ -1,6 +1,7 @@
 import type { Broker, PublicationHandler } from './broker.js';
 import type { Channels } from './channels.js';
 import type { JobDirectory } from './job-directory.js';
+import type { EngineTelemetry } from './engine-telemetry.js';
 import type { Presence } from './presence.js';
 import type { SessionLog } from './session-log.js';
 
@@ -11,16 +12,6 @@ export interface EngineHealth {
   state: 'ok' | 'degraded' | 'down';
   /** Why it is not ok, in words. */
   detail?: string;
-}
-
-/** Counters of an engine's trouble, read by the metrics when scraped. */
-export interface EngineCounters {
-  /** Engine commands that failed (each publish among them was answered `failed`). */
-  errors: number;
-  /** Times the connection to the shared store was re-established. */
-  reconnects: number;
-  /** Pub/sub liveness probes that did not come back in time. */
-  probeFailures: number;
 }
 
 /**
@@ -49,7 +40,6 @@ export interface Engine {
   start(): Promise<void>;
   stop(): Promise<void>;
   health(): EngineHealth;
-  readonly counters: EngineCounters;
-  /** Receives how long each cross-node publish took to be answered, in seconds (set by the metrics). */
-  onLatency: ((seconds: number) => void) | null;
+  /** What the engine counts about its store (latency, errors, reconnects…) for /metrics; null when it has no store. */
+  readonly telemetry: EngineTelemetry | null;
 }

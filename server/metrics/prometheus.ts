@@ -1,6 +1,8 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import type { EngineTelemetry } from '../engine/engine-telemetry.js';
 import { TRANSPORT_KINDS } from '../transport/accepted-websocket.js';
 import type { Connection } from '../transport/connection.js';
+import { registerEngineMetrics } from './engine-metrics.js';
 import { PlainHistogram } from './plain-histogram.js';
 import { processRegistry } from './process-metrics.js';
 import type { RelayStats } from './relay-stats.js';
@@ -12,6 +14,8 @@ export interface MetricsSource {
   readonly sessions: { readonly size: number; retained(): { messages: number; bytes: number } };
   readonly inFlight: { readonly bytes: number };
   bufferedBytes(): number;
+  /** The engine's own counters: null for the memory engine (no engine metrics then). */
+  readonly engine: { readonly telemetry: EngineTelemetry | null };
 }
 
 /** Where a publish came in: the HTTP API or a WebSocket client. */
@@ -176,6 +180,7 @@ export class RelayMetrics {
     });
     this.#observeHttp = latency.series({ source: 'http' });
     this.#observeWebSocket = latency.series({ source: 'websocket' });
+    if (source.engine.telemetry !== null) registerEngineMetrics(this.registry, source.engine.telemetry);
   }
 
   /** Record how long one publish took to be delivered, held or refused. */

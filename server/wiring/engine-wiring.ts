@@ -1,6 +1,6 @@
 import type { RelayConfig } from '../config/relay-config.js';
 import { Delivery } from '../delivery/delivery.js';
-import { createEngine } from '../engine/create-engine.js';
+import { createEngine, type EngineTiming } from '../engine/create-engine.js';
 import type { Engine } from '../engine/engine.js';
 import type { HookRegistry } from '../hooks/hook-registry.js';
 import { SendHooks } from '../hooks/send-hooks.js';
@@ -37,6 +37,7 @@ export function wireEngine(
   stats: RelayStats,
   logger: Logger,
   jobs: JobTracker,
+  engineTiming: EngineTiming = {},
 ): EngineParts {
   const delivery = new Delivery(stats, logger, {
     maxBufferedBytes: config.maxBufferedBytes,
@@ -57,7 +58,7 @@ export function wireEngine(
     groupOf: (ip: string) => hub.groupOf(ip),
   };
   const sessions = new SessionStore(limits, stats, logger, delivery);
-  const engine = createEngine(config, { sessions, hub, logger, stats });
+  const engine = createEngine(config, { sessions, hub, logger, stats }, engineTiming);
   sessions.useLog(engine.log);
   const router = new Router(hub, sessions, delivery, stats, engine.nodeId, jobs);
   engine.attach(router);

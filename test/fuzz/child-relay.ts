@@ -76,8 +76,19 @@ export class ChildRelay {
     await exited;
   }
 
+  /** SIGSTOP: the process is frozen, its sockets stay open (a node hung in a long GC pause or swapped out). */
+  freeze(): void {
+    this.#child.kill('SIGSTOP');
+  }
+
+  /** SIGCONT: a frozen process runs again. */
+  thaw(): void {
+    this.#child.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     if (this.#exit === null) {
+      this.#child.kill('SIGCONT');
       const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
       this.#child.kill('SIGTERM');
       const timer = setTimeout(() => this.#child.kill('SIGKILL'), 10_000);

@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger/logger.js';
 import type { PublicationHandler } from '../broker.js';
-import type { Engine, EngineCounters, EngineHealth } from '../engine.js';
+import type { Engine, EngineHealth } from '../engine.js';
 import { MemoryBroker } from './memory-broker.js';
 import { MemoryChannels } from './memory-channels.js';
 import { MemoryJobDirectory } from './memory-job-directory.js';
@@ -25,9 +25,8 @@ export class MemoryEngine implements Engine {
   readonly presence: MemoryPresence;
   readonly channels: MemoryChannels;
   readonly jobs = new MemoryJobDirectory();
-  /** Nothing can fail between nodes: these stay 0. */
-  readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
-  onLatency: ((seconds: number) => void) | null = null;
+  /** Nothing is shared that could be slow or fail: no engine metrics, nothing counted on the hot path. */
+  readonly telemetry = null;
 
   constructor(parts: MemoryEngineParts) {
     this.nodeId = parts.nodeId;

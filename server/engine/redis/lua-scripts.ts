@@ -9,15 +9,17 @@
  * `<p>prog:<key>` job → latest text, `<p>progz:<key>` job by seq.
  */
 
-/** Drops stream entries older than the cutoff (ARGV[CUT] = now - ageMs); KEYS[1] meta, KEYS[2] log. */
+/** Drops stream entries older than the cutoff (ARGV[CUT] = now - ageMs), counting them in `aged`; KEYS[1] meta, KEYS[2] log. */
 const AGE_TRIM = (cutArg: number): string => `
 local bytes = tonumber(redis.call('HGET', KEYS[1], 'bytes') or '0')
 local cutoff = tonumber(ARGV[${cutArg}])
+local aged = 0
 while true do
   local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
   if not first or tonumber(first[2][4]) >= cutoff then break end
   bytes = bytes - #first[2][2]
   redis.call('XDEL', KEYS[2], first[1])
+  aged = aged + 1
 end
 redis.call('HSET', KEYS[1], 'bytes', bytes)
 `;
@@ -27,9 +29,9 @@ redis.call('HSET', KEYS[1], 'bytes', bytes)
  * prefix, 2 this node, 3 channel prefix, 4 envelope header, 5 the message
  * after its opening brace, 6 has job, 7 job, 8 now, 9 count, 10 bytes, 11 ttl
  * ms, 12 publish ('0': append only), 13 '1' when the object is empty. A page's
- * text is `{"seq":N,` + the rest; anyone else's is the message. Returns {code, seq, epoch}: 0 nobody holds it, 1 held
+ * text is `{"seq":N,` + the rest; anyone else's is the message. Returns {code, seq, epoch, dropped}: 0 nobody holds it, 1 held
  * in the log (no live holder), 2 handed to the holder's channel, 3 the holder
- * is this node.
+ * is this node; dropped: older entries the count/size limits pushed out.
  */
 export const PUBLISH_UUID = `
 local owner = redis.call('GET', KEYS[1])
@@ -37,6 +39,7 @@ local seq = 0
 local epoch = ''
 local body = '{' .. ARGV[5]
 local logged = redis.call('EXISTS', KEYS[2]) == 1
+local dropped = 0
 if logged then
   seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
   epoch = redis.call('HGET', KEYS[2], 'epoch')
@@ -52,11 +55,13 @@ if logged then
       bytes = bytes - string.len(first[2][2])
       redis.call('XDEL', KEYS[3], first[1])
       len = len - 1
+      dropped = dropped + 1
     end
     redis.call('XADD', KEYS[3], 'MAXLEN', count, seq .. '-1', 't', body, 'a', ARGV[8])
     redis.call('HSET', KEYS[2], 'bytes', bytes + size)
   else
     -- Over the limits on its own: like the memory log, nothing older is kept either.
+    dropped = redis.call('XLEN', KEYS[3])
     redis.call('DEL', KEYS[3])
     redis.call('HSET', KEYS[2], 'bytes', 0)
   end
@@ -85,18 +90,18 @@ if logged then
   for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[11]) end
 end
 if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then
-  if logged then return {1, seq, epoch} end
-  return {0, 0, ''}
+  if logged then return {1, seq, epoch, dropped} end
+  return {0, 0, '', 0}
 end
-if owner == ARGV[2] then return {3, seq, epoch} end
+if owner == ARGV[2] then return {3, seq, epoch, dropped} end
 if ARGV[12] == '1' then
   local n = redis.call('PUBLISH', ARGV[3] .. owner, ARGV[4] .. seq .. '|' .. epoch .. '\\n' .. body)
   if n == 0 then
-    if logged then return {1, seq, epoch} end
-    return {0, 0, ''}
+    if logged then return {1, seq, epoch, dropped} end
+    return {0, 0, '', 0}
   end
 end
-return {2, seq, epoch}
+return {2, seq, epoch, dropped}
 `;
 
 /** Publish to an Ident. KEYS: owner. ARGV: 1 node-key prefix, 2 this node, 3 channel prefix, 4 header, 5 message. Codes as PUBLISH_UUID. */
@@ -114,6 +119,20 @@ export const HOLDER = `
 local owner = redis.call('GET', KEYS[1])
 if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then return false end
 return owner
+`;
+
+/**
+ * Renew this node's hold of a name. KEYS: owner. ARGV: 1 this node, 2 ttl ms.
+ * Returns 1 renewed; 2 it was gone (expired, or Redis restarted empty) and
+ * is held again; 0 another node holds it now, which is left alone (the
+ * newest holder wins).
+ */
+export const RENEW = `
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if owner then return 1 end
+return 2
 `;
 
 /** Release a name only if this node still holds it. KEYS: owner. ARGV: 1 this node. */
@@ -140,8 +159,9 @@ return 1
 
 /**
  * What follows a position. KEYS: meta, log. ARGV: 1 from seq, 2 epoch ('' any),
- * 3 age cutoff (now - ageMs). Returns {0} without a log; {1, epoch, seq} when
- * the gap cannot be filled; {2, epoch, seq, text…} with every entry after it.
+ * 3 age cutoff (now - ageMs). Returns {0} without a log; {1, epoch, seq, aged} when
+ * the gap cannot be filled; {2, epoch, seq, aged, text…} with every entry after it
+ * (aged: entries the age cutoff dropped on the way).
  */
 export const READ_SINCE = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
@@ -150,20 +170,20 @@ local meta = redis.call('HMGET', KEYS[1], 'epoch', 'seq')
 local epoch = meta[1]
 local seq = tonumber(meta[2])
 local from = tonumber(ARGV[1])
-if (ARGV[2] ~= '' and ARGV[2] ~= epoch) or from > seq then return {1, epoch, seq} end
-if from == seq then return {2, epoch, seq} end
+if (ARGV[2] ~= '' and ARGV[2] ~= epoch) or from > seq then return {1, epoch, seq, aged} end
+if from == seq then return {2, epoch, seq, aged} end
 local entries = redis.call('XRANGE', KEYS[2], (from + 1) .. '-1', '+')
-if #entries == 0 or entries[1][1] ~= (from + 1) .. '-1' then return {1, epoch, seq} end
-local out = {2, epoch, seq}
+if #entries == 0 or entries[1][1] ~= (from + 1) .. '-1' then return {1, epoch, seq, aged} end
+local out = {2, epoch, seq, aged}
 for _, entry in ipairs(entries) do out[#out + 1] = entry[2][2] end
 return out
 `;
 
-/** Trim a page's log by age. KEYS: meta, log. ARGV: 1 age cutoff. */
+/** Trim a page's log by age. KEYS: meta, log. ARGV: 1 age cutoff. Returns how many entries it dropped. */
 export const TRIM = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 ${AGE_TRIM(1)}
-return 1
+return aged
 `;
 
 /** The latest progress message of each job, oldest first. KEYS: prog, progz. Returns {seq, text, seq, text…}. */

@@ -2,7 +2,6 @@ import type { Logger } from '../../logger/logger.js';
 import type { RelayStats } from '../../metrics/relay-stats.js';
 import { sequenceParts } from '../../protocol/sequence.js';
 import type { Broker, PublicationHandler } from '../broker.js';
-import type { EngineCounters } from '../engine.js';
 import { progressJob, RESULT, type Payload, type PublishResult, type PublishTarget } from '../publication.js';
 import { broadcastEnvelope, deliverHeader } from './envelope.js';
 import { PendingAnswers } from './pending-answers.js';
@@ -27,19 +26,20 @@ const HERE = 3;
 export class RedisBroker implements Broker {
   readonly #link: RedisLink;
   readonly #stats: RelayStats;
-  readonly #counters: EngineCounters;
   readonly #logger: Logger;
   readonly pending: PendingAnswers;
   #handler: PublicationHandler | null = null;
   #nextId = 0;
-  onLatency: ((seconds: number) => void) | null = null;
 
-  constructor(link: RedisLink, stats: RelayStats, counters: EngineCounters, logger: Logger, answerTimeoutMs: number) {
+  constructor(link: RedisLink, stats: RelayStats, logger: Logger, answerTimeoutMs: number) {
     this.#link = link;
     this.#stats = stats;
-    this.#counters = counters;
     this.#logger = logger;
-    this.pending = new PendingAnswers(answerTimeoutMs, () => this.#stats.outcomes.failed++);
+    this.pending = new PendingAnswers(answerTimeoutMs, () => {
+      this.#stats.outcomes.failed++;
+      link.telemetry.answersTimedOut++;
+    });
+    link.telemetry.pendingAnswers = () => this.pending.size;
   }
 
   attach(handler: PublicationHandler): void {
@@ -48,13 +48,13 @@ export class RedisBroker implements Broker {
 
   publish(target: PublishTarget, payload: Payload): Promise<PublishResult> {
     const started = performance.now();
+    // The failed command is counted where every command is (redis-link.ts).
     const result = this.#publish(target, payload).catch((error: Error) => {
-      this.#counters.errors++;
       this.#stats.outcomes.failed++;
       this.#logger.warn('publish failed: the engine is unreachable', { reason: error.message });
       return RESULT.failed;
     });
-    const observe = this.onLatency;
+    const observe = this.#link.telemetry.onPublish;
     if (observe !== null) void result.then(() => observe((performance.now() - started) / 1000));
     return result;
   }
@@ -91,7 +91,7 @@ export class RedisBroker implements Broker {
     const job = progressJob(payload.packet);
     const [meta, log, prog, progz] = keys.log(target.key);
     const answer = this.pending.expectOutcome(id);
-    const [code, seq] = await cmd.wsPublishUuid(
+    const [code, seq, , dropped] = await cmd.wsPublishUuid(
       keys.owner(target),
       meta,
       log,
@@ -111,6 +111,7 @@ export class RedisBroker implements Broker {
       '1',
       empty ? '1' : '0',
     );
+    this.#link.telemetry.trimmed.limit += dropped;
     if (code === HANDED_OVER) return answer;
     this.pending.forget(id);
     if (code === HERE) return handler.deliver(target, payload, seq > 0 ? { seq, text: sequencedText(seq, after, empty) } : null);

@@ -3,7 +3,8 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '../../logger/logger.js';
 import type { RelayStats } from '../../metrics/relay-stats.js';
 import type { PublicationHandler } from '../broker.js';
-import type { Engine, EngineCounters, EngineHealth } from '../engine.js';
+import type { Engine, EngineHealth } from '../engine.js';
+import { EngineTelemetry } from '../engine-telemetry.js';
 import type { Payload } from '../publication.js';
 import type { LogLimits } from '../session-log.js';
 import { countEnvelope, decodeEnvelope, probeEnvelope, replyEnvelope, type Envelope } from './envelope.js';
@@ -74,7 +75,7 @@ export class RedisEngine implements Engine {
   readonly presence: RedisPresence;
   readonly channels: RedisChannels;
   readonly jobs: RedisJobDirectory;
-  readonly counters: EngineCounters = { errors: 0, reconnects: 0, probeFailures: 0 };
+  readonly telemetry = new EngineTelemetry();
 
   readonly #options: RedisEngineOptions;
   readonly #keys: RedisKeys;
@@ -100,7 +101,7 @@ export class RedisEngine implements Engine {
     this.#probeMs = options.probeMs ?? 5_000;
     const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1_000);
     const redisOptions: RedisOptions = { retryStrategy, connectionName: `websock-${options.nodeId}`, ...options.redisOptions };
-    this.#cmd = commandConnection(options.url, redisOptions);
+    this.#cmd = commandConnection(options.url, redisOptions, this.telemetry);
     this.#sub = subscriberConnection(options.url, redisOptions);
     const link: RedisLink = {
       cmd: this.#cmd,
@@ -108,6 +109,7 @@ export class RedisEngine implements Engine {
       nodeId: this.nodeId,
       limits: options.limits,
       logTtlMs: Math.max(options.limits.ageMs, 30_000) + 10_000,
+      telemetry: this.telemetry,
     };
     this.log = new RedisSessionLog(link);
     this.presence = new RedisPresence(link, this.#holdTtlMs);
@@ -128,24 +130,18 @@ export class RedisEngine implements Engine {
       ttlMs: options.jobTtlMs ?? 600_000,
       answerTimeoutMs: options.answerTimeoutMs ?? 5_000,
     });
-    this.broker = new RedisBroker(link, options.stats, this.counters, options.logger, options.answerTimeoutMs ?? 5_000);
-    this.#cmd.on('error', (error: Error) => this.#noteError(error));
-    this.#sub.on('error', (error: Error) => this.#noteError(error));
-    this.#cmd.on('reconnecting', () => {
-      if (this.#started) this.counters.reconnects++;
-    });
+    this.broker = new RedisBroker(link, options.stats, options.logger, options.answerTimeoutMs ?? 5_000);
+    this.#cmd.on('error', (error: Error) => this.#noteConnectionError(error));
+    this.#sub.on('error', (error: Error) => this.#noteConnectionError(error));
     this.#cmd.on('ready', () => {
-      if (this.#started && !this.#stopping) void this.#announce('reconnected');
+      if (!this.#started || this.#stopping) return;
+      this.telemetry.reconnects.command++;
+      void this.#announce('reconnected');
+    });
+    this.#sub.on('ready', () => {
+      if (this.#started && !this.#stopping) this.telemetry.reconnects.subscriber++;
     });
     this.#sub.on('message', (_channel: string, message: string) => this.#onMessage(message));
-  }
-
-  get onLatency(): ((seconds: number) => void) | null {
-    return this.broker.onLatency;
-  }
-
-  set onLatency(observe: ((seconds: number) => void) | null) {
-    this.broker.onLatency = observe;
   }
 
   attach(handler: PublicationHandler): void {
@@ -230,7 +226,7 @@ export class RedisEngine implements Engine {
     const probe = this.#probe;
     if (probe !== null && Date.now() - probe.sentAt >= this.#probeMs) {
       // The last probe never came back: the subscription is deaf though the connection looks fine.
-      this.counters.probeFailures++;
+      this.telemetry.probeFailures++;
       this.#probeFailed = true;
       this.#options.logger.warn('pub/sub probe did not come back: reconnecting the subscriber', { node: this.nodeId });
       this.#probe = null;
@@ -246,13 +242,13 @@ export class RedisEngine implements Engine {
   #onMessage(message: string): void {
     const envelope = decodeEnvelope(message);
     if (envelope === null) {
-      this.counters.errors++;
+      this.telemetry.errors.bad_message++;
       return;
     }
     try {
       this.#handle(envelope);
     } catch (error) {
-      this.counters.errors++;
+      this.telemetry.errors.delivery++;
       this.#options.logger.error('delivery of a publication from another node failed', { reason: (error as Error).message });
     }
   }
@@ -293,6 +289,13 @@ export class RedisEngine implements Engine {
     this.#cmd.publish(this.#keys.channel(node), envelope).catch((error: Error) => this.#noteError(error));
   }
 
+  /** A connection failed (each failed connect attempt while Redis is unreachable is one). */
+  #noteConnectionError(error: Error): void {
+    this.telemetry.errors.connection++;
+    this.#noteError(error);
+  }
+
+  /** Log an error once per distinct reason; /health shows the last one. */
   #noteError(error: Error): void {
     if (error.message !== this.#lastError) this.#options.logger.warn('broker error', { reason: error.message });
     this.#lastError = error.message;

@@ -1,16 +1,20 @@
+import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { EngineTelemetry } from '../engine-telemetry.js';
 import type { LogLimits } from '../session-log.js';
-import { CREATE_LOG, HOLDER, LATEST_PROGRESS, PUBLISH_IDENT, PUBLISH_UUID, READ_SINCE, RELEASE, TRIM } from './lua-scripts.js';
+import { CREATE_LOG, HOLDER, LATEST_PROGRESS, PUBLISH_IDENT, PUBLISH_UUID, READ_SINCE, RELEASE, RENEW, TRIM } from './lua-scripts.js';
 import type { RedisKeys } from './redis-keys.js';
 
 type Arg = string | number | Buffer;
 
 /** The command connection with the engine's scripts defined on it (EVALSHA, EVAL again after a restart). */
 export type EngineRedis = Redis & {
-  wsPublishUuid(...args: Arg[]): Promise<[number, number, string]>;
+  /** {code, seq, epoch, entries dropped by the count/size limits}. */
+  wsPublishUuid(...args: Arg[]): Promise<[number, number, string, number]>;
   wsPublishIdent(...args: Arg[]): Promise<number>;
   wsHolder(key: string, nodeKeyPrefix: string): Promise<string | null>;
   wsRelease(key: string, nodeId: string): Promise<number>;
+  wsRenew(key: string, nodeId: string, ttlMs: number): Promise<number>;
   wsCreateLog(...args: Arg[]): Promise<number>;
   wsReadSince(...args: Arg[]): Promise<(string | number)[]>;
   wsTrim(...args: Arg[]): Promise<number>;
@@ -25,10 +29,28 @@ export interface RedisLink {
   readonly limits: LogLimits;
   /** How long a page's log outlives the last append or keep-alive. */
   readonly logTtlMs: number;
+  /** Where the engine's parts count renewals, trims and errors. */
+  readonly telemetry: EngineTelemetry;
 }
 
+/** The engine's scripts: the command name defined on the connection, its keys, and its operation label in the metrics. */
+const SCRIPTS = [
+  { command: 'wsPublishUuid', keys: 5, lua: PUBLISH_UUID, operation: 'publish_uuid' },
+  { command: 'wsPublishIdent', keys: 1, lua: PUBLISH_IDENT, operation: 'publish_ident' },
+  { command: 'wsHolder', keys: 1, lua: HOLDER, operation: 'holder' },
+  { command: 'wsRelease', keys: 1, lua: RELEASE, operation: 'release' },
+  { command: 'wsRenew', keys: 1, lua: RENEW, operation: 'renew' },
+  { command: 'wsCreateLog', keys: 4, lua: CREATE_LOG, operation: 'create_log' },
+  { command: 'wsReadSince', keys: 2, lua: READ_SINCE, operation: 'read_since' },
+  { command: 'wsTrim', keys: 2, lua: TRIM, operation: 'trim' },
+  { command: 'wsLatestProgress', keys: 2, lua: LATEST_PROGRESS, operation: 'latest_progress' },
+] as const;
+
+/** EVALSHA args are [sha, numkeys, KEYS…, ARGV…]: PUBLISH_UUID's ARGV[12] is '0' for a log append that publishes nothing. */
+const PUBLISH_UUID_MODE_ARG = 2 + 5 + 12 - 1;
+
 /** A command connection: fails at once while Redis is unreachable (a publish is then `failed`, never queued). */
-export function commandConnection(url: string, options: RedisOptions): EngineRedis {
+export function commandConnection(url: string, options: RedisOptions, telemetry: EngineTelemetry): EngineRedis {
   const redis = new Redis(url, {
     ...options,
     lazyConnect: true,
@@ -36,18 +58,54 @@ export function commandConnection(url: string, options: RedisOptions): EngineRed
     maxRetriesPerRequest: 0,
     enableAutoPipelining: true,
   }) as EngineRedis;
-  redis.defineCommand('wsPublishUuid', { numberOfKeys: 5, lua: PUBLISH_UUID });
-  redis.defineCommand('wsPublishIdent', { numberOfKeys: 1, lua: PUBLISH_IDENT });
-  redis.defineCommand('wsHolder', { numberOfKeys: 1, lua: HOLDER });
-  redis.defineCommand('wsRelease', { numberOfKeys: 1, lua: RELEASE });
-  redis.defineCommand('wsCreateLog', { numberOfKeys: 4, lua: CREATE_LOG });
-  redis.defineCommand('wsReadSince', { numberOfKeys: 2, lua: READ_SINCE });
-  redis.defineCommand('wsTrim', { numberOfKeys: 2, lua: TRIM });
-  redis.defineCommand('wsLatestProgress', { numberOfKeys: 2, lua: LATEST_PROGRESS });
+  for (const script of SCRIPTS) redis.defineCommand(script.command, { numberOfKeys: script.keys, lua: script.lua });
+  timeCommands(redis, telemetry);
   return redis;
 }
 
 /** The subscriber connection: ioredis subscribes again by itself after every reconnect. */
 export function subscriberConnection(url: string, options: RedisOptions): Redis {
   return new Redis(url, { ...options, lazyConnect: true, autoResubscribe: true, maxRetriesPerRequest: null });
+}
+
+interface SentCommand {
+  name: string;
+  args: unknown[];
+  promise: Promise<unknown>;
+}
+
+/**
+ * Count each command's failure and, once the metrics ask (`onCommand`),
+ * time its round trip. Every command passes `sendCommand`, pipelined ones
+ * too (a pipeline sends each of its commands through it), so this is the
+ * one place that sees them all. Offline rejections count as errors and are
+ * not timed: they never reached Redis.
+ */
+function timeCommands(redis: Redis, telemetry: EngineTelemetry): void {
+  const bySha = new Map<string, string>();
+  for (const script of SCRIPTS) bySha.set(createHash('sha1').update(script.lua).digest('hex'), script.operation);
+  const send = redis.sendCommand.bind(redis) as (command: SentCommand, ...rest: unknown[]) => unknown;
+  const failed = (): void => {
+    telemetry.errors.command++;
+  };
+  (redis as unknown as { sendCommand: typeof send }).sendCommand = (command, ...rest) => {
+    // ioredis's own CLIENT SETINFO on connect is refused by Redis < 7.2, and ioredis ignores that: not an error of ours.
+    if (command.name === 'client') return send(command, ...rest);
+    const observe = telemetry.onCommand;
+    if (observe === null) {
+      const result = send(command, ...rest);
+      command.promise.catch(failed);
+      return result;
+    }
+    // Named before sending: ioredis turns an EVALSHA into EVAL as it writes it when the script is new to the connection.
+    let operation = command.name;
+    if (operation === 'evalsha') {
+      operation = bySha.get(String(command.args[0])) ?? 'script';
+      if (operation === 'publish_uuid' && String(command.args[PUBLISH_UUID_MODE_ARG]) === '0') operation = 'append';
+    }
+    const started = performance.now();
+    const result = send(command, ...rest);
+    command.promise.then(() => observe(operation, (performance.now() - started) / 1000), failed);
+    return result;
+  };
 }

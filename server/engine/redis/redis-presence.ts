@@ -1,6 +1,12 @@
 import type { HeldName, Presence } from '../presence.js';
 import type { RedisLink } from './redis-link.js';
 
+/** RENEW's answers (lua-scripts.ts). */
+const RENEW_TAKEN = 0;
+const RENEW_GONE = 2;
+
+type Renewing = { wsRenew(key: string, node: string, ttlMs: number): unknown };
+
 /**
  * Who holds each uuid and Ident, in Redis: `<p>own:u:<key>` / `<p>own:i:<ident>`
  * hold the node id with a TTL that this node refreshes while it holds the
@@ -35,20 +41,40 @@ export class RedisPresence implements Presence {
     return this.#link.cmd.wsHolder(this.#link.keys.owner(name), this.#link.keys.nodeKeyPrefix);
   }
 
-  /** Write every held name again (the heartbeat's refresh, and the re-announce after a Redis restart). */
+  /**
+   * Renew every held name (the periodic refresh, and the re-announce after
+   * a Redis restart). A name gone from Redis is held again; one another
+   * node holds now is left to it and forgotten here (the newest holder wins).
+   */
   async announceAll(batch = 500): Promise<void> {
     const { cmd, nodeId } = this.#link;
     let pipeline = cmd.pipeline();
-    let queued = 0;
+    let queued: string[] = [];
     for (const key of this.held) {
-      pipeline.set(key, nodeId, 'PX', this.#holdTtlMs);
-      if (++queued === batch) {
-        await pipeline.exec();
+      (pipeline as unknown as Renewing).wsRenew(key, nodeId, this.#holdTtlMs);
+      queued.push(key);
+      if (queued.length === batch) {
+        this.#count(queued, await pipeline.exec());
         pipeline = cmd.pipeline();
-        queued = 0;
+        queued = [];
       }
     }
-    if (queued > 0) await pipeline.exec();
+    if (queued.length > 0) this.#count(queued, await pipeline.exec());
+  }
+
+  #count(keys: string[], results: [Error | null, unknown][] | null): void {
+    const { telemetry } = this.#link;
+    if (results === null) return;
+    for (let i = 0; i < keys.length; i++) {
+      const [error, code] = results[i] ?? [null, null];
+      if (error !== null) continue;
+      telemetry.renewals++;
+      if (code === RENEW_GONE) telemetry.ownershipLost.gone++;
+      else if (code === RENEW_TAKEN) {
+        telemetry.ownershipLost.taken++;
+        this.held.delete(keys[i]!);
+      }
+    }
   }
 
   /** On a graceful stop: let the names go at once rather than by TTL. */

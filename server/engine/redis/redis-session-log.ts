@@ -31,11 +31,11 @@ export class RedisSessionLog implements SessionLog {
   }
 
   async append(key: string, payload: Payload): Promise<(StreamPosition & LogEntry) | null> {
-    const { cmd, keys, nodeId, limits, logTtlMs } = this.#link;
+    const { cmd, keys, nodeId, limits, logTtlMs, telemetry } = this.#link;
     const { after, empty } = sequenceParts(payload.raw, payload.packet);
     const job = progressJob(payload.packet);
     const [meta, log, prog, progz] = keys.log(key);
-    const [, seq, epoch] = await cmd.wsPublishUuid(
+    const [, seq, epoch, dropped] = await cmd.wsPublishUuid(
       keys.owner({ kind: 'uuid', key }),
       meta,
       log,
@@ -55,19 +55,21 @@ export class RedisSessionLog implements SessionLog {
       '0',
       empty ? '1' : '0',
     );
+    telemetry.trimmed.limit += dropped;
     if (seq === 0) return null;
     return { seq, epoch, text: sequencedText(seq, after, empty) };
   }
 
   async readSince(key: string, from: { seq: number; epoch: string | null }): Promise<LogRead> {
-    const { cmd, keys, limits } = this.#link;
+    const { cmd, keys, limits, telemetry } = this.#link;
     const [meta, log] = keys.log(key);
     const answer = await cmd.wsReadSince(meta, log, from.seq, from.epoch ?? '', Date.now() - limits.ageMs);
     if (answer[0] === 0) return { position: null, entries: null };
     const position = { epoch: String(answer[1]), seq: Number(answer[2]) };
+    telemetry.trimmed.age += Number(answer[3]);
     if (answer[0] === 1) return { position, entries: null };
     const entries: LogEntry[] = [];
-    for (let i = 3; i < answer.length; i++) entries.push({ seq: from.seq + i - 2, text: String(answer[i]) });
+    for (let i = 4; i < answer.length; i++) entries.push({ seq: from.seq + i - 3, text: String(answer[i]) });
     return { position, entries };
   }
 
@@ -81,9 +83,9 @@ export class RedisSessionLog implements SessionLog {
   }
 
   async trim(key: string, now: number): Promise<void> {
-    const { cmd, keys, limits } = this.#link;
+    const { cmd, keys, limits, telemetry } = this.#link;
     const [meta, log] = keys.log(key);
-    await cmd.wsTrim(meta, log, now - limits.ageMs);
+    telemetry.trimmed.age += await cmd.wsTrim(meta, log, now - limits.ageMs);
   }
 
   /** Logs expire by their TTL: a page gone here may be attached on another node. */
