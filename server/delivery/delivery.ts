@@ -10,7 +10,7 @@ import type { SendHooks } from '../hooks/send-hooks.js';
 export interface DeliveryOptions {
   /** A recipient with more than this queued is behind (see the backpressure rule). */
   maxBufferedBytes: number;
-  /** Coalescing window for broadcasts under load; 0 writes every broadcast at once. */
+  /** How long broadcast frames are held to be written together, one write per page; 0 writes every broadcast at once. */
   broadcastBatchMs: number;
 }
 
@@ -118,7 +118,7 @@ export class Delivery {
   broadcast(to: Iterable<Connection>, fromId: number, raw: Buffer | string): number {
     const frame = encodeTextFrame(raw);
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    const batch = this.#batcher.begin();
+    const batch = this.#batcher.enabled;
     const hooks = this.#sendHooks !== null && this.#sendHooks.active ? this.#sendHooks : null;
     // Decoded once for every recipient's hooks; unchanged, a recipient gets the shared frame.
     let text: string | null = null;
@@ -126,25 +126,25 @@ export class Delivery {
     for (const conn of to) {
       if (conn.id === fromId) continue;
       if (!this.hasRoom(conn)) continue;
-      if (batch) this.#batcher.cork(conn);
       if (hooks === null) {
-        if (this.#broadcastFrame(conn, frame, size)) count++;
+        if (this.#broadcastFrame(conn, frame, size, batch)) count++;
         continue;
       }
       text ??= typeof raw === 'string' ? raw : raw.toString('utf8');
       const sent = hooks.send(conn, text, (final, unchanged) =>
-        unchanged ? this.#broadcastFrame(conn, frame, size) : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final)),
+        unchanged
+          ? this.#broadcastFrame(conn, frame, size, batch)
+          : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final), batch),
       );
       if (sent) count++;
     }
-    this.#batcher.end();
     return count;
   }
 
-  #broadcastFrame(conn: Connection, frame: EncodedFrame, size: number): boolean {
+  #broadcastFrame(conn: Connection, frame: EncodedFrame, size: number, batch: boolean): boolean {
     const hooked = this.#interceptors.length !== 0;
     if (hooked && !this.#pre(conn, 'broadcast', frame)) return false;
-    if (!conn.sendFrame(frame)) return false;
+    if (!(batch ? this.#batcher.hold(conn, frame) : conn.sendFrame(frame))) return false;
     this.#stats.messagesOut++;
     this.#stats.bytesOut += size;
     if (hooked) this.#post(conn, 'broadcast', frame);
