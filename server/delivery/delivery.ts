@@ -7,6 +7,14 @@ import type { SendEvent, SendInterceptor, SendKind } from './send-interceptor.js
 import { keepSequence } from '../hooks/keep-sequence.js';
 import type { SendHooks } from '../hooks/send-hooks.js';
 
+/** One broadcast as its recipients' hooks see it: the text once, the frame they share unless a hook replaced it. */
+interface HookedBroadcast {
+  text: string;
+  frame: EncodedFrame;
+  size: number;
+  batch: boolean;
+}
+
 export interface DeliveryOptions {
   /** A recipient with more than this queued is behind (see the backpressure rule). */
   maxBufferedBytes: number;
@@ -76,10 +84,13 @@ export class Delivery {
     if (hooks !== null && hooks.active) {
       // Unchanged, the original bytes go out, not a re-encoding of the hooks' string.
       const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-      return hooks.send(conn, text, (final, unchanged) => this.#message(conn, unchanged ? raw : final));
+      return hooks.send(conn, text, this.#hookedMessage, raw);
     }
     return this.#message(conn, raw);
   }
+
+  readonly #hookedMessage = (conn: Connection, final: string, unchanged: boolean, raw: Buffer | string): boolean =>
+    this.#message(conn, unchanged ? raw : final);
 
   #message(conn: Connection, raw: Buffer | string): boolean {
     if (this.#interceptors.length !== 0 && !this.#pre(conn, 'message', raw)) return false;
@@ -97,11 +108,16 @@ export class Delivery {
   sequenced(conn: Connection, text: string, kind: 'sequenced' | 'replay' = 'sequenced'): boolean {
     const hooks = this.#sendHooks;
     if (hooks !== null && hooks.active) {
-      // The log keeps the original; a replacement is for this write and keeps the number.
-      return hooks.send(conn, text, (final, unchanged) => this.#sequenced(conn, unchanged ? text : keepSequence(text, final), kind));
+      return hooks.send(conn, text, kind === 'sequenced' ? this.#hookedSequenced : this.#hookedReplay, text);
     }
     return this.#sequenced(conn, text, kind);
   }
+
+  // The log keeps the original; a replacement is for this write and keeps the number.
+  readonly #hookedSequenced = (conn: Connection, final: string, unchanged: boolean, original: string): boolean =>
+    this.#sequenced(conn, unchanged ? original : keepSequence(original, final), 'sequenced');
+  readonly #hookedReplay = (conn: Connection, final: string, unchanged: boolean, original: string): boolean =>
+    this.#sequenced(conn, unchanged ? original : keepSequence(original, final), 'replay');
 
   #sequenced(conn: Connection, text: string, kind: 'sequenced' | 'replay'): boolean {
     if (this.#interceptors.length !== 0 && !this.#pre(conn, kind, text)) return false;
@@ -121,7 +137,7 @@ export class Delivery {
     const batch = this.#batcher.enabled;
     const hooks = this.#sendHooks !== null && this.#sendHooks.active ? this.#sendHooks : null;
     // Decoded once for every recipient's hooks; unchanged, a recipient gets the shared frame.
-    let text: string | null = null;
+    let hooked: HookedBroadcast | null = null;
     let count = 0;
     for (const conn of to) {
       if (conn.id === fromId) continue;
@@ -130,16 +146,16 @@ export class Delivery {
         if (this.#broadcastFrame(conn, frame, size, batch)) count++;
         continue;
       }
-      text ??= typeof raw === 'string' ? raw : raw.toString('utf8');
-      const sent = hooks.send(conn, text, (final, unchanged) =>
-        unchanged
-          ? this.#broadcastFrame(conn, frame, size, batch)
-          : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final), batch),
-      );
-      if (sent) count++;
+      hooked ??= { text: typeof raw === 'string' ? raw : raw.toString('utf8'), frame, size, batch };
+      if (hooks.send(conn, hooked.text, this.#hookedBroadcast, hooked)) count++;
     }
     return count;
   }
+
+  readonly #hookedBroadcast = (conn: Connection, final: string, unchanged: boolean, shared: HookedBroadcast): boolean =>
+    unchanged
+      ? this.#broadcastFrame(conn, shared.frame, shared.size, shared.batch)
+      : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final), shared.batch);
 
   #broadcastFrame(conn: Connection, frame: EncodedFrame, size: number, batch: boolean): boolean {
     const hooked = this.#interceptors.length !== 0;
