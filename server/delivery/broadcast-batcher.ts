@@ -1,59 +1,74 @@
+import type { EncodedFrame } from '../protocol/frame-encoder.js';
 import type { Connection } from '../transport/connection.js';
 
 /**
- * Coalesces broadcasts under load, much as Nagle's algorithm does for TCP.
- * A broadcast after a quiet spell is written at once. A broadcast that comes
- * within `windowMs` of the previous broadcast activity is held in the pages'
- * corked sockets, and everything held is flushed together `windowMs` later:
- * a page then gets several frames in one write instead of one system call
- * each — and the system call, not our code, is most of what a delivery
- * costs. Added latency is at most `windowMs` (plus the flush), and only while
- * broadcasts keep coming.
+ * Coalesces broadcasts, much as Nagle's algorithm does for TCP: each page's
+ * broadcast frames are held (Connection.hold) for up to `windowMs`, then
+ * written in one write per page (Connection.release). A page that gets
+ * several broadcasts within the window takes them in one system call
+ * instead of one each — and the system call, not our code, is most of what
+ * a delivery costs. Holding a frame costs an array push, so a broadcast to
+ * many pages takes little time while held and more of them fit in a window.
+ *
+ * Every broadcast is held, the first after a quiet spell too: a publisher
+ * that waits for `next` before its next broadcast answers in more than a
+ * 2 ms window on a busy machine, so "write the first at once" wrote about
+ * every other broadcast on its own and saved little.
+ *
+ * The flush waits for the end of the event-loop turn in which the window ran
+ * out (a setImmediate after the timer), not the timer itself: timers run
+ * before the loop reads its sockets, so a broadcast that already arrived
+ * joins the held frames instead of being written on its own after them.
+ *
+ * Added latency per broadcast: at most `windowMs`, plus the turn running
+ * when it ran out and the next one.
  */
 export class BroadcastBatcher {
+  /** False for a zero window: every broadcast is written at once. */
+  readonly enabled: boolean;
   readonly #windowMs: number;
-  readonly #corked = new Set<Connection>();
-  #lastActivity = -Infinity;
+  /** Connections holding frames for the next flush, each once. */
+  #holding: Connection[] = [];
+  /** While holding: the window's timer, then the end-of-turn flush. */
   #timer: NodeJS.Timeout | null = null;
+  #flushAtTurnEnd: NodeJS.Immediate | null = null;
 
   constructor(windowMs: number) {
     this.#windowMs = windowMs;
+    this.enabled = windowMs > 0;
   }
 
-  /** Call before writing one broadcast; true when its writes are to be held (cork the recipients). */
-  begin(now = performance.now()): boolean {
-    if (this.#windowMs <= 0 || now - this.#lastActivity > this.#windowMs) return false;
-    if (this.#timer === null) this.#timer = setTimeout(() => this.#flushHeld(), this.#windowMs);
+  /** Hold one frame for `conn` until the flush; false when `conn` is closed. */
+  hold(conn: Connection, frame: EncodedFrame): boolean {
+    const first = !conn.holdsFrames;
+    if (!conn.hold(frame)) return false;
+    if (first && conn.holdsFrames) this.#holding.push(conn);
+    if (this.#timer === null && this.#flushAtTurnEnd === null) this.#timer = setTimeout(this.#windowEnded, this.#windowMs);
     return true;
   }
 
-  /** Call after writing one broadcast. */
-  end(now = performance.now()): void {
-    this.#lastActivity = now;
-  }
-
-  /** Hold this connection's writes until the flush. */
-  cork(conn: Connection): void {
-    if (this.#corked.has(conn)) return;
-    if (conn.cork()) this.#corked.add(conn);
-  }
-
-  /** Flush what is held and stop the timer (shutdown). */
+  /** Flush what is held and stop the timers (shutdown). */
   stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#flushAtTurnEnd !== null) clearImmediate(this.#flushAtTurnEnd);
     this.#timer = null;
+    this.#flushAtTurnEnd = null;
     this.#flush();
   }
 
-  #flushHeld(): void {
+  readonly #windowEnded = (): void => {
     this.#timer = null;
+    this.#flushAtTurnEnd = setImmediate(this.#flushHeld);
+  };
+
+  readonly #flushHeld = (): void => {
+    this.#flushAtTurnEnd = null;
     this.#flush();
-    // The flush itself is broadcast activity: a broadcast right after it is batched again.
-    this.#lastActivity = performance.now();
-  }
+  };
 
   #flush(): void {
-    for (const conn of this.#corked) conn.uncork();
-    this.#corked.clear();
+    const holding = this.#holding;
+    this.#holding = [];
+    for (const conn of holding) conn.release();
   }
 }

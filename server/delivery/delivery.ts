@@ -7,10 +7,18 @@ import type { SendEvent, SendInterceptor, SendKind } from './send-interceptor.js
 import { keepSequence } from '../hooks/keep-sequence.js';
 import type { SendHooks } from '../hooks/send-hooks.js';
 
+/** One broadcast as its recipients' hooks see it: the text once, the frame they share unless a hook replaced it. */
+interface HookedBroadcast {
+  text: string;
+  frame: EncodedFrame;
+  size: number;
+  batch: boolean;
+}
+
 export interface DeliveryOptions {
   /** A recipient with more than this queued is behind (see the backpressure rule). */
   maxBufferedBytes: number;
-  /** Coalescing window for broadcasts under load; 0 writes every broadcast at once. */
+  /** How long broadcast frames are held to be written together, one write per page; 0 writes every broadcast at once. */
   broadcastBatchMs: number;
 }
 
@@ -76,10 +84,13 @@ export class Delivery {
     if (hooks !== null && hooks.active) {
       // Unchanged, the original bytes go out, not a re-encoding of the hooks' string.
       const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-      return hooks.send(conn, text, (final, unchanged) => this.#message(conn, unchanged ? raw : final));
+      return hooks.send(conn, text, this.#hookedMessage, raw);
     }
     return this.#message(conn, raw);
   }
+
+  readonly #hookedMessage = (conn: Connection, final: string, unchanged: boolean, raw: Buffer | string): boolean =>
+    this.#message(conn, unchanged ? raw : final);
 
   #message(conn: Connection, raw: Buffer | string): boolean {
     if (this.#interceptors.length !== 0 && !this.#pre(conn, 'message', raw)) return false;
@@ -97,11 +108,16 @@ export class Delivery {
   sequenced(conn: Connection, text: string, kind: 'sequenced' | 'replay' = 'sequenced'): boolean {
     const hooks = this.#sendHooks;
     if (hooks !== null && hooks.active) {
-      // The log keeps the original; a replacement is for this write and keeps the number.
-      return hooks.send(conn, text, (final, unchanged) => this.#sequenced(conn, unchanged ? text : keepSequence(text, final), kind));
+      return hooks.send(conn, text, kind === 'sequenced' ? this.#hookedSequenced : this.#hookedReplay, text);
     }
     return this.#sequenced(conn, text, kind);
   }
+
+  // The log keeps the original; a replacement is for this write and keeps the number.
+  readonly #hookedSequenced = (conn: Connection, final: string, unchanged: boolean, original: string): boolean =>
+    this.#sequenced(conn, unchanged ? original : keepSequence(original, final), 'sequenced');
+  readonly #hookedReplay = (conn: Connection, final: string, unchanged: boolean, original: string): boolean =>
+    this.#sequenced(conn, unchanged ? original : keepSequence(original, final), 'replay');
 
   #sequenced(conn: Connection, text: string, kind: 'sequenced' | 'replay'): boolean {
     if (this.#interceptors.length !== 0 && !this.#pre(conn, kind, text)) return false;
@@ -118,33 +134,33 @@ export class Delivery {
   broadcast(to: Iterable<Connection>, fromId: number, raw: Buffer | string): number {
     const frame = encodeTextFrame(raw);
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-    const batch = this.#batcher.begin();
+    const batch = this.#batcher.enabled;
     const hooks = this.#sendHooks !== null && this.#sendHooks.active ? this.#sendHooks : null;
     // Decoded once for every recipient's hooks; unchanged, a recipient gets the shared frame.
-    let text: string | null = null;
+    let hooked: HookedBroadcast | null = null;
     let count = 0;
     for (const conn of to) {
       if (conn.id === fromId) continue;
       if (!this.hasRoom(conn)) continue;
-      if (batch) this.#batcher.cork(conn);
       if (hooks === null) {
-        if (this.#broadcastFrame(conn, frame, size)) count++;
+        if (this.#broadcastFrame(conn, frame, size, batch)) count++;
         continue;
       }
-      text ??= typeof raw === 'string' ? raw : raw.toString('utf8');
-      const sent = hooks.send(conn, text, (final, unchanged) =>
-        unchanged ? this.#broadcastFrame(conn, frame, size) : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final)),
-      );
-      if (sent) count++;
+      hooked ??= { text: typeof raw === 'string' ? raw : raw.toString('utf8'), frame, size, batch };
+      if (hooks.send(conn, hooked.text, this.#hookedBroadcast, hooked)) count++;
     }
-    this.#batcher.end();
     return count;
   }
 
-  #broadcastFrame(conn: Connection, frame: EncodedFrame, size: number): boolean {
+  readonly #hookedBroadcast = (conn: Connection, final: string, unchanged: boolean, shared: HookedBroadcast): boolean =>
+    unchanged
+      ? this.#broadcastFrame(conn, shared.frame, shared.size, shared.batch)
+      : this.#broadcastFrame(conn, encodeTextFrame(final), Buffer.byteLength(final), shared.batch);
+
+  #broadcastFrame(conn: Connection, frame: EncodedFrame, size: number, batch: boolean): boolean {
     const hooked = this.#interceptors.length !== 0;
     if (hooked && !this.#pre(conn, 'broadcast', frame)) return false;
-    if (!conn.sendFrame(frame)) return false;
+    if (!(batch ? this.#batcher.hold(conn, frame) : conn.sendFrame(frame))) return false;
     this.#stats.messagesOut++;
     this.#stats.bytesOut += size;
     if (hooked) this.#post(conn, 'broadcast', frame);

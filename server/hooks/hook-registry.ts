@@ -39,8 +39,12 @@ export class HookRegistry {
   readonly #disconnecting = new WeakMap<Connection, Promise<unknown>>();
   /** True once any preSend or postSend is registered: the delivery path reads only this. */
   sendHooks = false;
+  /** True once any postSend is registered: a write without one asks for nothing after. */
+  hasPostSend = false;
   /** preSend/postSend lists by path, made once: they are read for every message. */
   readonly #sendLists = new Map<string, { pre: Entry[]; post: Entry[] }>();
+  /** The same lists while no send hook is limited to a path (the usual case): no lookup per message. */
+  #everyPathSend: { pre: Entry[]; post: Entry[] } | null = { pre: [], post: [] };
 
   constructor(logger: Logger, options: HookRegistryOptions) {
     this.#logger = logger;
@@ -57,7 +61,12 @@ export class HookRegistry {
       list.push({ owner, fn: fn as Entry['fn'] });
     }
     this.#sendLists.clear();
-    this.sendHooks = this.#lists.get('preSend')!.length + this.#lists.get('postSend')!.length > 0;
+    const pre = this.#lists.get('preSend')!;
+    const post = this.#lists.get('postSend')!;
+    this.sendHooks = pre.length + post.length > 0;
+    this.hasPostSend = post.length > 0;
+    const everyPath = [...pre, ...post].every((entry) => entry.owner.scope === null);
+    this.#everyPathSend = everyPath ? { pre, post } : null;
   }
 
   /** Is a hook of this name registered for connections on `path` (any path when omitted)? */
@@ -143,12 +152,12 @@ export class HookRegistry {
    * than the decision timeout is logged and skipped (the text goes on).
    */
   preSend(conn: Connection, text: string): string | null | Promise<string | null> {
-    return this.#preSendFrom(this.#sendListsFor(conn.resource).pre, 0, conn, text);
+    return this.#preSendFrom((this.#everyPathSend ?? this.#sendListsFor(conn.resource)).pre, 0, conn, text);
   }
 
   /** postSend, for every hook; nothing waits for them. */
   postSend(conn: Connection, text: string): void {
-    for (const entry of this.#sendListsFor(conn.resource).post) {
+    for (const entry of (this.#everyPathSend ?? this.#sendListsFor(conn.resource)).post) {
       let value: unknown;
       try {
         value = (entry.fn as (...a: unknown[]) => unknown)(conn, text);

@@ -1,8 +1,12 @@
 import type { Connection } from '../transport/connection.js';
 import type { HookRegistry } from './hook-registry.js';
 
-/** Writes one message to a connection's socket; true when the socket took it. */
-export type WriteFn = (text: string, unchanged: boolean) => boolean;
+/**
+ * Writes one message to a connection's socket; true when the socket took it.
+ * `arg` is what the caller passed with the message (its original bytes, its
+ * frame): one function per kind of write and no closure per message.
+ */
+export type WriteFn<A> = (conn: Connection, text: string, unchanged: boolean, arg: A) => boolean;
 
 export interface SendHooksOptions {
   /** Most bytes one connection may have waiting for an async preSend; beyond, messages are dropped as for a slow reader. */
@@ -13,7 +17,8 @@ export interface SendHooksOptions {
 
 interface Waiting {
   text: string;
-  write: WriteFn;
+  write: WriteFn<never>;
+  arg: unknown;
   bytes: number;
 }
 
@@ -43,6 +48,8 @@ export class SendHooks {
   readonly #registry: HookRegistry;
   readonly #options: SendHooksOptions;
   readonly #backlogs = new WeakMap<Connection, Backlog>();
+  /** Connections with a backlog: while none has, a message skips the lookup. */
+  #waiting = 0;
 
   constructor(registry: HookRegistry, options: SendHooksOptions) {
     this.#registry = registry;
@@ -59,53 +66,64 @@ export class SendHooks {
    * async hook; false when a hook vetoed it, its backlog is full, or the
    * write itself failed.
    */
-  send(conn: Connection, text: string, write: WriteFn): boolean {
-    const backlog = this.#backlogs.get(conn);
-    if (backlog !== undefined) return this.#wait(conn, backlog, text, write);
+  send<A>(conn: Connection, text: string, write: WriteFn<A>, arg: A): boolean {
+    if (this.#waiting !== 0) {
+      const backlog = this.#backlogs.get(conn);
+      if (backlog !== undefined) return this.#wait(conn, backlog, text, write, arg);
+    }
     const decided = this.#registry.preSend(conn, text);
     if (decided instanceof Promise) {
       const fresh: Backlog = { items: [], bytes: 0 };
       this.#backlogs.set(conn, fresh);
-      this.#drain(conn, fresh, decided, text, write).catch(() => {});
+      this.#waiting++;
+      this.#drain(conn, fresh, decided, text, write, arg).catch(() => {});
       return true;
     }
-    return this.#finish(conn, text, decided, write);
+    return this.#finish(conn, text, decided, write, arg);
   }
 
-  #wait(conn: Connection, backlog: Backlog, text: string, write: WriteFn): boolean {
+  #wait<A>(conn: Connection, backlog: Backlog, text: string, write: WriteFn<A>, arg: A): boolean {
     const bytes = text.length;
     if (backlog.bytes + bytes > this.#options.maxQueuedBytes) {
       this.#options.onDrop(conn, 'queue-full');
       return false;
     }
-    backlog.items.push({ text, write, bytes });
+    backlog.items.push({ text, write: write as WriteFn<never>, arg, bytes });
     backlog.bytes += bytes;
     return true;
   }
 
   /** Write what is decided, then decide the waiting ones in order; the backlog goes once empty. */
-  async #drain(conn: Connection, backlog: Backlog, first: Promise<string | null>, text: string, write: WriteFn): Promise<void> {
+  async #drain<A>(
+    conn: Connection,
+    backlog: Backlog,
+    first: Promise<string | null>,
+    text: string,
+    write: WriteFn<A>,
+    arg: A,
+  ): Promise<void> {
     try {
-      this.#finish(conn, text, await first, write);
+      this.#finish(conn, text, await first, write, arg);
       while (backlog.items.length > 0) {
         const next = backlog.items.shift()!;
         backlog.bytes -= next.bytes;
         if (!conn.open) continue;
-        this.#finish(conn, next.text, await this.#registry.preSend(conn, next.text), next.write);
+        this.#finish(conn, next.text, await this.#registry.preSend(conn, next.text), next.write as WriteFn<unknown>, next.arg);
       }
     } finally {
       // A write that threw (a bug) must not leave the connection's later messages waiting for ever.
       this.#backlogs.delete(conn);
+      this.#waiting--;
     }
   }
 
-  #finish(conn: Connection, original: string, decided: string | null, write: WriteFn): boolean {
+  #finish<A>(conn: Connection, original: string, decided: string | null, write: WriteFn<A>, arg: A): boolean {
     if (decided === null) {
       this.#options.onDrop(conn, 'vetoed');
       return false;
     }
-    if (!write(decided, decided === original)) return false;
-    this.#registry.postSend(conn, decided);
+    if (!write(conn, decided, decided === original, arg)) return false;
+    if (this.#registry.hasPostSend) this.#registry.postSend(conn, decided);
     return true;
   }
 }

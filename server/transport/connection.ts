@@ -35,6 +35,9 @@ export interface ConnectionInit {
 
 type Pending = string | Buffer | EncodedFrame;
 
+/** Held broadcast frames up to this many bytes are joined into one buffer for their write; above, written as a vector. */
+const HELD_COPY_MAX_BYTES = 64 * 1024;
+
 /** How long a closing client's socket lingers (for our last frames to reach it) before it is cut. */
 export const CLOSE_LINGER_MS = 1_000;
 
@@ -84,6 +87,9 @@ export class Connection {
   readonly #frameGapMs: number;
   #queue: Pending[] = [];
   #queuedBytes = 0;
+  /** Broadcast frames held for one write together (hold/release); null when none. */
+  #held: Buffer[] | null = null;
+  #heldBytes = 0;
   #timer: NodeJS.Timeout | null = null;
   #lastSentAt = 0;
   /** Set by drainAndClose: close once the queue is empty. */
@@ -126,7 +132,7 @@ export class Connection {
 
   /** Bytes written but not yet on the wire, plus frames waiting for their gap. */
   get bufferedBytes(): number {
-    return this.#ws.bufferedAmount + this.#queuedBytes;
+    return this.#ws.bufferedAmount + this.#queuedBytes + this.#heldBytes;
   }
 
   /** Hold the first frames (v1 backends read the 101 and `ready` apart). */
@@ -141,7 +147,7 @@ export class Connection {
     return this.#enqueue(text);
   }
 
-  /** Hold writes in the socket until uncork() (broadcast batching); false when closed. */
+  /** Hold writes in the socket until uncork() (a batch of HTTP publishes); false when closed. */
   cork(): boolean {
     if (!this.open) return false;
     this.#port.cork();
@@ -155,6 +161,38 @@ export class Connection {
   /** Send a pre-encoded frame (broadcast). */
   sendFrame(frame: EncodedFrame): boolean {
     return this.#enqueue(frame);
+  }
+
+  /**
+   * Hold a pre-encoded frame to be written with the others held, in one
+   * write, by release() (broadcast batching). Anything else written to this
+   * connection meanwhile goes after them, so order is kept. A v1 backend's
+   * frames are spaced instead, never batched. False when closed.
+   */
+  hold(frame: EncodedFrame): boolean {
+    if (!this.open) return false;
+    if (this.#frameGapMs > 0) return this.#enqueue(frame);
+    const held = (this.#held ??= []);
+    for (const part of frame) {
+      held.push(part);
+      this.#heldBytes += part.length;
+    }
+    return true;
+  }
+
+  /** True while frames wait for release(). */
+  get holdsFrames(): boolean {
+    return this.#held !== null;
+  }
+
+  /** Write what hold() gathered (nothing once the client closed: it reads no more messages). */
+  release(): void {
+    if (this.#held === null) return;
+    if (this.#ws.readyState !== WebSocket.OPEN) {
+      this.#dropHeld();
+      return;
+    }
+    this.#writeHeld();
   }
 
   /**
@@ -184,6 +222,8 @@ export class Connection {
   close(code: CloseCode, reason = '', lastWords?: string): void {
     if (this.closing) return;
     this.closing = true;
+    // Broadcasts held before the close go first, as the socket would have sent them.
+    if (this.#held !== null) this.#writeHeld();
     this.#clearQueue();
     this.#stopReading();
     if (lastWords !== undefined) this.#write(lastWords);
@@ -280,6 +320,7 @@ export class Connection {
   }
 
   #write(item: Pending): void {
+    if (this.#held !== null) this.#writeHeld();
     this.#lastSentAt = Date.now();
     // Frames go straight to the socket, encoded here: ws writes its own
     // frames (pings, close) synchronously too (no compression here), so order
@@ -299,7 +340,30 @@ export class Connection {
     }
   }
 
+  /** One write for every held frame: a copy of small frames into one buffer is cheaper than a system call each. */
+  #writeHeld(): void {
+    const held = this.#held!;
+    const bytes = this.#heldBytes;
+    this.#dropHeld();
+    if (held.length === 1) {
+      this.#port.write(held[0]!);
+    } else if (bytes <= HELD_COPY_MAX_BYTES) {
+      this.#port.write(Buffer.concat(held, bytes));
+    } else {
+      // Large frames are not copied: the socket's writev gathers them.
+      this.#port.cork();
+      for (const part of held) this.#port.write(part);
+      this.#port.uncork();
+    }
+  }
+
+  #dropHeld(): void {
+    this.#held = null;
+    this.#heldBytes = 0;
+  }
+
   #clearQueue(): void {
+    this.#dropHeld();
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#queue = [];
