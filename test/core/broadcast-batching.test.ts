@@ -7,7 +7,7 @@ const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
 /** A page whose TCP reads are counted: one write of the relay arrives as one read on loopback. */
-async function countedPage(url: string): Promise<{ page: PageClient; reads: Buffer[] }> {
+async function countedPage(url: string): Promise<{ page: Awaited<ReturnType<typeof PageClient.connect>>; reads: Buffer[] }> {
   const page = cleanup.add(await PageClient.connect(url), (p) => p.close());
   const reads: Buffer[] = [];
   (page.ws as unknown as { _socket: Socket })._socket.prependListener('data', (chunk: Buffer) => reads.push(chunk));

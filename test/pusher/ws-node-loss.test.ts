@@ -84,7 +84,12 @@ describe('Pusher across relay processes: a node killed with SIGKILL', () => {
     const removedForCat: string[] = [];
     annRoom.bind('pusher:member_removed', (m: { id: string }) => removedForAnn.push(m.id));
     catRoom.bind('pusher:member_removed', (m: { id: string }) => removedForCat.push(m.id));
-    const bobJoined = waitFor('bob on a', (done) => annRoom.bind('pusher:member_added', (m: { id: string }) => done(m.id)));
+    // cat's member_added reaches ann from another node and may still be on its way: wait for bob's by name.
+    const bobJoined = waitFor('bob on a', (done) =>
+      annRoom.bind('pusher:member_added', (m: { id: string }) => {
+        if (m.id === 'bob') done(m.id);
+      }),
+    );
     const bob = client(b, 'bob');
     await subscribed(bob, 'presence-room');
     await subscribed(bob, 'only-b');
