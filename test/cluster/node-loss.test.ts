@@ -6,10 +6,11 @@
  * exactly once and in order, whatever outcome the publisher was told.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { ChildRelay } from '../fuzz/child-relay.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { ClusterFixture, until, type Packet } from './cluster-sockets.js';
+import { ClusterFixture, until } from './cluster-sockets.js';
+import { ResumingPage } from './resuming-page.js';
 
 const PAGES = 50;
 const MESSAGES = 10_000;
@@ -32,60 +33,11 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** One page: what it was told in ready/resumed, and every message it got. */
-class Page {
-  uuid = '';
-  resumeToken = '';
-  epoch = '';
-  lastSeq = 0;
-  readonly messages: string[] = [];
-  readonly seqs: number[] = [];
-  resumed: Packet | null = null;
-  #ready: (() => void) | null = null;
-  ws: WebSocket | null = null;
-
-  async connect(port: number): Promise<void> {
-    const ready = new Promise<void>((resolve) => (this.#ready = resolve));
-    this.ws = await open(port, '/web', (packet) => this.#onPacket(packet));
-    await ready;
-  }
-
-  /** Reconnect to `port` and resume from the last message seen. */
-  async resume(port: number): Promise<void> {
-    const resumed = new Promise<void>((resolve) => (this.#ready = resolve));
-    this.ws = await open(port, '/web', (packet) => this.#onPacket(packet));
-    this.ws.send(
-      JSON.stringify({ opcode: 'resume', uuid: this.uuid, resumeToken: this.resumeToken, lastSeq: this.lastSeq, epoch: this.epoch }),
-    );
-    await resumed;
-  }
-
-  #onPacket(packet: Packet): void {
-    if (packet.opcode === 'ready' && this.uuid === '') {
-      this.uuid = String(packet.uuid);
-      this.resumeToken = String(packet.resumeToken);
-      this.epoch = String(packet.epoch);
-      this.#ready?.();
-    } else if (packet.opcode === 'ready') {
-      // The fresh connection's own ready, before our resume is answered.
-    } else if (packet.opcode === 'resumed') {
-      this.resumed = packet;
-      this.epoch = String(packet.epoch);
-      this.#ready?.();
-    } else if (packet.opcode === 'feedback') {
-      this.seqs.push(Number(packet.seq));
-      this.lastSeq = Number(packet.seq);
-      this.messages.push(String(packet.message));
-      received++;
-    }
-  }
-}
-
 let received = 0;
 describe('Redis engine: kill -9 of the node holding 50 pages during a 10 000-message stream', () => {
   it('every page resumes on another node and gets all its messages, in order, none twice', async () => {
     const [a, b, c] = cluster.nodes as [ChildRelay, ChildRelay, ChildRelay];
-    const pages = Array.from({ length: PAGES }, () => new Page());
+    const pages = Array.from({ length: PAGES }, () => new ResumingPage(open, () => received++));
     for (const page of pages) await page.connect(a.port);
 
     const outcomes = new Map<string, number>();
@@ -118,12 +70,7 @@ describe('Redis engine: kill -9 of the node holding 50 pages during a 10 000-mes
     const sentAtKill = sent;
     expect(sentAtKill).toBeLessThan(MESSAGES);
     // The pages notice the loss and resume, half on B, half on C.
-    await Promise.all(
-      pages.map(
-        (page) =>
-          new Promise<void>((resolve) => (page.ws!.readyState === WebSocket.CLOSED ? resolve() : page.ws!.once('close', () => resolve()))),
-      ),
-    );
+    await Promise.all(pages.map((page) => page.closed()));
     await Promise.all(pages.map((page, i) => page.resume(i % 2 === 0 ? b.port : c.port)));
     for (const page of pages) expect(page.resumed).toMatchObject({ opcode: 'resumed', recovered: true });
 

@@ -50,6 +50,8 @@ const TESTED: Record<string, string> = {
   'pusher-php-curl': 'test/pusher/http-php-snippet.test.ts',
   'shell-publish': 'test/http/docs-examples.test.ts',
   'jobs-php': 'test/jobs/jobs-php.test.ts',
+  'nginx-config': 'test/cluster/load-balancers.test.ts',
+  'haproxy-config': 'test/cluster/load-balancers.test.ts',
   'readme-page': 'here: the README page, served by the relay',
   'readme-page-other-origin': 'here: the README page, served by another origin',
   'readme-cli': 'here: the three CLI lines, against that page',
