@@ -51,8 +51,6 @@ import { shutDown } from './wiring/shutdown.js';
 
 export interface RelayOptions {
   logger?: Logger;
-  /** Pusher keepalive timing (tests shorten it): activity_timeout in seconds (120), pong wait in ms (30 000). */
-  pusher?: { activityTimeoutS?: number; pongTimeoutMs?: number };
   /** Redis engine timing (tests shorten it): heartbeat, hold TTL, answer timeout, pub/sub probe interval, in ms. */
   engine?: EngineTiming;
 }
@@ -227,8 +225,8 @@ export class Relay {
             channels: engine.channels,
             delivery,
             logger: this.logger,
-            activityTimeoutS: options.pusher?.activityTimeoutS ?? 120,
-            pongTimeoutMs: options.pusher?.pongTimeoutMs ?? 30_000,
+            activityTimeoutS: config.pusherActivityTimeoutS,
+            pongTimeoutMs: config.pusherPongTimeoutMs,
             maxChunks: config.maxChunks,
             maxMessageBytes: config.maxMessageBytes,
             maxMessageRate: config.maxMessageRate,

@@ -128,6 +128,10 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
   key('pusherAppId', 'pusherAppId', (raw) => parse.optionalText(raw)),
   key('pusherKey', 'pusherKey', (raw) => parse.optionalText(raw)),
   key('pusherSecret', 'pusherSecret', (raw) => parse.optionalText(raw)),
+  key('pusherActivityTimeout', 'pusherActivityTimeoutS', (raw) =>
+    parse.wholeNumber(raw, { min: 1, max: 3600, note: 'seconds of silence before a ping, sent to clients as activity_timeout' }),
+  ),
+  key('pusherPongTimeout', 'pusherPongTimeoutMs', (raw) => parse.seconds(raw, { positive: true, timer: true })),
 ];
 
 const BY_NAME = new Map<string, KeySpec>();

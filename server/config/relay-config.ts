@@ -115,6 +115,10 @@ export interface RelayConfig {
   pusherAppId: string | null;
   pusherKey: string | null;
   pusherSecret: string | null;
+  /** Seconds of silence after which either side pings (Pusher's `activity_timeout`, told to every client). */
+  pusherActivityTimeoutS: number;
+  /** How long a pinged Pusher client may take to answer before it is closed with 4201. */
+  pusherPongTimeoutMs: number;
   /** Every Pusher app, resolved by loadConfig from the keys above, the environment and `[pusher:NAME]` sections; empty: no Pusher endpoints. */
   pusherApps: PusherApp[];
 }
@@ -177,6 +181,8 @@ export function defaultConfig(): RelayConfig {
     pusherAppId: null,
     pusherKey: null,
     pusherSecret: null,
+    pusherActivityTimeoutS: 120,
+    pusherPongTimeoutMs: 30_000,
     pusherApps: [],
   };
 }

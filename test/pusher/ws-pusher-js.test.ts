@@ -3,7 +3,11 @@
  * against a live relay, with channel and user authorisation signed by the
  * `pusher` server SDK, and by a raw client for the frames pusher-js hides.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/config/load-config.js';
 import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { Relay } from '../../server/relay.js';
 import { Cleanup, startRelay } from '../helpers/relay-fixture.js';
@@ -307,11 +311,26 @@ describe('Pusher connection refusals and closes', () => {
   });
 
   it('a client that does not answer pusher:ping is closed with 4201', async () => {
-    const r = cleanup.add(await startRelay({ pusherApps: [APP] }, { pusher: { activityTimeoutS: 0.2, pongTimeoutMs: 200 } }), (x) =>
-      x.stop(),
-    );
+    const r = cleanup.add(await startRelay({ pusherApps: [APP], pusherActivityTimeoutS: 0.2, pusherPongTimeoutMs: 200 }), (x) => x.stop());
     const c = cleanup.add(await RawPusher.connect(r, APP.key), (x) => x.close());
     expect(await c.next()).toEqual({ event: 'pusher:ping', data: {} });
+    expect(await c.nextEvent('pusher:error')).toMatchObject({ data: { code: 4201 } });
+    expect(await c.closed()).toBe(4201);
+  });
+
+  it('pusherActivityTimeout and pusherPongTimeout in websock.ini set activity_timeout, the ping and the 4201', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'websock-pusher-ini-'));
+    cleanup.add(dir, (path) => rmSync(path, { recursive: true, force: true }));
+    const iniFile = join(dir, 'websock.ini');
+    const lines = ['adress = ws://127.0.0.1:0', 'demo = false', 'pusherAppId = 7', 'pusherKey = ini-key', 'pusherSecret = ini-secret'];
+    writeFileSync(iniFile, [...lines, 'pusherActivityTimeout = 1', 'pusherPongTimeout = 0.3', ''].join('\n'));
+    const config = loadConfig({ iniFile });
+    expect(config).toMatchObject({ pusherActivityTimeoutS: 1, pusherPongTimeoutMs: 300 });
+    const r = cleanup.add(await startRelay(config), (x) => x.stop());
+    const c = cleanup.add(new RawPusher(RawPusher.url(r, 'ini-key')), (x) => x.close());
+    const established = await c.next();
+    expect(JSON.parse(established.data as string)).toMatchObject({ activity_timeout: 1 });
+    expect(await c.next(3_000)).toEqual({ event: 'pusher:ping', data: {} });
     expect(await c.nextEvent('pusher:error')).toMatchObject({ data: { code: 4201 } });
     expect(await c.closed()).toBe(4201);
   });
