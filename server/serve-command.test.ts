@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { ensureBuilt } from '../test/helpers/build-once.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'server', 'cli.js');
+const CLI = join(ROOT, 'dist', 'clients', 'cli', 'websock.js');
 const WAIT_MS = 10_000;
 
 /** A spawned cli with everything it printed so far. */

@@ -18,7 +18,7 @@ import { Relay } from './relay.js';
 import { loadApps, type LoadedApp } from './apps/app-loader.js';
 import { installApps } from './apps/install-app.js';
 
-/** The flags commander hands over (see cli.ts). */
+/** The flags commander hands over (see serve-cli.ts). */
 export interface ServeFlags {
   ini?: string;
   adress?: string;

@@ -13,7 +13,7 @@ import { ExitCode } from './exit-codes.js';
 import { writeSelfSignedCert } from '../../test/helpers/tls-cert.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cliPath = join(root, 'dist', 'server', 'cli.js');
+const cliPath = join(root, 'dist', 'clients', 'cli', 'websock.js');
 const cleanup = new Cleanup();
 let scratch = '';
 

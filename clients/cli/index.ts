@@ -1,4 +1,4 @@
-/** The `websock send` and `websock listen` commands (server/cli.ts adds them to the program). */
+/** The `websock send` and `websock listen` commands (clients/cli/websock.ts adds them to the program, beside `serve`). */
 export { registerClientCommands } from './register-client-commands.js';
 export { runSend, planSend } from './send-command.js';
 export type { SendFlags } from './send-command.js';

@@ -1,20 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../logger/logger.js';
+import type { JobScriptArgs } from '../../include/demo-job-args.js';
 import type { JobRequest } from './job-request.js';
-
-/** What the job script receives (as JSON in argv[2]). */
-export interface JobScriptArgs {
-  /** Where the job connects as a backend, e.g. ws://127.0.0.1:8080/php. */
-  address: string;
-  uuid: string;
-  job: string;
-  steps: number;
-  stepMs: number;
-  /** PEM file of the relay's own certificate, trusted for a wss:// relay. */
-  caFile?: string;
-  /** The page's job token, sent as `Authorization: Bearer` at the handshake. */
-  token?: string;
-}
 
 export interface DemoJobsOptions {
   /** The compiled job script. */

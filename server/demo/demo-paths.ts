@@ -11,13 +11,12 @@ export function demoPaths(): { root: string; pageDir: string; jobScript: string 
   const here = dirname(fileURLToPath(import.meta.url));
   let root = here;
   for (let up = 0; up < 5 && !isRoot(root); up++) root = dirname(root);
-  const compiledSibling = join(here, 'demo-job.js');
   return {
     root,
     /** The built page and client files (webClient/build.mjs writes them). */
     pageDir: join(root, 'webClient', 'dist'),
-    /** The compiled job script: the sibling when running compiled, else the one in dist/. */
-    jobScript: existsSync(compiledSibling) ? compiledSibling : join(root, 'dist', 'server', 'demo', 'demo-job.js'),
+    /** The compiled job script (clients/demo/demo-job.ts): a backend like any site's, run as its own process. */
+    jobScript: join(root, 'dist', 'clients', 'demo', 'demo-job.js'),
   };
 }
 

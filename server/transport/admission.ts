@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { CLIENT_TYPE_BACKEND, CloseCode, HEADER_CLIENT_TYPE, HEADER_IDENT } from '../../include/protocol.js';
-import type { ClientKind } from './connection.js';
 import type { IpMatcher } from './ip-match.js';
+
+/** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. Decided here, at admission. */
+export type ClientKind = 'browser' | 'backend';
 
 /** Who is knocking, read from the handshake request (HTTP/1.1 upgrade or HTTP/2 Extended CONNECT alike). */
 export interface Applicant {

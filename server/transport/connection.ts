@@ -5,12 +5,12 @@ import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
 import { encodeServerTextFrame, encodeServerTextFrameFromText, type EncodedFrame } from '../protocol/frame-encoder.js';
 import type { TransportKind } from './accepted-websocket.js';
+import type { ClientKind } from './admission.js';
 import type { OutboundPort } from './outbound-port.js';
 
 export { encodeTextFrame, type EncodedFrame } from '../protocol/frame-encoder.js';
 
-/** Browsers get pings and broadcasts; backends (`Client-Type: php`) do not. */
-export type ClientKind = 'browser' | 'backend';
+export type { ClientKind } from './admission.js';
 
 export interface ConnectionInit {
   id: number;

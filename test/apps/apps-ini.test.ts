@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { ensureBuilt, root } from '../helpers/build-once.js';
 import { PageClient } from '../helpers/relay-fixture.js';
 
-const CLI = join(root, 'dist', 'server', 'cli.js');
+const CLI = join(root, 'dist', 'clients', 'cli', 'websock.js');
 const CHAT = join(root, 'dist', 'server', 'apps', 'chat.js');
 const WAIT_MS = 10_000;
 

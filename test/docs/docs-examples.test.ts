@@ -40,7 +40,7 @@ interface PageGlobals {
 }
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'server', 'cli.js');
+const CLI = join(ROOT, 'dist', 'clients', 'cli', 'websock.js');
 const STANDIN = join(ROOT, 'test', 'php', 'websocket-php-standin.php');
 const WAIT = { timeout: 15_000 };
 

@@ -34,7 +34,7 @@ export class ChildRelay {
     const dir = mkdtempSync(join(tmpdir(), 'websock-fuzz-'));
     const ini = join(dir, 'websock.ini');
     writeFileSync(ini, ['adress = ws://127.0.0.1:0', 'console = true', 'logLevel = error', ...iniLines].join('\n') + '\n');
-    const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'server', 'cli.js'), 'serve', '-i', ini], {
+    const child = spawn(process.execPath, [...nodeArgs, join(root, 'dist', 'clients', 'cli', 'websock.js'), 'serve', '-i', ini], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.setEncoding('utf8');

@@ -18,8 +18,8 @@ export const artifacts = join(root, 'test-artifacts');
 const SOURCE_DIRS = ['server', 'clients', 'include', 'php2php', 'bench', 'webClient/src', 'webClient/demo', 'webClient/novosga'];
 /** One output of each build step; each is rewritten on every build. */
 const OUTPUTS = [
-  'dist/server/cli.js',
-  'dist/server/demo/demo-job.js',
+  'dist/clients/cli/websock.js',
+  'dist/clients/demo/demo-job.js',
   'dist/bench/run.js',
   'webClient/dist/socketWebClient.js',
   'webClient/novosga/dist/panel.js',

@@ -12,7 +12,7 @@ import { NovosgaClientEvent as C, NovosgaErrorCode } from '../../include/novosga
 import { ensureBuilt, root } from '../helpers/build-once.js';
 import { SgaClient } from './sga-harness.js';
 
-const CLI = join(root, 'dist', 'server', 'cli.js');
+const CLI = join(root, 'dist', 'clients', 'cli', 'websock.js');
 let dir: string;
 const children: ChildProcessWithoutNullStreams[] = [];
 const clients: SgaClient[] = [];

@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CANCEL_SIGNAL, Outcome } from '../../include/protocol.js';
-import { RelayClient } from '../../clients/index.js';
-import type { JobScriptArgs } from './demo-jobs.js';
+import type { JobScriptArgs } from '../../include/demo-job-args.js';
+import { RelayClient } from '../index.js';
 
 const TASKS = ['Reading the upload', 'Checking the records', 'Resizing images', 'Building thumbnails', 'Writing the report'];
 
