@@ -219,6 +219,19 @@ describe('validation messages', () => {
       'backendReadyDelay = 9999999999',
       'bad.ini: backendReadyDelay = "9999999999": expected a whole number from 0 to 2000000000 (milliseconds)',
     ],
+    [
+      'pusherActivityTimeout = 0',
+      'bad.ini: pusherActivityTimeout = "0": expected a whole number >= 1 (seconds of silence before a ping, sent to clients as activity_timeout)',
+    ],
+    [
+      'pusherActivityTimeout = 1.5',
+      'bad.ini: pusherActivityTimeout = "1.5": expected a whole number >= 1 (seconds of silence before a ping, sent to clients as activity_timeout)',
+    ],
+    [
+      'pusherActivityTimeout = 3601',
+      'bad.ini: pusherActivityTimeout = "3601": expected a whole number from 1 to 3600 (seconds of silence before a ping, sent to clients as activity_timeout)',
+    ],
+    ['pusherPongTimeout = 0', 'bad.ini: pusherPongTimeout = "0": expected a number of seconds > 0 (decimals allowed)'],
     ['logLevel = loud', 'bad.ini: logLevel = "loud": expected one of debug, info, warn, error'],
     ['console = maybe', 'bad.ini: console = "maybe": expected true or false (yes/no, on/off and 1/0 work too)'],
     [

@@ -25,12 +25,12 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Relative imports (static, `export … from`, and `import()` of a literal) of `file`, as repository paths of .ts files. */
+/** Relative imports (static, side-effect only, `export … from`, and `import()` of a literal) of `file`, as repository paths of .ts files. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
-  const specifiers = [...text.matchAll(/(?:^|\s)(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/gm)].map(
-    (match) => (match[1] ?? match[2])!,
-  );
+  const specifiers = [
+    ...text.matchAll(/(?:^|\s)(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)|^import\s+'(\.[^']+)'/gm),
+  ].map((match) => (match[1] ?? match[2] ?? match[3])!);
   return specifiers.map((specifier) => relative(root, resolve(root, dirname(file), specifier)).replace(/\.js$/, '.ts'));
 }
 

@@ -7,26 +7,22 @@
  * resumes with every message published meanwhile, once and in order. The
  * publisher posts to /feedback through the proxy too.
  */
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { ChildRelay } from '../fuzz/child-relay.js';
-import { fencedBlocks } from '../docs/markdown-blocks.js';
+import { testedExample } from '../docs/markdown-blocks.js';
+import { root } from '../helpers/build-once.js';
 import { ProxyProcess, type ProxyKind } from '../helpers/proxy-process.js';
 import { RedisServer } from '../helpers/redis-server.js';
-import { ClusterFixture, until, type Packet } from './cluster-sockets.js';
+import { ClusterFixture, until } from './cluster-sockets.js';
 import { ResumingPage } from './resuming-page.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BEFORE_KILL = 5;
 const WHILE_AWAY = 5;
 const AFTER_RESUME = 5;
 
 /** The fenced block of docs/deployment.md marked `<!-- tested: NAME -->`. */
 function documented(name: string): string {
-  const found = fencedBlocks(ROOT, `${ROOT}docs/deployment.md`).filter((block) => block.tested === name);
-  if (found.length !== 1) throw new Error(`docs/deployment.md: expected one block marked tested: ${name}, found ${found.length}`);
-  return found[0]!.text;
+  return testedExample(root, name);
 }
 
 /**
@@ -81,20 +77,6 @@ function haproxyConfig(ports: number[]) {
     ].join('\n');
 }
 
-/** A v2 socket to `path` through whatever listens at `port`; its packets go to `onPacket`. */
-function openV2(sockets: WebSocket[]) {
-  return (port: number, path: string, onPacket: (packet: Packet) => void): Promise<WebSocket> => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`, ['websock.v2']);
-    sockets.push(ws);
-    ws.on('message', (data: Buffer) => onPacket(JSON.parse(data.toString('utf8')) as Packet));
-    ws.on('error', () => {});
-    return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(ws));
-      ws.once('error', reject);
-    });
-  };
-}
-
 async function health(port: number): Promise<{ status: number; browsers: number }> {
   const res = await fetch(`http://127.0.0.1:${port}/health`);
   const body = (await res.json().catch(() => ({}))) as { browsers?: number };
@@ -128,11 +110,9 @@ describe.each<[ProxyKind, (ports: number[]) => (dir: string, port: number) => st
   ['haproxy', haproxyConfig],
 ])('behind %s, configured as docs/deployment.md says', (kind, config) => {
   const cluster = new ClusterFixture();
-  const sockets: WebSocket[] = [];
   let proxy: ProxyProcess | null = null;
 
   afterEach(async () => {
-    for (const ws of sockets) ws.terminate();
     await proxy?.stop();
     await cluster.closeAll();
   });
@@ -155,7 +135,8 @@ describe.each<[ProxyKind, (ports: number[]) => (dir: string, port: number) => st
       }
     };
 
-    const page = new ResumingPage(openV2(sockets));
+    // The fixture's sockets go to any port: here, the proxy's.
+    const page = new ResumingPage((port, path, onPacket) => cluster.open(port, path, onPacket));
     await page.connect(proxy.port);
     const holders = await Promise.all(nodes.map((node) => health(node.port)));
     const held = holders.findIndex((answer) => answer.browsers === 1);

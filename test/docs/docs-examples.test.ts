@@ -32,7 +32,7 @@ import { loadConfig } from '../../server/config/load-config.js';
 import type { Relay } from '../../server/relay.js';
 import { ensureBuilt, launchChromium, newContext } from '../../webClient/browser-harness.js';
 import { Cleanup, startRelay } from '../helpers/relay-fixture.js';
-import { documentedFiles, fencedBlocks, type DocBlock } from './markdown-blocks.js';
+import { blockNamed, documentedFiles, fencedBlocks, type DocBlock } from './markdown-blocks.js';
 
 /** What the page functions below use of the browser's globals (this file is compiled without the DOM lib). */
 interface PageGlobals {
@@ -78,9 +78,7 @@ const AUTO_CHECKED = new Set(['json', 'ini']);
 const blocks: DocBlock[] = documentedFiles(ROOT).flatMap((file) => fencedBlocks(ROOT, file));
 
 function block(name: string): DocBlock {
-  const found = blocks.filter((b) => b.tested === name);
-  if (found.length !== 1) throw new Error(`expected one block marked tested: ${name}, found ${found.length}`);
-  return found[0]!;
+  return blockNamed(blocks, name);
 }
 
 /** The JSON values of a `json` block: the whole block, or each line less its arrow and comment. */

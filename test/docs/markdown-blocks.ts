@@ -63,3 +63,18 @@ export function fencedBlocks(root: string, path: string): DocBlock[] {
   }
   return blocks;
 }
+
+/** The one block among `blocks` marked `<!-- tested: NAME -->`; throws unless there is exactly one. */
+export function blockNamed(blocks: readonly DocBlock[], name: string): DocBlock {
+  const found = blocks.filter((b) => b.tested === name);
+  if (found.length !== 1) throw new Error(`expected one block marked tested: ${name}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** The text of the block marked `<!-- tested: NAME -->` in the documented files (for the test that runs it). */
+export function testedExample(root: string, name: string): string {
+  return blockNamed(
+    documentedFiles(root).flatMap((file) => fencedBlocks(root, file)),
+    name,
+  ).text;
+}

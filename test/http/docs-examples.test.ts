@@ -1,25 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testedExample } from '../docs/markdown-blocks.js';
+import { root } from '../helpers/build-once.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
-const DOC = fileURLToPath(new URL('../../docs/http-api.md', import.meta.url));
 const SECRET = 'docs-example-secret';
 
 /** The code block that follows the `<!-- tested: NAME ... -->` marker in docs/http-api.md. */
+/** The block of the docs marked `<!-- tested: NAME -->`. */
 function example(name: string): string {
-  const text = readFileSync(DOC, 'utf8');
-  const marker = text.indexOf(`<!-- tested: ${name} `);
-  if (marker < 0) throw new Error(`docs/http-api.md has no example marked ${name}`);
-  const match = /```\w*\n([\s\S]*?)```/.exec(text.slice(marker));
-  if (!match) throw new Error(`no code block after the ${name} marker`);
-  return match[1]!;
+  return testedExample(root, name);
 }
 
 /** Run a program to its end (bounded); its exit code and output. */

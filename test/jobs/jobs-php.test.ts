@@ -1,21 +1,19 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testedExample } from '../docs/markdown-blocks.js';
+import { root } from '../helpers/build-once.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
-const DOC = fileURLToPath(new URL('../../docs/http-api.md', import.meta.url));
 const SECRET = 'jobs-php-secret';
 
+/** The block of the docs marked `<!-- tested: NAME -->`. */
 function example(name: string): string {
-  const text = readFileSync(DOC, 'utf8');
-  const marker = text.indexOf(`<!-- tested: ${name} `);
-  if (marker < 0) throw new Error(`docs/http-api.md has no example marked ${name}`);
-  return /```\w*\n([\s\S]*?)```/.exec(text.slice(marker))![1]!;
+  return testedExample(root, name);
 }
 
 describe('the jobs PHP example of docs/http-api.md', () => {

@@ -5,29 +5,25 @@
  * and a wrong secret is refused.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SUBPROTOCOL_V2 } from '../../include/protocol.js';
 import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
+import { testedExample } from '../docs/markdown-blocks.js';
+import { root } from '../helpers/build-once.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 import { disconnect, pusherJs, subscribed, waitFor } from './ws-clients.js';
 
-const DOC = fileURLToPath(new URL('../../docs/pusher.md', import.meta.url));
 const APP = pusherApp({ id: '31', key: 'php-key', secret: 'php-secret-for-the-docs' });
 
 const cleanup = new Cleanup();
 afterEach(() => cleanup.run());
 
+/** The block of the docs marked `<!-- tested: NAME -->`. */
 function example(name: string): string {
-  const text = readFileSync(DOC, 'utf8');
-  const marker = text.indexOf(`<!-- tested: ${name} `);
-  if (marker < 0) throw new Error(`docs/pusher.md has no example marked ${name}`);
-  const match = /```\w*\n([\s\S]*?)```/.exec(text.slice(marker));
-  if (!match) throw new Error(`no code block after the ${name} marker`);
-  return match[1]!;
+  return testedExample(root, name);
 }
 
 function php(file: string, args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
