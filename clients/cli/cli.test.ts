@@ -305,3 +305,14 @@ describe('websock listen', () => {
     expect(await run.exit, run.stderr).toBe(ExitCode.CannotConnect);
   });
 });
+
+describe('the built websock program', () => {
+  it('runs as an executable on its own (as npm links it, and as npx runs it from a cached link)', async () => {
+    const child = spawn(cliPath, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    const [code] = (await Promise.race([once(child, 'exit'), once(child, 'error').then(([error]) => Promise.reject(error))])) as [number];
+    expect(code).toBe(0);
+    expect(out.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
