@@ -27,7 +27,7 @@ function documented(name: string): string {
 
 /**
  * The documented block with its `server 10.0.0.x:8080` lines pointed at
- * `ports` (extra lines dropped, options kept); every line must be used.
+ * `ports` (extra server lines dropped, options kept); each port must get one.
  */
 function withNodes(text: string, ports: number[]): string {
   let used = 0;
