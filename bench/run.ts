@@ -11,6 +11,7 @@ import { ChildHandle } from './lib/child-handle.js';
 import { compareMetric, deliveryTotals, isLossFree } from './lib/compare.js';
 import { renderMarkdown } from './lib/markdown.js';
 import { defaultResultsDir, repoRoot, scripts } from './lib/paths.js';
+import { RedisServer } from './lib/redis-server.js';
 import { RelayProcess, type RelayKind } from './lib/relay-process.js';
 import { gitCommit, loadAverageNow, machine, type BenchResults, type ScenarioOutcome } from './lib/results.js';
 import { scenarios, type Scenario } from './scenarios/index.js';
@@ -98,9 +99,16 @@ async function runOnce(scenario: Scenario, side: Side, options: Options): Promis
   const maxRunMs = options.quick ? 180_000 : 600_000;
   const loads: ChildHandle[] = [];
   const relays: RelayProcess[] = [];
+  const redisServers: RedisServer[] = [];
+  const spawnLoad = (script: string, config: object, what: string): ChildHandle => {
+    const child = new ChildHandle(script, { ...config, maxRunMs }, { label: `${what} (${scenario.name}, ${label})` });
+    loads.push(child);
+    return child;
+  };
   const context: RunContext = {
     relayKind,
     side,
+    topology: sideSpec?.topology ?? 'one-node',
     quick: options.quick,
     tiny: options.tiny,
     async startRelay(relayOptions = {}) {
@@ -115,25 +123,15 @@ async function runOnce(scenario: Scenario, side: Side, options: Options): Promis
       relays.push(relay);
       return relay;
     },
-    spawnPages(config) {
-      const child = new ChildHandle(scripts.pages, { ...config, maxRunMs }, { label: `pages (${scenario.name}, ${label})` });
-      loads.push(child);
-      return child;
+    async startRedis() {
+      const redis = await RedisServer.start();
+      redisServers.push(redis);
+      return redis;
     },
-    spawnBackends(config) {
-      const child = new ChildHandle(scripts.backends, { ...config, maxRunMs }, { label: `backends (${scenario.name}, ${label})` });
-      loads.push(child);
-      return child;
-    },
-    spawnHttpPublishers(config) {
-      const child = new ChildHandle(
-        scripts.httpPublishers,
-        { ...config, maxRunMs },
-        { label: `HTTP publishers (${scenario.name}, ${label})` },
-      );
-      loads.push(child);
-      return child;
-    },
+    spawnPages: (config) => spawnLoad(scripts.pages, config, 'pages'),
+    spawnBackends: (config) => spawnLoad(scripts.backends, config, 'backends'),
+    spawnHttpPublishers: (config) => spawnLoad(scripts.httpPublishers, config, 'HTTP publishers'),
+    spawnResumingPages: (config) => spawnLoad(scripts.resumingPages, config, 'resuming pages'),
     log(text) {
       console.log(`    [${label}] ${text}`);
     },
@@ -143,6 +141,7 @@ async function runOnce(scenario: Scenario, side: Side, options: Options): Promis
   } finally {
     await Promise.all(loads.map((child) => child.stop()));
     await Promise.all(relays.map((relay) => relay.stop()));
+    await Promise.all(redisServers.map((redis) => redis.stop()));
   }
 }
 

@@ -189,6 +189,11 @@ export class ChildHandle {
     clearTimeout(timer);
   }
 
+  /** Resolves once the child has exited (at once if it has). */
+  whenExited(): Promise<void> {
+    return this.#exitPromise;
+  }
+
   kill(): void {
     if (!this.#exited && this.#process.pid !== undefined) {
       try {

@@ -9,6 +9,7 @@ export const scripts = {
   pages: sibling('../load/pages.js'),
   backends: sibling('../load/backends.js'),
   httpPublishers: sibling('../load/http-publishers.js'),
+  resumingPages: sibling('../load/resuming-pages.js'),
   ourRelay: sibling('../servers/our-relay.js'),
   referenceRelay: sibling('../servers/reference.js'),
 } as const;

@@ -89,4 +89,10 @@ export class RelayProcess {
   kill(): void {
     this.#child.kill();
   }
+
+  /** SIGKILL, as a machine dies: resolves once the process is gone. */
+  async killAndWait(): Promise<void> {
+    this.#child.kill();
+    await this.#child.whenExited();
+  }
 }

@@ -69,6 +69,34 @@ export interface BackendsConfig {
   maxRunMs: number;
 }
 
+/**
+ * v2 pages that count feedback by `seq` (each page: 1, 2, 3 … exactly once,
+ * in order), can lose their sockets and resume all at once, elsewhere.
+ * Commands: `expect` {perPage} → `received`; `close` {terminate} →
+ * `closing`, then `closed`; `resume` {url, perPage} → `resumed` {report}.
+ */
+export interface ResumingPagesConfig {
+  /** ws://host:port/web, where the pages first connect. */
+  url: string;
+  count: number;
+  connectConcurrency: number;
+  maxRunMs: number;
+}
+
+/** What the resume storm measured, as the resuming pages report it. */
+export interface ResumeStormReport {
+  /** From the `resume` command to the last page having `resumed` and every message it missed. */
+  stormMs: number;
+  /** Pages answered `recovered:true`. */
+  recovered: number;
+  /** Distinct seqs received by all pages, over the whole run. */
+  unique: number;
+  /** A seq at or below one the page already had. */
+  duplicates: number;
+  /** A seq past the next one expected (a message skipped). */
+  gaps: number;
+}
+
 export interface HttpPublishersConfig {
   /** http://host:port (the publishers post to /feedback or /feedback/batch). */
   baseUrl: string;
@@ -85,6 +113,8 @@ export interface HttpPublishersConfig {
   uuids: string[];
   /** Sent as `Authorization: Bearer <secret>`; null sends no such header. */
   secret: string | null;
+  /** Count `held` (202, or in a batch's outcomes) as success: the pages are away and will resume. */
+  acceptHeld?: boolean;
   /** Publish Pusher events instead (batchSize 1): signed `POST /apps/{appId}/events` to `channel`; `uuids` is unused. */
   pusher?: { appId: string; key: string; secret: string; channel: string };
   maxRunMs: number;

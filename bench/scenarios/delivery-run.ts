@@ -7,6 +7,7 @@ import type { ChildHandle } from '../lib/child-handle.js';
 import { mergeEncoded, summarize } from '../lib/histogram.js';
 import type { RelayProcess } from '../lib/relay-process.js';
 import type { BackendsReport, PagesReport } from '../load/load-config.js';
+import { groupShare, RelayNodes, type Topology } from './relay-nodes.js';
 import type { RunContext, RunResult } from './scenario.js';
 
 export interface DeliveryLoad {
@@ -33,57 +34,71 @@ export interface DeliveryLoad {
   sendTimeoutMs: number;
   /** How the relay under test is started. */
   relayOptions?: Parameters<RunContext['startRelay']>[0];
+  /** One node, or two sharing Redis (relay-nodes.ts); default: the run's side decides. */
+  topology?: Topology;
 }
 
 /** How long the pages may take, after the last send, to receive the rest. */
 const DRAIN_TIMEOUT_MS = 15_000;
 
 export async function runDeliveries(context: RunContext, load: DeliveryLoad): Promise<RunResult> {
-  const relay = await context.startRelay(load.relayOptions);
-  if (load.memoryPerPage) await relay.gc();
-  const empty = load.memoryPerPage ? await relay.stats() : null;
-  const pages = context.spawnPages({
-    url: load.pagesUrl ? load.pagesUrl(relay) : relay.url('/web'),
-    count: load.pages,
-    ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
-    ...(load.pusherChannel !== undefined ? { pusherChannel: load.pusherChannel } : {}),
-    ...(load.pagesH2Connections !== undefined ? { h2Connections: load.pagesH2Connections } : {}),
-    ...(load.pusherAuth !== undefined ? { pusherAuth: load.pusherAuth } : {}),
-    connectConcurrency: 100,
-    expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
-    reportUuids: !load.broadcast,
-  });
-  const connected = await pages.waitFor('connected', 30_000 + load.pages * 20);
-  const uuids = connected.uuids as string[];
+  const cluster = await RelayNodes.start(context, load.topology ?? context.topology, load.relayOptions);
+  if (load.memoryPerPage && cluster.nodes.length > 1) throw new Error('memoryPerPage is measured on one node');
+  if (!load.broadcast && cluster.pageNodes.length > 1) throw new Error('unicast pages live on one node (the uuids are counted per pages process)');
+  const first = cluster.nodes[0]!;
+  if (load.memoryPerPage) await first.gc();
+  const empty = load.memoryPerPage ? await first.stats() : null;
+  const pageGroups = cluster.pageNodes.map((node, index) =>
+    context.spawnPages({
+      url: load.pagesUrl ? load.pagesUrl(node) : node.url('/web'),
+      count: groupShare(load.pages, cluster.pageNodes.length, index),
+      ...(load.pageSubprotocol ? { subprotocol: load.pageSubprotocol } : {}),
+      ...(load.pusherChannel !== undefined ? { pusherChannel: load.pusherChannel } : {}),
+      ...(load.pagesH2Connections !== undefined ? { h2Connections: load.pagesH2Connections } : {}),
+      ...(load.pusherAuth !== undefined ? { pusherAuth: load.pusherAuth } : {}),
+      connectConcurrency: 100,
+      expect: load.broadcast ? { kind: 'broadcast', messages: load.messages } : { kind: 'unicast', messages: load.messages },
+      reportUuids: !load.broadcast,
+    }),
+  );
+  const uuids: string[] = [];
+  for (const pages of pageGroups) {
+    const connected = await pages.waitFor('connected', 30_000 + load.pages * 20);
+    if (Array.isArray(connected.uuids)) uuids.push(...(connected.uuids as string[]));
+  }
   const memory: Record<string, number> = {};
   if (empty) {
-    await relay.gc();
-    const full = await relay.stats();
+    await first.gc();
+    const full = await first.stats();
     memory.rssPerPageKiB = (full.rssBytes - empty.rssBytes) / load.pages / 1024;
     memory.heapPerPageKiB = (full.heapUsedBytes - empty.heapUsedBytes) / load.pages / 1024;
   }
 
-  const publishers = load.publishers(relay, uuids);
+  const publishers = load.publishers(cluster.publisherNode, uuids);
   await publishers.waitFor('connected', 30_000);
 
-  const before = await relay.stats();
+  const before = await cluster.read();
   publishers.send({ type: 'go' });
   const sentReport = (await publishers.waitFor('done', load.sendTimeoutMs)).report as BackendsReport;
   try {
-    await pages.waitFor('complete', DRAIN_TIMEOUT_MS);
+    await Promise.all(pageGroups.map((pages) => pages.waitFor('complete', DRAIN_TIMEOUT_MS)));
   } catch {
     // Loss: the report below shows how much; the runner fails the run.
     context.log(`pages did not receive everything within ${DRAIN_TIMEOUT_MS} ms of the last send`);
   }
-  const after = await relay.stats();
-  const received = (await pages.request({ type: 'report' }, 'report', 30_000)).report as PagesReport;
+  const after = await cluster.read();
+  const reports = await Promise.all(
+    pageGroups.map(async (pages) => (await pages.request({ type: 'report' }, 'report', 30_000)).report as PagesReport),
+  );
+  const received = mergeReports(reports);
   if (sentReport.errors > 0) context.log(`publishers got ${sentReport.errors} errors, the first: ${sentReport.firstError ?? ''}`);
 
   const sent = sentReport.sent * (load.broadcast ? load.pages : 1);
-  const latency = summarize(mergeEncoded([received.histogram]));
+  const latency = summarize(mergeEncoded(reports.map((report) => report.histogram)));
   const seconds = Math.max(1e-6, (received.lastReceiveUs - sentReport.firstSendUs) / 1e6);
   const userUs = after.cpuUserUs - before.cpuUserUs;
   const cpuUs = userUs + after.cpuSystemUs - before.cpuSystemUs;
+  const perDelivery = (us: number): number => (received.unique > 0 ? us / received.unique : 0);
   return {
     sent,
     delivered: received.unique,
@@ -94,13 +109,25 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
       p90Ms: latency.p90Ms,
       p99Ms: latency.p99Ms,
       maxMs: latency.maxMs,
-      cpuPerDeliveryUs: received.unique > 0 ? cpuUs / received.unique : 0,
-      userCpuPerDeliveryUs: received.unique > 0 ? userUs / received.unique : 0,
+      // Across nodes: the CPU of both nodes together.
+      cpuPerDeliveryUs: perDelivery(cpuUs),
+      userCpuPerDeliveryUs: perDelivery(userUs),
       relayCpuMs: cpuUs / 1000,
       // Near 100 %: the relay was the bottleneck; far below: the load generators or the machine were.
       relayBusyPct: (100 * cpuUs) / (seconds * 1e6),
       peakRssMiB: after.peakRssBytes / 2 ** 20,
+      ...(cluster.redis ? { redisCpuPerMessageUs: ((after.redisCpuMs - before.redisCpuMs) * 1000) / Math.max(1, sentReport.sent) } : {}),
       ...memory,
     },
+  };
+}
+
+/** The page groups' counts added up (the histograms are merged separately). */
+function mergeReports(reports: readonly PagesReport[]): Pick<PagesReport, 'unique' | 'duplicates' | 'unexpected' | 'lastReceiveUs'> {
+  return {
+    unique: reports.reduce((sum, r) => sum + r.unique, 0),
+    duplicates: reports.reduce((sum, r) => sum + r.duplicates, 0),
+    unexpected: reports.reduce((sum, r) => sum + r.unexpected, 0),
+    lastReceiveUs: Math.max(...reports.map((r) => r.lastReceiveUs)),
   };
 }

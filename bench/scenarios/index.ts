@@ -1,4 +1,5 @@
 /** Every scenario, in the order the runner runs them. */
+import { crossNodeFanOut, crossNodePipelined, crossNodeStopAndWait } from './cross-node.js';
 import { fanOut } from './fan-out.js';
 import { h2Pages } from './h2-pages.js';
 import { hooksFanOut, hooksHttpPublish, hooksStopAndWait } from './hooks-cost.js';
@@ -10,6 +11,7 @@ import { httpBatch, httpPublish, httpPublishSecret } from './http-publish.js';
 import { pipelined, pipelinedMaxRate } from './pipelined.js';
 import { pusherClientEvents } from './pusher-client-events.js';
 import { pusherFanOut } from './pusher-fan-out.js';
+import { resumeStorm } from './resume-storm.js';
 import type { Scenario } from './scenario.js';
 import { stopAndWait } from './stop-and-wait.js';
 import { v2PagesMemory } from './v2-pages-memory.js';
@@ -35,6 +37,10 @@ export const scenarios: readonly Scenario[] = [
   hooksHttpPublish,
   hooksFanOut,
   jobsPipelined,
+  crossNodeStopAndWait,
+  crossNodePipelined,
+  crossNodeFanOut,
+  resumeStorm,
   // Other scenarios: import above and add one line here.
 ];
 

@@ -4,8 +4,10 @@
  * scenario against both relays, repeats it, and compares.
  */
 import type { ChildHandle } from '../lib/child-handle.js';
+import type { RedisServer } from '../lib/redis-server.js';
 import type { RelayKind, RelayProcess } from '../lib/relay-process.js';
-import type { BackendsConfig, HttpPublishersConfig, PagesConfig } from '../load/load-config.js';
+import type { Topology } from './relay-nodes.js';
+import type { BackendsConfig, HttpPublishersConfig, PagesConfig, ResumingPagesConfig } from '../load/load-config.js';
 
 export interface RatioTarget {
   op: '>=' | '<=';
@@ -45,6 +47,8 @@ export interface RunContext {
   relayKind: RelayKind;
   /** Which column of the table this run fills: ours, or the reference (or the scenario's `sides`). */
   side: Side;
+  /** The nodes a delivery scenario runs on (its side's, or one node). */
+  topology: Topology;
   quick: boolean;
   /** `--tiny` (the smoke test): quick, and the scenarios that know it shrink to a few messages; it checks the bench runs, not its numbers. */
   tiny: boolean;
@@ -55,10 +59,13 @@ export interface RunContext {
     /** Our relay: config keys the scenario needs (`--set` comes on top). */
     settings?: Record<string, number | string | boolean>;
   }): Promise<RelayProcess>;
+  /** Start a redis-server for a cluster of our relays; the runner stops it after the run (after the relays). */
+  startRedis(): Promise<RedisServer>;
   /** Start a load generator; the runner stops it after the run. */
   spawnPages(config: Omit<PagesConfig, 'maxRunMs'>): ChildHandle;
   spawnBackends(config: Omit<BackendsConfig, 'maxRunMs'>): ChildHandle;
   spawnHttpPublishers(config: Omit<HttpPublishersConfig, 'maxRunMs'>): ChildHandle;
+  spawnResumingPages(config: Omit<ResumingPagesConfig, 'maxRunMs'>): ChildHandle;
   log(text: string): void;
 }
 
@@ -72,6 +79,8 @@ export interface SideSpec {
   relay: RelayKind;
   /** Our relay with one trivial preSend hook registered (prices the hooks path). */
   preSendHook?: boolean;
+  /** Run the delivery scenario on two nodes sharing Redis (default: one node). */
+  topology?: Topology;
 }
 
 export interface Scenario {

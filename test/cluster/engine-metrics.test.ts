@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Relay } from '../../server/relay.js';
 import { ChildRelay } from '../fuzz/child-relay.js';
 import { ensureBuilt } from '../helpers/build-once.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const V2 = { protocols: ['websock.v2'] };

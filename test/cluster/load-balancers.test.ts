@@ -12,7 +12,7 @@ import type { ChildRelay } from '../fuzz/child-relay.js';
 import { testedExample } from '../docs/markdown-blocks.js';
 import { root } from '../helpers/build-once.js';
 import { ProxyProcess, type ProxyKind } from '../helpers/proxy-process.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { ClusterFixture, until } from './cluster-sockets.js';
 import { ResumingPage } from './resuming-page.js';
 

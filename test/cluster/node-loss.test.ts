@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { ChildRelay } from '../fuzz/child-relay.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { ClusterFixture, until } from './cluster-sockets.js';
 import { ResumingPage } from './resuming-page.js';
 

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../server/logger/logger.js';
 import { RelayStats } from '../../server/metrics/relay-stats.js';
 import { RedisEngine } from '../../server/engine/redis/redis-engine.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { Cleanup } from '../helpers/relay-fixture.js';
 import type { ChannelLifecycle } from '../../server/engine/channels.js';
 import { channelsContract, RecordingDelivery, type ChannelNode } from './channels-contract.js';

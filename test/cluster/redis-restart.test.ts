@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChildRelay } from '../fuzz/child-relay.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { ClusterFixture, until } from './cluster-sockets.js';
 
 let redis: RedisServer;

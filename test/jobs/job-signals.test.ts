@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const cleanup = new Cleanup();

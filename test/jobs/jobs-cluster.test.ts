@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import type { ChildRelay } from '../fuzz/child-relay.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { ClusterFixture, until, type Packet } from '../cluster/cluster-sockets.js';
 
 const GRACE_S = 1;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NovosgaClientEvent as C, NovosgaServerEvent as S } from '../../include/novosga-events.js';
 import type { Relay } from '../../server/relay.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { SGA_SECRET, SgaClient, startSgaRelay } from './sga-harness.js';
 
 let redis: RedisServer;

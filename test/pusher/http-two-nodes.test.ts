@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUBPROTOCOL_V2 } from '../../include/protocol.js';
 import { pusherApp, WEBHOOK_EVENTS, type PusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { Relay } from '../../server/relay.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 import { RawPusher, disconnect, pusherJs, subscribed, until, waitFor } from './ws-clients.js';
 

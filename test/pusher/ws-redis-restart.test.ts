@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { ChildRelay } from '../fuzz/child-relay.js';
 import { ensureBuilt } from '../helpers/build-once.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { ClusterFixture } from '../cluster/cluster-sockets.js';
 import { disconnect, pusherJs, serverSdk, subscribed, until, waitFor, type PusherJsClient } from './ws-clients.js';
 

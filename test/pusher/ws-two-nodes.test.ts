@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { Relay } from '../../server/relay.js';
-import { RedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../bench/lib/redis-server.js';
 import { Cleanup, startRelay } from '../helpers/relay-fixture.js';
 import { connected, disconnect, pusherJs, subscribed, until, waitFor, type PusherJsClient } from './ws-clients.js';
 

@@ -1,9 +1,10 @@
 /**
- * A real redis-server for a test: on a free loopback port, no persistence,
- * its own process; stop() kills it. Needs redis-server on the PATH
- * (.ci/ensure-test-deps.sh installs it).
+ * A real redis-server for a test or a bench run: on a free loopback port, no
+ * persistence, its own process; stop() kills it. Needs redis-server on the
+ * PATH (.ci/ensure-test-deps.sh installs it).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { freePort } from './free-port.js';
 
 export class RedisServer {
@@ -19,6 +20,19 @@ export class RedisServer {
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /**
+   * CPU time the server has used so far (user + system), from /proc: what
+   * the bench charges the engine per message. Linux only; the clock ticks at
+   * 100 Hz, so a reading is good to 10 ms.
+   */
+  cpuTimeMs(): number {
+    const stat = readFileSync(`/proc/${this.#child.pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks * 10;
   }
 
   /** Start one and wait until it accepts connections (at most `timeoutMs`); `port` to restart one where it was. */
