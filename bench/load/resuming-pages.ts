@@ -47,7 +47,10 @@ class ResumingPage {
     const socket = new WebSocket(url, [SUBPROTOCOL_V2], { perMessageDeflate: false });
     this.socket = socket;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`page ${this.index}: no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`page ${this.index}: no answer within ${CONNECT_TIMEOUT_MS} ms`)),
+        CONNECT_TIMEOUT_MS,
+      );
       socket.on('message', (data: RawData) => {
         const packet = JSON.parse(data.toString()) as Packet;
         if (packet.opcode === 'ready' && !resume) {

@@ -44,7 +44,8 @@ const DRAIN_TIMEOUT_MS = 15_000;
 export async function runDeliveries(context: RunContext, load: DeliveryLoad): Promise<RunResult> {
   const cluster = await RelayNodes.start(context, load.topology ?? context.topology, load.relayOptions);
   if (load.memoryPerPage && cluster.nodes.length > 1) throw new Error('memoryPerPage is measured on one node');
-  if (!load.broadcast && cluster.pageNodes.length > 1) throw new Error('unicast pages live on one node (the uuids are counted per pages process)');
+  if (!load.broadcast && cluster.pageNodes.length > 1)
+    throw new Error('unicast pages live on one node (the uuids are counted per pages process)');
   const first = cluster.nodes[0]!;
   if (load.memoryPerPage) await first.gc();
   const empty = load.memoryPerPage ? await first.stats() : null;

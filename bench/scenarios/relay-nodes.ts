@@ -35,7 +35,11 @@ export class RelayNodes {
     readonly topology: Topology,
   ) {}
 
-  static async start(context: RunContext, topology: Topology, relayOptions: Parameters<RunContext['startRelay']>[0] = {}): Promise<RelayNodes> {
+  static async start(
+    context: RunContext,
+    topology: Topology,
+    relayOptions: Parameters<RunContext['startRelay']>[0] = {},
+  ): Promise<RelayNodes> {
     if (topology === 'one-node') return new RelayNodes([await context.startRelay(relayOptions)], null, topology);
     const redis = await context.startRedis();
     const settings = { ...relayOptions.settings, broker: redis.url, secret: CLUSTER_SECRET };

@@ -22,7 +22,13 @@ const metrics: readonly MetricSpec[] = [
 
 const ANSWER_TIMEOUT_MS = 60_000;
 
-async function publishToEach(context: RunContext, cluster: RelayNodes, uuids: string[], perPage: number, pagesAway: boolean): Promise<void> {
+async function publishToEach(
+  context: RunContext,
+  cluster: RelayNodes,
+  uuids: string[],
+  perPage: number,
+  pagesAway: boolean,
+): Promise<void> {
   const connections = Math.min(10, uuids.length);
   const publishers = context.spawnHttpPublishers({
     baseUrl: `http://127.0.0.1:${cluster.publisherNode.port}`,
@@ -77,7 +83,11 @@ export const resumeStorm: Scenario = {
     const resumeNode = cluster.publisherNode;
     const before = await resumeNode.stats();
     const redisBefore = cluster.redis?.cpuTimeMs() ?? 0;
-    const resumed = await pages.request({ type: 'resume', url: resumeNode.url('/web'), perPage: s.beforePerPage + 1 }, 'resumed', ANSWER_TIMEOUT_MS);
+    const resumed = await pages.request(
+      { type: 'resume', url: resumeNode.url('/web'), perPage: s.beforePerPage + 1 },
+      'resumed',
+      ANSWER_TIMEOUT_MS,
+    );
     const after = await resumeNode.stats();
     const report = resumed.report as ResumeStormReport;
     const cpuUs = after.cpuUserUs - before.cpuUserUs + after.cpuSystemUs - before.cpuSystemUs;

@@ -6,6 +6,8 @@ export const ReadHold = {
   Rate: 1,
   /** The replies to it are not read: more than maxBuffered queued. */
   Replies: 2,
+  /** Too many of its publishes wait for a shared engine's answer (UnsettledPublishes). */
+  Unsettled: 4,
 } as const;
 export type ReadHold = (typeof ReadHold)[keyof typeof ReadHold];
 

@@ -88,12 +88,16 @@ export class RelayContext implements ResourceContext {
     // The one job check of the hot path: a message without `progress` skips the tracker.
     if (packet.progress !== undefined && target?.kind === 'uuid') this.#reportJob(from, packet);
     const observe = this.#hooks.observeLatency;
-    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) return publishFeedback(broker, stats, packet, raw, channels);
+    const unsettled = from.unsettled;
+    if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) {
+      const result = publishFeedback(broker, stats, packet, raw, channels);
+      return unsettled === null ? result : unsettled.track(result);
+    }
     this.#sample = 0;
     const started = process.hrtime.bigint();
     const result = publishFeedback(broker, stats, packet, raw, channels);
     void result.then(() => observe(Number(process.hrtime.bigint() - started) / 1e9));
-    return result;
+    return unsettled === null ? result : unsettled.track(result);
   }
 
   broadcast(from: Connection | null, message: string | Buffer, id?: unknown): Promise<PublishResult> | null {
@@ -103,7 +107,9 @@ export class RelayContext implements ResourceContext {
     }
     if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
     const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
-    return this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
+    const result = this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
+    const unsettled = from?.unsettled ?? null;
+    return unsettled === null ? result : unsettled.track(result);
   }
 
   #reportJob(from: Connection, packet: { [field: string]: unknown }): void {

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import type { CloseCode } from '../../include/protocol.js';
 import type { InFlight } from '../limits/in-flight-budget.js';
+import type { UnsettledPublishes } from '../limits/unsettled-publishes.js';
 import { ChunkJoiner } from '../protocol/chunk-joiner.js';
 import { closeReason } from '../protocol/close-reason.js';
 import { encodeServerTextFrame, encodeServerTextFrameFromText, type EncodedFrame } from '../protocol/frame-encoder.js';
@@ -79,6 +80,8 @@ export class Connection {
    * it may publish to this page's job only. Null for every other connection.
    */
   jobScope: { readonly uuid: string; readonly key: string; readonly job: string } | null = null;
+  /** Its publishes awaiting a shared engine's answer, bounded; null on the memory engine, which answers at once. */
+  unsettled: UnsettledPublishes | null = null;
   /** What an application's preConnect hook attached (the signed-in user...); typed by the app. */
   data: unknown = undefined;
 

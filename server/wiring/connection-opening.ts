@@ -8,6 +8,7 @@ import type { JobTracker } from '../jobs/index.js';
 import type { InFlightBudget } from '../limits/in-flight-budget.js';
 import { InboundThrottle } from '../limits/inbound-throttle.js';
 import { ReadGate, ReadHold } from '../limits/read-gate.js';
+import { UnsettledPublishes } from '../limits/unsettled-publishes.js';
 import type { Logger } from '../logger/logger.js';
 import type { RelayStats } from '../metrics/relay-stats.js';
 import { relayCodec } from '../protocol/codecs/relay-codecs.js';
@@ -53,6 +54,8 @@ export function openConnection(parts: OpeningParts, conn: Connection, ws: WebSoc
   }
   const session = conn.protocol === 2 && conn.kind === 'browser' ? sessions.open(conn) : null;
   const gate = new ReadGate(ws);
+  // A shared engine answers after a round trip through Redis: bound what one connection keeps waiting.
+  if (parts.engine.kind !== 'memory') conn.unsettled = new UnsettledPublishes(gate);
   const throttle =
     config.maxMessageRate > 0 ? new InboundThrottle(gate.as(ReadHold.Rate), config.maxMessageRate, () => stats.throttled++) : null;
   const inFlight = parts.inFlight;
