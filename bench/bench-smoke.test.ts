@@ -17,8 +17,17 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const runScript = join(root, 'dist', 'bench', 'run.js');
 // A guard against a hung run, not a verdict on speed.
 const QUICK_RUN_TIMEOUT_MS = 240_000;
-/** One of each kind: WebSocket backends, HTTP publishers, broadcast, large, h2 pages, and a hooks side-by-side. */
-const SMOKE_SCENARIOS = ['v1-stop-and-wait', 'http-batch', 'fan-out', 'large-1MiB', 'h2-pages', 'hooks-fan-out'];
+/** One of each kind: WebSocket backends, HTTP publishers, broadcast, large, h2 pages, a hooks side-by-side, two nodes on Redis, the resume storm. */
+const SMOKE_SCENARIOS = [
+  'v1-stop-and-wait',
+  'http-batch',
+  'fan-out',
+  'large-1MiB',
+  'h2-pages',
+  'hooks-fan-out',
+  'cross-node-v1-stop-and-wait',
+  'resume-storm',
+];
 
 function run(
   command: string,

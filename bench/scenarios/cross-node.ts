@@ -13,6 +13,8 @@ import { stopAndWait } from './stop-and-wait.js';
 import type { Topology } from './relay-nodes.js';
 
 const redisCpuPerMessage: MetricSpec = { key: 'redisCpuPerMessageUs', label: 'Redis CPU per message (µs)', decimals: 2 };
+/** One node's CPU: on a machine with a core per node, the busiest node is what limits throughput. */
+const busiestNode: MetricSpec = { key: 'busiestNodeCpuPerDeliveryUs', label: 'busiest node CPU per delivery (µs)', decimals: 2 };
 
 function sides(topology: Topology): { ours: SideSpec; reference: SideSpec } {
   return {
@@ -31,7 +33,7 @@ function crossNode(base: Scenario, topology: Topology, throughputTarget: MetricS
     name: `cross-node-${base.name}`,
     title: `across 2 nodes, ${base.title}`,
     sides: sides(topology),
-    metrics: [...metrics, redisCpuPerMessage],
+    metrics: [...metrics, busiestNode, redisCpuPerMessage],
     fullOnly: false,
   };
 }

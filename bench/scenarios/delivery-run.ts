@@ -117,6 +117,8 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
       // Near 100 %: the relay was the bottleneck; far below: the load generators or the machine were.
       relayBusyPct: (100 * cpuUs) / (seconds * 1e6),
       peakRssMiB: after.peakRssBytes / 2 ** 20,
+      // With a core for each node, the busiest one would bound the throughput (on 2 cores they share).
+      busiestNodeCpuPerDeliveryUs: perDelivery(Math.max(...after.perNodeCpuUs.map((us, i) => us - before.perNodeCpuUs[i]!))),
       ...(cluster.redis ? { redisCpuPerMessageUs: ((after.redisCpuMs - before.redisCpuMs) * 1000) / Math.max(1, sentReport.sent) } : {}),
       ...memory,
     },

@@ -22,6 +22,8 @@ export interface NodesReading {
   /** Summed over the nodes, µs. */
   cpuUserUs: number;
   cpuSystemUs: number;
+  /** Each node's user + system CPU, µs, in node order. */
+  perNodeCpuUs: number[];
   /** The highest node's, bytes. */
   peakRssBytes: number;
   /** The redis-server's CPU time, ms (0 on one node). */
@@ -61,6 +63,7 @@ export class RelayNodes {
     return {
       cpuUserUs: stats.reduce((sum, s) => sum + s.cpuUserUs, 0),
       cpuSystemUs: stats.reduce((sum, s) => sum + s.cpuSystemUs, 0),
+      perNodeCpuUs: stats.map((s) => s.cpuUserUs + s.cpuSystemUs),
       peakRssBytes: Math.max(...stats.map((s) => s.peakRssBytes)),
       redisCpuMs: this.redis?.cpuTimeMs() ?? 0,
     };
