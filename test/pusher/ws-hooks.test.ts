@@ -28,7 +28,11 @@ async function relay(overrides: Parameters<typeof startRelay>[0] = {}, logger = 
   return cleanup.add(await startRelay({ pusherApps: [APP], ...overrides }, { logger }), (r) => r.stop());
 }
 
-async function relayWith(hooks: Hooks<never>, overrides: Parameters<typeof startRelay>[0] = {}, logger = new MemoryLogger()): Promise<Relay> {
+async function relayWith(
+  hooks: Hooks<never>,
+  overrides: Parameters<typeof startRelay>[0] = {},
+  logger = new MemoryLogger(),
+): Promise<Relay> {
   const r = await relay(overrides, logger);
   r.hooks.add(hooks, { name: 'test-app', scope: null });
   return r;
@@ -160,7 +164,13 @@ describe('preConnect on Pusher connections', () => {
     expect(await refused.next()).toEqual({ event: 'pusher:error', data: { code: 4100, message: APP_FAILED } });
     expect(await refused.closed()).toBe(4100);
     const failure = logger.find('hook failed')[0];
-    expect(failure?.fields).toMatchObject({ hook: 'preConnect', app: 'test-app', reason: 'boom', path: `/app/${APP.key}`, ip: '127.0.0.1' });
+    expect(failure?.fields).toMatchObject({
+      hook: 'preConnect',
+      app: 'test-app',
+      reason: 'boom',
+      path: `/app/${APP.key}`,
+      ip: '127.0.0.1',
+    });
 
     const pusher = client(r);
     await connected(pusher);
@@ -184,7 +194,8 @@ describe('preConnect on Pusher connections', () => {
     const decide = deferred();
     const r = await relayWith({ preConnect: () => (asked.resolve(), decide.promise) });
     const c = knocking(r);
-    await asked.promise;
+    const open = new Promise<void>((resolve) => c.ws.once('open', () => resolve()));
+    await Promise.all([asked.promise, open]);
     c.send({ event: 'pusher:ping', data: {} });
     decide.resolve();
     expect((await c.next()).event).toBe('pusher:connection_established');
@@ -292,7 +303,10 @@ describe('preSend on Pusher deliveries', () => {
     };
     const alice = await join('alice');
     const bob = await join('bob');
-    expect(await alice.next()).toMatchObject({ event: 'pusher_internal:member_added', data: JSON.stringify({ user_id: 'bob', user_info: {} }) });
+    expect(await alice.next()).toMatchObject({
+      event: 'pusher_internal:member_added',
+      data: JSON.stringify({ user_id: 'bob', user_info: {} }),
+    });
     await bob.close();
     expect(await alice.next()).toMatchObject({ event: 'pusher_internal:member_removed', data: JSON.stringify({ user_id: 'bob' }) });
     // The memory engine delivers before publish resolves: the event went to the hook (and was dropped), the member events never did.
