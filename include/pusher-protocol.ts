@@ -41,6 +41,10 @@ export const PusherErrors = {
   NO_PROTOCOL: { code: 4008, close: true, message: 'No protocol version supplied' },
   BAD_PROTOCOL: { code: 4007, close: true, message: 'Unsupported protocol version' },
   ORIGIN: { code: 4009, close: true, message: 'Origin not allowed' },
+  // An application's preConnect refused (server/pusher/ws/app-refusal.ts): pusher-js gives up, as for a bad origin.
+  REFUSED_BY_APP: { code: 4009, close: true, message: 'refused by the application' },
+  // An application's preConnect failed or did not answer in time: pusher-js tries again after its back-off.
+  APP_FAILED: { code: 4100, close: true, message: 'the application could not admit the connection' },
   UNAUTHORIZED: { code: 4009, close: false, message: 'Invalid signature' },
   OVER_CAPACITY: { code: 4100, close: true, message: 'Over capacity' },
   SHUTTING_DOWN: { code: 4200, close: true, message: 'Server shutting down: reconnect' },

@@ -224,6 +224,7 @@ export class Relay {
             apps: this.pusherApps,
             channels: engine.channels,
             delivery,
+            hooks: this.hooks,
             logger: this.logger,
             activityTimeoutS: config.pusherActivityTimeoutS,
             pongTimeoutMs: config.pusherPongTimeoutMs,

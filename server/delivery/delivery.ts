@@ -132,10 +132,23 @@ export class Delivery {
 
   /** The same pre-encoded frame to every connection of `to` but the one with id `fromId`; how many got it. */
   broadcast(to: Iterable<Connection>, fromId: number, raw: Buffer | string): number {
+    return this.#broadcast(to, fromId, raw, this.#sendHooks !== null && this.#sendHooks.active ? this.#sendHooks : null);
+  }
+
+  /**
+   * A packet of the protocol's own to many (Pusher's member_added and
+   * member_removed), as `broadcast` writes it but unseen by preSend and
+   * postSend, as `ready` is: a hook that drops or rewrites what it does not
+   * know must not break the client's state.
+   */
+  broadcastPacket(to: Iterable<Connection>, fromId: number, raw: Buffer | string): number {
+    return this.#broadcast(to, fromId, raw, null);
+  }
+
+  #broadcast(to: Iterable<Connection>, fromId: number, raw: Buffer | string, hooks: SendHooks | null): number {
     const frame = encodeTextFrame(raw);
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
     const batch = this.#batcher.enabled;
-    const hooks = this.#sendHooks !== null && this.#sendHooks.active ? this.#sendHooks : null;
     // Decoded once for every recipient's hooks; unchanged, a recipient gets the shared frame.
     let hooked: HookedBroadcast | null = null;
     let count = 0;

@@ -5,6 +5,14 @@ export function encodeChannelEvent(event: ChannelEvent): string {
   return JSON.stringify(event);
 }
 
+/** How the text of member_added and member_removed begins: both put `event` first. */
+const PROTOCOL_EVENT_PREFIX = '{"event":"pusher_internal:';
+
+/** Is this encoded channel event one of the protocol's own (member_added, member_removed) rather than an app's? */
+export function isProtocolEventText(text: string): boolean {
+  return text.startsWith(PROTOCOL_EVENT_PREFIX);
+}
+
 /** `pusher_internal:member_added`: data is a JSON string of user_id and user_info (user_info is JSON text already). */
 export function memberAddedEvent(channel: string, userId: string, userInfo: string): ChannelEvent {
   return { event: 'pusher_internal:member_added', channel, data: `{"user_id":${JSON.stringify(userId)},"user_info":${userInfo}}` };

@@ -16,6 +16,8 @@ export type HookConnection<Data = unknown> = Connection & { data: Data };
  * What preConnect returns to refuse with the application's own words: the
  * client is told `{"opcode":"close","error":refuse}` and the connection is
  * closed with `code` (default 1008; 4000–4999 are the application's own).
+ * A Pusher client is told `pusher:error` instead, with `code` when it is
+ * 4001–4999, 4100 for 1011 and 1013, 4009 otherwise (server/pusher/ws/app-refusal.ts).
  */
 export interface Refusal {
   refuse: string;
@@ -31,8 +33,9 @@ export type Verdict = boolean | void | undefined | null;
 export interface Hooks<Data = unknown> {
   /**
    * A client finished its WebSocket handshake and passed the relay's own
-   * checks; nothing has been sent to it yet (no `ready`). Return `false` or a
-   * Refusal to turn it away; set `conn.data` to keep what you learnt (the user).
+   * checks; nothing has been sent to it yet (no `ready`, no Pusher
+   * `connection_established`). Return `false` or a Refusal to turn it away;
+   * set `conn.data` to keep what you learnt (the user).
    */
   preConnect?(conn: HookConnection<Data>, request: IncomingMessage): MaybePromise<Verdict | Refusal>;
   /** The client is registered and has its `ready`; the resource's onOpen has run. */

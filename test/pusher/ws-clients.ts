@@ -6,7 +6,7 @@
  */
 import Pusher from 'pusher';
 import PusherJsModule from 'pusher-js';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { PusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { Relay } from '../../server/relay.js';
 
@@ -109,8 +109,9 @@ export class RawPusher {
   closeCode: number | null = null;
   #wake: (() => void)[] = [];
 
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
+  /** `options.headers` go with the handshake, as a browser sends its cookies. */
+  constructor(url: string, options: ClientOptions = {}) {
+    this.ws = new WebSocket(url, options);
     this.ws.on('message', (data: Buffer) => {
       this.frames.push(JSON.parse(data.toString('utf8')) as RawPusher['frames'][number]);
       this.#notify();
@@ -127,8 +128,8 @@ export class RawPusher {
   }
 
   /** Connect and read connection_established; the socket_id. */
-  static async connect(relay: Relay, key: string): Promise<RawPusher & { socketId: string }> {
-    const raw = new RawPusher(RawPusher.url(relay, key));
+  static async connect(relay: Relay, key: string, options: ClientOptions = {}): Promise<RawPusher & { socketId: string }> {
+    const raw = new RawPusher(RawPusher.url(relay, key), options);
     const first = await raw.next();
     if (first.event !== 'pusher:connection_established') throw new Error(`expected connection_established, got ${JSON.stringify(first)}`);
     const { socket_id } = JSON.parse(first.data as string) as { socket_id: string };

@@ -1,4 +1,5 @@
 import type { Delivery } from '../../delivery/delivery.js';
+import { isProtocolEventText } from '../../engine/channel-events.js';
 import type { ChannelDelivery } from '../../engine/channels.js';
 import type { Connection } from '../../transport/connection.js';
 import type { PusherClient } from './pusher-client.js';
@@ -82,6 +83,8 @@ export class LocalSubscriptions implements ChannelDelivery {
     const set = this.#byChannel.get(`${app}\0${channel}`);
     if (set === undefined) return 0;
     const from = except === null ? -1 : (this.#bySocketId.get(except)?.conn.id ?? -1);
+    // preSend sees the apps' events (published, client events), not the protocol's member_added/removed.
+    if (isProtocolEventText(text)) return this.#delivery.broadcastPacket(set, from, text);
     return this.#delivery.broadcast(set, from, text);
   }
 

@@ -20,7 +20,12 @@ export const PING_FRAME = JSON.stringify({ event: PusherEvent.Ping, data: {} });
 /** `pusher:error` with Pusher's code; `detail` replaces the table's message (never client text unescaped: JSON-encoded). */
 export function errorFrame(name: PusherErrorName, detail?: string): string {
   const { code, message } = PusherErrors[name];
-  return JSON.stringify({ event: PusherEvent.Error, data: { code, message: detail ?? message } });
+  return codedErrorFrame(code, detail ?? message);
+}
+
+/** `pusher:error` with a code of the table's or an application's own (4000–4999), e.g. a preConnect refusal. */
+export function codedErrorFrame(code: number, message: string): string {
+  return JSON.stringify({ event: PusherEvent.Error, data: { code, message } });
 }
 
 /** `pusher_internal:subscription_succeeded`; on presence channels the members as pusher-js reads them. */

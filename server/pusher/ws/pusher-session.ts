@@ -144,7 +144,10 @@ export class PusherSession {
     if (this.#closed) return;
     client.channels.set(channel, { userId, ready: true });
     this.#reply(subscriptionSucceeded(channel, answer.members));
-    if (isCacheChannel(channel)) this.#reply(answer.cached === null ? cacheMiss(channel) : channelEventFrame(answer.cached));
+    if (!isCacheChannel(channel)) return;
+    if (answer.cached === null) this.#reply(cacheMiss(channel));
+    // The last event is an app's message, not a reply: preSend sees it, as it sees a replay on /web.
+    else this.#delivery.message(client.conn, channelEventFrame(answer.cached));
   }
 
   async #unsubscribe(channel: string): Promise<void> {
