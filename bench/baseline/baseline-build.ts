@@ -3,7 +3,9 @@
  * clean tree of that commit (`git archive`, so no worktree is registered
  * and nothing needs pruning), its dependencies (this checkout's
  * node_modules linked in when both lock files install the same packages,
- * else `npm ci --ignore-scripts`), and `tsc` for dist/. Kept under the OS's
+ * else `npm ci --ignore-scripts`), and `tsc` for the part of dist/ the
+ * bench relay imports (its own tsconfig, one entry: seconds, not the whole
+ * tree's half minute). Kept under the OS's
  * temporary directory by commit hash, so a rerun starts at once.
  */
 import { execFile } from 'node:child_process';
@@ -22,8 +24,12 @@ export const baselineCacheRoot = join(tmpdir(), 'websock-bench-baseline');
 /** Written last into a finished build: a directory without it is not used. */
 const BUILT_MARKER = 'baseline-build.json';
 
-/** The baseline's bench relay entry, started as the runner starts ours. */
+/** The baseline's bench relay, as source and as built: started as the runner starts ours. */
+const RELAY_SOURCE = 'bench/servers/our-relay.ts';
 const RELAY_ENTRY = 'dist/bench/servers/our-relay.js';
+
+/** Written into the tree: its own compiler options, with the relay entry as the only root (tsc follows its imports). */
+const ENTRY_TSCONFIG = 'tsconfig.bench-baseline.json';
 
 const OUTPUT_LIMIT = 16 * 2 ** 20;
 
@@ -87,9 +93,11 @@ async function provideDependencies(root: string, repoRoot: string, log: (line: s
 }
 
 async function buildTree(root: string): Promise<void> {
+  if (!existsSync(join(root, RELAY_SOURCE))) throw new Error(`--baseline: that commit has no bench relay (${RELAY_SOURCE})`);
+  writeFileSync(join(root, ENTRY_TSCONFIG), `${JSON.stringify({ extends: './tsconfig.json', files: [RELAY_SOURCE], include: [] })}\n`);
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
-    await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, maxBuffer: OUTPUT_LIMIT });
+    await run(process.execPath, [tsc, '-p', ENTRY_TSCONFIG], { cwd: root, maxBuffer: OUTPUT_LIMIT });
   } catch (error) {
     const output = (error as { stdout?: string }).stdout ?? '';
     throw new Error(`--baseline: tsc failed in ${root}:\n${output.slice(-3000)}`, { cause: error });
