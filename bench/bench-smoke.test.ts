@@ -28,6 +28,15 @@ const SMOKE_SCENARIOS = [
   'cross-node-v1-stop-and-wait',
   'resume-storm',
 ];
+/**
+ * Baseline mode against this very commit: a clean tree, linked node_modules
+ * and a one-entry tsc build (about 8 s the first time, cached after), then
+ * WebSocket backends and HTTP publishers without a secret against it (this
+ * commit's bench relay takes publishSecret; one from before the hooks work
+ * does not, and that scenario would be skipped).
+ */
+const BASELINE_SCENARIOS = ['v1-stop-and-wait', 'http-publish'];
+const BASELINE_RUN_TIMEOUT_MS = 120_000;
 
 function run(
   command: string,
@@ -96,5 +105,36 @@ describe('bench --tiny', () => {
       expect(readFileSync(join(outDir, 'quick.md'), 'utf8')).toContain('| Scenario | Metric | Ours | Reference | Ours/Ref |');
     },
     QUICK_RUN_TIMEOUT_MS + 10_000,
+  );
+
+  it(
+    '--baseline HEAD~0 builds this commit apart and runs it in the Reference column',
+    async () => {
+      const baseline = run(
+        process.execPath,
+        [runScript, '--tiny', '--baseline', 'HEAD~0', '--only', BASELINE_SCENARIOS.join(','), '--out', outDir],
+        BASELINE_RUN_TIMEOUT_MS,
+      );
+      running = baseline.child;
+      const { code, output } = await baseline.done;
+      running = null;
+      expect(code, output.slice(-4000)).toBe(0);
+
+      const short = output.match(/relays: ours vs ours @([0-9a-f]{7,})/)?.[1];
+      expect(short, output.slice(0, 2000)).toBeDefined();
+      const results = JSON.parse(readFileSync(join(outDir, `baseline-${short}-quick.json`), 'utf8')) as BenchResults;
+      expect(results.passed).toBe(true);
+      expect(results.baseline?.short).toBe(short);
+      expect(results.relays).toEqual(['ours', `ours @${short}`]);
+      for (const scenario of results.scenarios) {
+        expect(scenario.status, `${scenario.name}: ${scenario.notes.join('; ')}`).toBe('ok');
+        expect(scenario.sides).toEqual({ ours: 'ours', reference: `ours @${short}` });
+        expect(scenario.totals.reference.sent, `${scenario.name} ran on the baseline`).toBeGreaterThan(0);
+        expect(scenario.totals.reference.delivered).toBe(scenario.totals.reference.sent);
+        const throughput = scenario.comparison.find((metric) => metric.key === 'throughput');
+        expect(throughput?.target).toBe('≥ 0.98×');
+      }
+    },
+    BASELINE_RUN_TIMEOUT_MS + 10_000,
   );
 });

@@ -1,105 +1,61 @@
 /**
  * `npm run bench [-- --quick]`: runs every scenario against our relay and
- * the reference relay, side by side, writes the results (JSON and a markdown
- * table) and prints the table. Exits non-zero, loudly, when any message was
- * lost or duplicated or a scenario failed.
+ * the reference relay (or, with `--baseline REF`, our relay built at REF),
+ * side by side, writes the results (JSON and a markdown table) and prints
+ * the table. Exits non-zero, loudly, when any message was lost or
+ * duplicated or a scenario failed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { join } from 'node:path';
+import { prepareBaseline, type BaselineBuild } from './baseline/baseline-build.js';
+import {
+  BaselineMismatch,
+  backendsMismatch,
+  baselineSecret,
+  httpPublishersMismatch,
+  pagesMismatch,
+  relayStartMismatch,
+} from './baseline/compatibility.js';
+import { baselineTarget } from './baseline/targets.js';
 import { ChildHandle } from './lib/child-handle.js';
 import { compareMetric, deliveryTotals, isLossFree } from './lib/compare.js';
 import { renderMarkdown } from './lib/markdown.js';
-import { defaultResultsDir, repoRoot, scripts } from './lib/paths.js';
+import { repoRoot, scripts } from './lib/paths.js';
 import { RedisServer } from './lib/redis-server.js';
 import { RelayProcess, type RelayKind } from './lib/relay-process.js';
 import { gitCommit, loadAverageNow, machine, type BenchResults, type ScenarioOutcome } from './lib/results.js';
+import { parseRunOptions, type RunOptions as Options } from './lib/run-options.js';
 import { scenarios, type Scenario } from './scenarios/index.js';
 import type { RunContext, RunResult, Side } from './scenarios/scenario.js';
 
-interface Options {
-  quick: boolean;
-  /** The smoke test's size: quick, with a few messages per scenario. */
-  tiny: boolean;
-  repeat: number;
-  only: string[];
-  relays: RelayKind[];
-  out: string;
-  profile: string | null;
-  /** Our relay only: config keys set over the defaults, and extra node flags (investigations). */
-  set: Record<string, number | string | boolean>;
-  nodeFlags: string[];
+/** How a column reads: the scenario's sides, else ours / reference; with a baseline its Reference column says the commit. */
+function columnLabel(scenario: Scenario, side: Side, baseline: BaselineBuild | null): string {
+  const own = scenario.sides?.[side].label;
+  if (side === 'ours' || baseline === null) return own ?? side;
+  return own !== undefined ? `${own}, ours @${baseline.short}` : `ours @${baseline.short}`;
 }
 
-/** `key=value` pairs: numbers, true/false and text, as RelayConfig holds them. */
-function parseSettings(text: string | undefined): Record<string, number | string | boolean> {
-  const settings: Record<string, number | string | boolean> = {};
-  for (const pair of (text ?? '').split(',').filter(Boolean)) {
-    const equals = pair.indexOf('=');
-    if (equals <= 0) throw new Error(`--set: "${pair}" is not key=value`);
-    const raw = pair.slice(equals + 1);
-    settings[pair.slice(0, equals)] =
-      raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(Number(raw)) && raw !== '' ? Number(raw) : raw;
-  }
-  return settings;
-}
-
-function parseOptions(argv: string[]): Options {
-  const program = new Command()
-    .name('bench')
-    .option('--quick', 'one-minute smoke run: smaller loads, one run per relay')
-    .option('--tiny', 'smoke test: like --quick with a few messages per scenario (checks the bench runs, not its numbers)')
-    .option('--repeat <n>', 'runs per relay and scenario (median is reported); default 3, quick 1')
-    .option('--only <names>', 'comma-separated scenario names')
-    .option('--relays <list>', 'which relays to run: ours,reference', 'ours,reference')
-    .option('--out <dir>', 'where to write the results', defaultResultsDir)
-    .option('--profile <dir>', 'write CPU profiles of the relays (node --cpu-prof) into this directory')
-    .option('--set <pairs>', 'our relay only: RelayConfig keys over the defaults, e.g. retentionCount=0,broadcastBatchMs=5')
-    .option('--node-flags <flags>', 'our relay only: extra node flags, e.g. "--max-semi-space-size=4"')
-    .parse(argv);
-  const raw = program.opts<{
-    quick?: boolean;
-    tiny?: boolean;
-    repeat?: string;
-    only?: string;
-    relays: string;
-    out: string;
-    profile?: string;
-    set?: string;
-    nodeFlags?: string;
-  }>();
-  const tiny = raw.tiny === true;
-  const quick = raw.quick === true || tiny;
-  const relays = raw.relays.split(',').map((name) => name.trim());
-  for (const relay of relays) if (relay !== 'ours' && relay !== 'reference') throw new Error(`--relays: unknown relay "${relay}"`);
-  const only = raw.only ? raw.only.split(',').map((name) => name.trim()) : [];
-  for (const name of only)
-    if (!scenarios.some((scenario) => scenario.name === name))
-      throw new Error(`--only: no scenario "${name}" (have: ${scenarios.map((s) => s.name).join(', ')})`);
-  const repeat = raw.repeat !== undefined ? Number(raw.repeat) : quick ? 1 : 3;
-  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
-  return {
-    quick,
-    tiny,
-    repeat,
-    only,
-    relays: relays as RelayKind[],
-    out: resolve(raw.out),
-    profile: raw.profile ? resolve(raw.profile) : null,
-    set: parseSettings(raw.set),
-    nodeFlags: (raw.nodeFlags ?? '').split(' ').filter(Boolean),
-  };
-}
-
-/** Runs one scenario once for one column (ours or the reference, or its `sides`), then ends every process it started. */
-async function runOnce(scenario: Scenario, side: Side, options: Options): Promise<RunResult> {
+/**
+ * Runs one scenario once for one column (ours or the reference, or its
+ * `sides`), then ends every process it started. The baseline's column runs
+ * our relay as built at that commit; a request it cannot serve throws
+ * BaselineMismatch before anything is spawned for it.
+ */
+async function runOnce(scenario: Scenario, side: Side, options: Options, baseline: BaselineBuild | null): Promise<RunResult> {
   const sideSpec = scenario.sides?.[side];
-  const relayKind: RelayKind = sideSpec?.relay ?? side;
-  const label = sideSpec ? sideSpec.label : relayKind;
+  const onBaseline = side === 'reference' ? baseline : null;
+  const relayKind: RelayKind = onBaseline ? 'ours' : (sideSpec?.relay ?? side);
+  const label = columnLabel(scenario, side, baseline);
   const maxRunMs = options.quick ? 180_000 : 600_000;
   const loads: ChildHandle[] = [];
   const relays: RelayProcess[] = [];
   const redisServers: RedisServer[] = [];
+  /** The bearer secret the baseline relay of this run publishes behind (its HTTP publishers must send it). */
+  let baselineRelaySecret: string | null = null;
+  const refuseOnBaseline = (check: (build: BaselineBuild) => string | null): void => {
+    const why = onBaseline ? check(onBaseline) : null;
+    if (why !== null) throw new BaselineMismatch(why);
+  };
   const spawnLoad = (script: string, config: object, what: string): ChildHandle => {
     const child = new ChildHandle(script, { ...config, maxRunMs }, { label: `${what} (${scenario.name}, ${label})` });
     loads.push(child);
@@ -113,12 +69,23 @@ async function runOnce(scenario: Scenario, side: Side, options: Options): Promis
     tiny: options.tiny,
     async startRelay(relayOptions = {}) {
       const { settings, ...rest } = relayOptions;
+      const ourSettings = { ...settings, ...options.set };
+      const preSendHook = sideSpec?.preSendHook === true;
+      refuseOnBaseline((build) => relayStartMismatch(build.abilities, { ...rest, settings: ourSettings, preSendHook }));
+      if (onBaseline) baselineRelaySecret = baselineSecret(onBaseline.abilities, rest.publishSecret);
       const relay = await RelayProcess.start(relayKind, {
         ...rest,
         maxRunMs,
-        ...(relayKind === 'ours' ? { settings: { ...settings, ...options.set }, nodeFlags: options.nodeFlags } : {}),
-        ...(sideSpec?.preSendHook ? { preSendHook: true } : {}),
+        ...(relayKind === 'ours' ? { settings: ourSettings, nodeFlags: options.nodeFlags } : {}),
+        ...(preSendHook ? { preSendHook: true } : {}),
         ...(options.profile ? { cpuProfileDir: join(options.profile, `${scenario.name}-${side}`) } : {}),
+        ...(onBaseline
+          ? {
+              script: onBaseline.relayScript,
+              label: `${label} relay`,
+              answersResetPeak: onBaseline.abilities.requests.includes('reset-peak'),
+            }
+          : {}),
       });
       relays.push(relay);
       return relay;
@@ -128,9 +95,18 @@ async function runOnce(scenario: Scenario, side: Side, options: Options): Promis
       redisServers.push(redis);
       return redis;
     },
-    spawnPages: (config) => spawnLoad(scripts.pages, config, 'pages'),
-    spawnBackends: (config) => spawnLoad(scripts.backends, config, 'backends'),
-    spawnHttpPublishers: (config) => spawnLoad(scripts.httpPublishers, config, 'HTTP publishers'),
+    spawnPages(config) {
+      refuseOnBaseline((build) => pagesMismatch(build.abilities, config));
+      return spawnLoad(scripts.pages, config, 'pages');
+    },
+    spawnBackends(config) {
+      refuseOnBaseline((build) => backendsMismatch(build.abilities, config));
+      return spawnLoad(scripts.backends, config, 'backends');
+    },
+    spawnHttpPublishers(config) {
+      refuseOnBaseline((build) => httpPublishersMismatch(build.abilities, config, baselineRelaySecret));
+      return spawnLoad(scripts.httpPublishers, config, 'HTTP publishers');
+    },
     spawnResumingPages: (config) => spawnLoad(scripts.resumingPages, config, 'resuming pages'),
     log(text) {
       console.log(`    [${label}] ${text}`);
@@ -156,12 +132,14 @@ function describeRun(result: RunResult): string {
   return parts.join(', ');
 }
 
-async function runScenario(scenario: Scenario, options: Options): Promise<ScenarioOutcome> {
+async function runScenario(scenario: Scenario, options: Options, baseline: BaselineBuild | null): Promise<ScenarioOutcome> {
   const outcome: ScenarioOutcome = {
     name: scenario.name,
     title: scenario.title,
     load: scenario.describe(options.quick, options.tiny),
-    ...(scenario.sides ? { sides: { ours: scenario.sides.ours.label, reference: scenario.sides.reference.label } } : {}),
+    ...(scenario.sides || baseline
+      ? { sides: { ours: columnLabel(scenario, 'ours', baseline), reference: columnLabel(scenario, 'reference', baseline) } }
+      : {}),
     status: 'ok',
     notes: [],
     runs: { ours: [], reference: [] },
@@ -176,19 +154,27 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
   }
   console.log(`\n== ${scenario.title}: ${outcome.load}`);
   const started = Date.now();
-  for (let rep = 0; rep < options.repeat; rep++) {
+  runs: for (let rep = 0; rep < options.repeat; rep++) {
     // Alternate the order so neither relay always runs on a warmer machine.
     const order = rep % 2 === 0 ? options.relays : [...options.relays].reverse();
     for (const side of order) {
-      const name = scenario.sides?.[side].label ?? side;
+      const name = columnLabel(scenario, side, baseline);
       try {
-        const result = await runOnce(scenario, side, options);
+        const result = await runOnce(scenario, side, options, baseline);
         outcome.runs[side].push(result);
         const lost = result.sent - result.delivered;
         console.log(
           `  ${name.padEnd(9)} run ${rep + 1}/${options.repeat}: ${describeRun(result)}${lost > 0 ? `  <<< ${lost} LOST >>>` : ''}`,
         );
       } catch (error) {
+        if (error instanceof BaselineMismatch) {
+          // Not a failure: the older relay lacks what this scenario needs, so there is nothing like to compare.
+          outcome.status = 'skipped';
+          outcome.notes = [`not comparable with ${name}: ${error.message}`];
+          outcome.runs = { ours: [], reference: [] };
+          console.log(`  SKIPPED — ${outcome.notes[0]}`);
+          break runs;
+        }
         outcome.status = 'failed';
         const text = error instanceof Error ? error.message : String(error);
         outcome.notes.push(`${name} run ${rep + 1} failed: ${text}`);
@@ -198,7 +184,9 @@ async function runScenario(scenario: Scenario, options: Options): Promise<Scenar
   }
   console.log(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   outcome.totals = { ours: deliveryTotals(outcome.runs.ours), reference: deliveryTotals(outcome.runs.reference) };
-  outcome.comparison = scenario.metrics.map((spec) => compareMetric(spec, outcome.runs.ours, outcome.runs.reference));
+  if (outcome.status === 'skipped') return outcome;
+  const metrics = baseline ? scenario.metrics.map(baselineTarget) : scenario.metrics;
+  outcome.comparison = metrics.map((spec) => compareMetric(spec, outcome.runs.ours, outcome.runs.reference));
   return outcome;
 }
 
@@ -219,17 +207,20 @@ function lossLines(outcomes: readonly ScenarioOutcome[]): string[] {
 }
 
 async function main(): Promise<number> {
-  const options = parseOptions(process.argv);
+  const options = parseRunOptions(process.argv);
+  // Before the clock starts: a first build of the baseline takes a while and is not part of the run.
+  const baseline = options.baseline !== null ? await prepareBaseline(repoRoot, options.baseline, (line) => console.log(line)) : null;
   const started = Date.now();
   const loadAtStart = loadAverageNow();
   const selected = scenarios.filter((scenario) =>
     options.only.length > 0 ? options.only.includes(scenario.name) : !(options.quick && scenario.fullOnly),
   );
+  const relays = baseline ? ['ours', `ours @${baseline.short}`] : options.relays;
   console.log(
-    `websock-relay benchmark (${options.quick ? 'quick' : 'full'}), relays: ${options.relays.join(' vs ')}, ${options.repeat} run(s) each`,
+    `websock-relay benchmark (${options.quick ? 'quick' : 'full'}), relays: ${relays.join(' vs ')}, ${options.repeat} run(s) each`,
   );
   const outcomes: ScenarioOutcome[] = [];
-  for (const scenario of selected) outcomes.push(await runScenario(scenario, options));
+  for (const scenario of selected) outcomes.push(await runScenario(scenario, options, baseline));
 
   const problems = lossLines(outcomes);
   const results: BenchResults = {
@@ -239,7 +230,8 @@ async function main(): Promise<number> {
     node: process.version,
     machine: machine(),
     repeat: options.repeat,
-    relays: options.relays,
+    relays,
+    ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit, short: baseline.short, abilities: baseline.abilities } } : {}),
     durationSeconds: (Date.now() - started) / 1000,
     loadAverage: { start: loadAtStart, end: loadAverageNow() },
     passed: problems.length === 0,
@@ -250,10 +242,11 @@ async function main(): Promise<number> {
   };
   const markdown = renderMarkdown(results);
   mkdirSync(options.out, { recursive: true });
-  const base = options.quick ? 'quick' : 'latest';
+  // A baseline comparison is not the full run against the reference: it keeps its own files.
+  const base = baseline ? `baseline-${baseline.short}${options.quick ? '-quick' : ''}` : options.quick ? 'quick' : 'latest';
   writeFileSync(join(options.out, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(options.out, `${base}.md`), markdown);
-  if (!options.quick)
+  if (!options.quick && !baseline)
     writeFileSync(join(options.out, `full-${results.date.slice(0, 16).replace(/:/g, '-')}.json`), `${JSON.stringify(results, null, 2)}\n`);
 
   console.log(`\n${markdown}`);

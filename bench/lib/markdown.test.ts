@@ -88,4 +88,22 @@ describe('renderMarkdown', () => {
     );
     expect(text).toContain('| noisy | steady | 90 | 100 | 0.90 (0.88–0.93) | ≥ 0.8× | met (3/3 runs) |');
   });
+
+  it('with a baseline, says which commit the Reference column is and shows what it could not run', () => {
+    const abilities = { processConfigFields: ['maxRunMs'], configKeys: [], requests: [], benchPublishSecret: null, servesPusherApp: false };
+    const text = renderMarkdown({
+      ...base,
+      relays: ['ours', 'ours @544b117'],
+      baseline: { ref: 'HEAD~9', commit: '544b11732c217fcab96798530a8564670bddf04c', short: '544b117', abilities },
+      scenarios: [
+        outcome({ title: 'fan', sides: { ours: 'ours', reference: 'ours @544b117' } }),
+        outcome({ title: 'h2', status: 'skipped', notes: ['not comparable with ours @544b117: its bench relay takes no settings'] }),
+      ],
+    });
+    expect(text).toContain('commit abc1234 vs baseline 544b117 (HEAD~9)');
+    expect(text).toContain('The reference is our own relay at commit 544b11732c217fcab96798530a8564670bddf04c (`--baseline HEAD~9`)');
+    expect(text).not.toContain('thinnest relay');
+    expect(text).toContain('| fan (Ours = ours, Reference = ours @544b117) | delivered/sent |');
+    expect(text).toContain('| h2 | *skipped* |  |  |  |  | not comparable with ours @544b117: its bench relay takes no settings |');
+  });
 });

@@ -1,4 +1,5 @@
 /** The results as a markdown table: ours, reference, ratio and target per metric. */
+import { BASELINE_CPU_BOUND, BASELINE_SHARE } from '../baseline/targets.js';
 import type { MetricComparison } from './compare.js';
 import type { BenchResults, ScenarioOutcome } from './results.js';
 
@@ -50,7 +51,7 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push(`# Benchmark results (${results.mode})`);
   lines.push('');
   lines.push(
-    `${results.date} · commit ${results.commit} · Node ${results.node} · ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryMiB} MiB · ` +
+    `${results.date} · commit ${results.commit}${results.baseline ? ` vs baseline ${results.baseline.short} (${results.baseline.ref})` : ''} · Node ${results.node} · ${results.machine.cpus} × ${results.machine.cpuModel}, ${results.machine.memoryMiB} MiB · ` +
       `median of ${results.repeat} run${results.repeat === 1 ? '' : 's'} per relay · ${Math.round(results.durationSeconds)} s · ` +
       `load average ${results.loadAverage.start} → ${results.loadAverage.end}`,
   );
@@ -58,7 +59,10 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push(
     'Ratio = ours / reference of the medians; in brackets, the lowest and highest ratio of the interleaved pairs of runs (ours and the reference run back to back, alternating who goes first). ' +
       'A verdict holds only when every pair agrees with the medians; otherwise it reads "within noise". ' +
-      'The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.',
+      (results.baseline
+        ? `The reference is our own relay at commit ${results.baseline.commit} (\`--baseline ${results.baseline.ref}\`), built from a clean tree of that commit and started by its own bench/servers/our-relay.ts; the load generators are this checkout's. ` +
+          `Targets: every throughput ≥ ${BASELINE_SHARE}×, every CPU per delivery or request ≤ 1/${BASELINE_SHARE} (${BASELINE_CPU_BOUND}×); a scenario that commit cannot run is skipped with the reason.`
+        : 'The reference is the thinnest relay on `ws` (bench/reference-relay.ts), run side by side on the same machine.'),
   );
   if (results.ourRelayChanges) {
     lines.push('');

@@ -20,6 +20,12 @@ export interface RelayProcessOptions {
   nodeFlags?: string[];
   /** Our relay: register one trivial preSend hook. */
   preSendHook?: boolean;
+  /** How errors name the process; default "ours relay" or "reference relay". */
+  label?: string;
+  /** Run this relay entry instead of the kind's own (`--baseline`: our relay as built at another commit). */
+  script?: string;
+  /** False when the relay process does not answer `reset-peak` (an older bench server): resetPeak() then says false without asking. */
+  answersResetPeak?: boolean;
   maxRunMs: number;
 }
 
@@ -30,11 +36,13 @@ export class RelayProcess {
   readonly kind: RelayKind;
   readonly port: number;
   readonly #child: ChildHandle;
+  readonly #answersResetPeak: boolean;
 
-  private constructor(kind: RelayKind, child: ChildHandle, port: number) {
+  private constructor(kind: RelayKind, child: ChildHandle, port: number, answersResetPeak: boolean) {
     this.kind = kind;
     this.#child = child;
     this.port = port;
+    this.#answersResetPeak = answersResetPeak;
   }
 
   static async start(kind: RelayKind, options: RelayProcessOptions): Promise<RelayProcess> {
@@ -45,12 +53,12 @@ export class RelayProcess {
     if (options.publishSecret !== undefined) config.publishSecret = options.publishSecret;
     if (options.settings && Object.keys(options.settings).length > 0) config.settings = options.settings;
     if (options.preSendHook) config.preSendHook = true;
-    const script = kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay;
-    const child = new ChildHandle(script, config, { label: `${kind} relay`, nodeArgs });
+    const script = options.script ?? (kind === 'ours' ? scripts.ourRelay : scripts.referenceRelay);
+    const child = new ChildHandle(script, config, { label: options.label ?? `${kind} relay`, nodeArgs });
     try {
       const line = await child.firstJsonLine(START_TIMEOUT_MS);
       if (typeof line.port !== 'number') throw new Error(`${kind} relay printed no port: ${JSON.stringify(line)}`);
-      return new RelayProcess(kind, child, line.port);
+      return new RelayProcess(kind, child, line.port, options.answersResetPeak ?? true);
     } catch (error) {
       child.kill();
       throw error;
@@ -78,6 +86,7 @@ export class RelayProcess {
 
   /** Reset the relay's peak RSS (VmHWM) to its current RSS; false where that is not possible. */
   async resetPeak(): Promise<boolean> {
+    if (!this.#answersResetPeak) return false;
     const reply = await this.#child.request({ type: 'reset-peak' }, 'peak-reset', REQUEST_TIMEOUT_MS);
     return reply.ok === true;
   }

@@ -1,6 +1,7 @@
 /** The results file: what ran, where, and how each relay did. */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import type { BaselineAbilities } from '../baseline/abilities.js';
 import type { RunResult } from '../scenarios/scenario.js';
 import type { DeliveryTotals, MetricComparison } from './compare.js';
 
@@ -33,6 +34,8 @@ export interface BenchResults {
   machine: Machine;
   repeat: number;
   relays: string[];
+  /** Set with `--baseline`: the Reference column is our relay built at this commit, and what its bench relay understood. */
+  baseline?: { ref: string; commit: string; short: string; abilities: BaselineAbilities };
   durationSeconds: number;
   /** 1-minute load average at the start and the end: how busy the shared machine was. */
   loadAverage: { start: number; end: number };

@@ -26,7 +26,7 @@ export const h2Pages: Scenario = {
   metrics: [
     { key: 'rssPerPageKiB', label: 'relay RSS per page, connected (KiB)', decimals: 2 },
     { key: 'heapPerPageKiB', label: 'relay heap per page, connected (KiB)', decimals: 2 },
-    { key: 'throughput', label: 'throughput (deliveries/s)', decimals: 0 },
+    { key: 'throughput', label: 'throughput (deliveries/s)', decimals: 0, measures: 'throughput' },
     cpuPerDelivery(),
     userCpuPerDelivery,
     relayBusy,

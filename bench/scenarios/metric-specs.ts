@@ -5,6 +5,7 @@ export const throughput = (unit: string): MetricSpec => ({
   key: 'throughput',
   label: `throughput (${unit})`,
   decimals: 0,
+  measures: 'throughput',
   ratioTarget: { op: '>=', value: 0.8 },
 });
 
@@ -21,6 +22,7 @@ export const cpuPerDelivery = (target?: MetricSpec['ratioTarget']): MetricSpec =
   key: 'cpuPerDeliveryUs',
   label: 'relay CPU per delivery (µs)',
   decimals: 2,
+  measures: 'cpuPerDelivery',
   ...(target ? { ratioTarget: target } : {}),
 });
 

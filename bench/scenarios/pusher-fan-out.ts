@@ -17,8 +17,8 @@ const CHANNEL = 'bench-fan-out';
 const size = (quick: boolean) => ({ pages: quick ? 200 : 1000, events: quick ? 20 : 200, bytes: 100 });
 
 const ratioMetrics: MetricSpec[] = [
-  { key: 'v2Throughput', label: 'v2 throughput, same load (deliveries/s)', decimals: 0 },
-  { key: 'v2CpuPerDeliveryUs', label: 'v2 relay CPU per delivery (µs)', decimals: 2 },
+  { key: 'v2Throughput', label: 'v2 throughput, same load (deliveries/s)', decimals: 0, measures: 'throughput' },
+  { key: 'v2CpuPerDeliveryUs', label: 'v2 relay CPU per delivery (µs)', decimals: 2, measures: 'cpuPerDelivery' },
   { key: 'pusherToV2Throughput', label: 'Pusher / v2 throughput', decimals: 2 },
   { key: 'pusherToV2Cpu', label: 'Pusher / v2 CPU per delivery', decimals: 2 },
 ];
@@ -27,7 +27,7 @@ export const pusherFanOut: Scenario = {
   name: 'pusher-fan-out',
   title: 'Pusher fan-out (HTTP API events) vs v2',
   metrics: [
-    { key: 'throughput', label: 'Pusher throughput (deliveries/s)', decimals: 0 },
+    { key: 'throughput', label: 'Pusher throughput (deliveries/s)', decimals: 0, measures: 'throughput' },
     cpuPerDelivery(),
     relayBusy,
     ...latencyMetrics(false),

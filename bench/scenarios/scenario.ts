@@ -28,6 +28,8 @@ export interface MetricSpec {
   /** Label with unit, as in the table. */
   label: string;
   decimals: number;
+  /** What kind of figure it is, for targets set per kind rather than per scenario (`--baseline`: every throughput, every CPU per delivery). */
+  measures?: 'throughput' | 'cpuPerDelivery';
   ratioTarget?: RatioTarget;
   absoluteTarget?: AbsoluteTarget;
 }
