@@ -64,12 +64,12 @@ export const resumeStorm: Scenario = {
   },
   async run(context): Promise<RunResult> {
     const s = size(context.quick, context.tiny);
+    if (s.pages % 10 !== 0) throw new Error('the storm needs a multiple of 10 pages (10 publishing connections share them)');
     // Every page comes from loopback: lift the per-address bound on away sessions (32 by default), or one node would drop the rest.
     const cluster = await RelayNodes.start(context, context.topology, { settings: { maxSessionsPerIP: 0 } });
     const first = cluster.nodes[0]!;
     const pages = context.spawnResumingPages({ url: first.url('/web'), count: s.pages, connectConcurrency: 100 });
     const uuids = (await pages.waitFor('connected', 30_000 + s.pages * 20)).uuids as string[];
-    if (uuids.length % 10 !== 0) throw new Error('the storm needs a multiple of 10 pages');
 
     await publishToEach(context, cluster, uuids, s.beforePerPage, false);
     await pages.request({ type: 'expect', perPage: s.beforePerPage }, 'received', ANSWER_TIMEOUT_MS);

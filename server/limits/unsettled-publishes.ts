@@ -33,10 +33,6 @@ export class UnsettledPublishes {
     this.#max = max;
   }
 
-  get count(): number {
-    return this.#count;
-  }
-
   /** Count `result` until it settles; returns it unchanged. */
   track<T>(result: Promise<T>): Promise<T> {
     if (++this.#count === this.#max) this.#gate.hold(ReadHold.Unsettled);

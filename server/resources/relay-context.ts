@@ -88,15 +88,19 @@ export class RelayContext implements ResourceContext {
     // The one job check of the hot path: a message without `progress` skips the tracker.
     if (packet.progress !== undefined && target?.kind === 'uuid') this.#reportJob(from, packet);
     const observe = this.#hooks.observeLatency;
-    const unsettled = from.unsettled;
     if (observe === undefined || ++this.#sample < LATENCY_SAMPLE_EVERY) {
-      const result = publishFeedback(broker, stats, packet, raw, channels);
-      return unsettled === null ? result : unsettled.track(result);
+      return this.#bounded(from, publishFeedback(broker, stats, packet, raw, channels));
     }
     this.#sample = 0;
     const started = process.hrtime.bigint();
     const result = publishFeedback(broker, stats, packet, raw, channels);
     void result.then(() => observe(Number(process.hrtime.bigint() - started) / 1e9));
+    return this.#bounded(from, result);
+  }
+
+  /** A publish of `from` counted against its bound of unanswered publishes (a shared engine only). */
+  #bounded(from: Connection | null, result: Promise<PublishResult>): Promise<PublishResult> {
+    const unsettled = from?.unsettled ?? null;
     return unsettled === null ? result : unsettled.track(result);
   }
 
@@ -107,9 +111,7 @@ export class RelayContext implements ResourceContext {
     }
     if (from !== null && !this.#permitted(from, { kind: 'broadcast' }, id)) return null;
     const except = from === null ? null : { node: this.#parts.nodeId, conn: from.id };
-    const result = this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS });
-    const unsettled = from?.unsettled ?? null;
-    return unsettled === null ? result : unsettled.track(result);
+    return this.#bounded(from, this.#parts.broker.publish({ kind: 'broadcast', except }, { raw: message, packet: NO_FIELDS }));
   }
 
   #reportJob(from: Connection, packet: { [field: string]: unknown }): void {
