@@ -1,6 +1,6 @@
 /**
- * `node dist/bench/profile-summary.js FILE.cpuprofile [N] [FOCUS]`: the
- * functions with the most self time in a profile written by `npm run bench
+ * `node dist/bench/profile-summary.js FILE.cpuprofile... [N] [FOCUS]`: the
+ * functions with the most self time in the profiles written by `npm run bench
  * -- --profile DIR`, the time per source file, and, for functions whose
  * file contains FOCUS (default `dist/server`), their inclusive time (self
  * plus callees), so a miss in the table can be traced to code without
@@ -24,6 +24,24 @@ function shortUrl(url: string): string {
   const match = /\/(dist|node_modules)\/(.*)$/.exec(url);
   if (match) return `${match[1]}/${match[2]}`;
   return url.replace(/^file:\/\//, '') || '(native)';
+}
+
+/** Profiles side by side as one: node ids are renumbered so each keeps its own tree. */
+function mergeProfiles(profiles: CpuProfile[]): CpuProfile {
+  if (profiles.length === 1) return profiles[0]!;
+  const merged: CpuProfile = { nodes: [], samples: [], timeDeltas: [] };
+  let base = 0;
+  for (const profile of profiles) {
+    let highest = 0;
+    for (const node of profile.nodes) {
+      highest = Math.max(highest, node.id);
+      merged.nodes.push({ ...node, id: node.id + base, ...(node.children ? { children: node.children.map((id) => id + base) } : {}) });
+    }
+    for (const id of profile.samples) merged.samples.push(id + base);
+    merged.timeDeltas.push(...profile.timeDeltas);
+    base += highest + 1;
+  }
+  return merged;
 }
 
 export function summarizeProfile(profile: CpuProfile, top: number, focus = 'dist/server'): string {
@@ -82,10 +100,15 @@ export function summarizeProfile(profile: CpuProfile, top: number, focus = 'dist
   return lines.join('\n');
 }
 
-const [file, count, focus] = process.argv.slice(2);
-if (file) {
-  console.log(summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(count ?? 25), focus));
+// Several profiles (a glob over --repeat runs) are summed: one table for all of them.
+const args = process.argv.slice(2);
+const files = args.filter((arg) => arg.endsWith('.cpuprofile'));
+const [count, focus] = args.filter((arg) => !arg.endsWith('.cpuprofile'));
+if (files.length > 0) {
+  console.log(
+    summarizeProfile(mergeProfiles(files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as CpuProfile)), Number(count ?? 25), focus),
+  );
 } else {
-  console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile [N] [FOCUS]');
+  console.error('usage: node dist/bench/profile-summary.js FILE.cpuprofile... [N] [FOCUS]');
   process.exit(2);
 }

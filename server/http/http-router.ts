@@ -42,13 +42,16 @@ function failed(res: ServerResponse, error: unknown, onError: (error: Error) => 
  * static folders by prefix, else 404. Handlers' errors become a 500 answer.
  */
 export class HttpRouter {
-  readonly #routes = new Map<string, HttpHandler>();
+  /** Handlers by path, then by method: no key is built per request. */
+  readonly #routes = new Map<string, Map<string, HttpHandler>>();
   readonly #statics: { prefix: string; dir: string }[] = [];
   /** Handlers of every path below a prefix, any method (the Pusher API's /apps/{id}/…). */
   readonly #prefixes: { prefix: string; handler: HttpHandler }[] = [];
 
   add(method: string, path: string, handler: HttpHandler): void {
-    this.#routes.set(`${method.toUpperCase()} ${path}`, handler);
+    let byMethod = this.#routes.get(path);
+    if (byMethod === undefined) this.#routes.set(path, (byMethod = new Map()));
+    byMethod.set(method.toUpperCase(), handler);
   }
 
   /** Hand every request whose path starts with `prefix` (and has no exact route) to `handler`, whatever its method. */
@@ -74,7 +77,7 @@ export class HttpRouter {
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
     const ctx: HttpContext = { clientIp, path };
-    const handler = this.#routes.get(`${req.method ?? 'GET'} ${path}`) ?? this.#prefixed(path);
+    const handler = this.#routes.get(path)?.get(req.method ?? 'GET') ?? this.#prefixed(path);
     try {
       if (handler) {
         const result = handler(req, res, ctx);
@@ -82,7 +85,7 @@ export class HttpRouter {
         return;
       }
       if ((req.method === 'GET' || req.method === 'HEAD') && this.#serveStatic(req, res, path)) return;
-      if (this.#pathKnown(path)) {
+      if (this.#routes.has(path)) {
         sendJson(res, 405, { error: `method ${req.method} is not allowed on ${path}`, code: 'METHOD_NOT_ALLOWED' });
         return;
       }
@@ -101,11 +104,6 @@ export class HttpRouter {
   #prefixed(path: string): HttpHandler | undefined {
     for (const { prefix, handler } of this.#prefixes) if (path.startsWith(prefix)) return handler;
     return undefined;
-  }
-
-  #pathKnown(path: string): boolean {
-    for (const key of this.#routes.keys()) if (key.endsWith(` ${path}`)) return true;
-    return false;
   }
 
   #serveStatic(req: IncomingMessage, res: ServerResponse, path: string): boolean {

@@ -2,6 +2,8 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { v4 as uuidv4 } from 'uuid';
 
 const SIGNATURE_HEX_LENGTH = 32;
+/** Most verified ids remembered at once (then the memory starts over). */
+const MAX_REMEMBERED = 1024;
 
 /**
  * Issues connection ids of the form `<uuid>.<hmac>` and checks them. The
@@ -10,6 +12,15 @@ const SIGNATURE_HEX_LENGTH = 32;
  */
 export class UuidSigner {
   readonly #secret: Buffer;
+  /**
+   * Signed ids that verified, with their bare uuid. A backend names the
+   * same few pages message after message, and an HMAC per message (an
+   * object with a native handle, and the slowest step of a forwarded
+   * feedback) cost more than the rest of the relaying. Only valid ids are
+   * kept: a forged one pays its HMAC each time, and a hit tells nothing to
+   * someone who does not already hold the signed id.
+   */
+  readonly #verified = new Map<string, string>();
 
   /** @param secret HMAC key; a random one is made when null (ids then die with the process). */
   constructor(secret: string | null) {
@@ -27,6 +38,17 @@ export class UuidSigner {
 
   /** The bare uuid when `signed` carries a valid signature, else null. */
   verify(signed: string): string | null {
+    const known = this.#verified.get(signed);
+    if (known !== undefined) return known;
+    const bare = this.#check(signed);
+    if (bare !== null) {
+      if (this.#verified.size >= MAX_REMEMBERED) this.#verified.clear();
+      this.#verified.set(signed, bare);
+    }
+    return bare;
+  }
+
+  #check(signed: string): string | null {
     const dot = signed.lastIndexOf('.');
     if (dot <= 0) return null;
     const bare = signed.slice(0, dot);

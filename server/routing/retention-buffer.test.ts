@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RetentionBuffer, type Retained } from './retention-buffer.js';
 
@@ -78,5 +79,74 @@ describe('RetentionBuffer', () => {
     expect(meter.bytes).toBe(5);
     b.clear();
     expect(meter.bytes).toBe(0);
+  });
+
+  it('holds the messages as bytes: texts of any size and script come back as they went in', () => {
+    const buffer = new RetentionBuffer({ count: 100, bytes: 1_000_000, ageMs: 1_000 });
+    const texts = ['', 'é', '日本語', '🙂'.repeat(300), 'x'.repeat(5_000), '{"seq":7,"m":"ok"}'];
+    texts.forEach((text, i) => buffer.append(i + 1, text, 0));
+    expect(buffer.since(0, texts.length)?.map((m) => m.text)).toEqual(texts);
+    expect(buffer.bytes).toBe(texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0));
+  });
+
+  it('agrees with a plain list of messages through appends, trims, replays and clears', () => {
+    type Op =
+      { kind: 'append'; text: string; dt: number } | { kind: 'trim'; dt: number } | { kind: 'since'; back: number } | { kind: 'clear' };
+    // Texts long and short, and clears rare, so the arrays fill, slide, grow and shrink between clears.
+    const text = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'grapheme', minLength: 100, maxLength: 600 }));
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 40, arbitrary: fc.record({ kind: fc.constant('append' as const), text, dt: fc.nat(10) }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('trim' as const), dt: fc.nat(300) }) },
+      { weight: 8, arbitrary: fc.record({ kind: fc.constant('since' as const), back: fc.nat(60) }) },
+      { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
+    );
+    fc.assert(
+      fc.property(
+        fc.nat(60),
+        fc.integer({ min: 1, max: 20_000 }),
+        fc.array(op, { minLength: 150, maxLength: 400 }),
+        (count, bytes, ops) => {
+          const limits = { count, bytes, ageMs: 1_000 };
+          const meter = { bytes: 0 };
+          const buffer = new RetentionBuffer(limits, meter);
+          let model: Retained[] = [];
+          let seq = 0;
+          let now = 0;
+          const trimModel = (): void => {
+            let total = model.reduce((sum, m) => sum + m.bytes, 0);
+            while (model.length > 0 && (model.length > count || total > bytes || now - model[0]!.at > limits.ageMs)) {
+              total -= model[0]!.bytes;
+              model = model.slice(1);
+            }
+          };
+          for (const step of ops) {
+            if (step.kind === 'append') {
+              now += step.dt;
+              seq++;
+              buffer.append(seq, step.text, now);
+              model.push({ seq, text: step.text, bytes: Buffer.byteLength(step.text), at: now });
+              trimModel();
+            } else if (step.kind === 'trim') {
+              now += step.dt;
+              buffer.trim(now);
+              trimModel();
+            } else if (step.kind === 'since') {
+              const from = Math.max(0, seq - step.back);
+              const gone = model.length === 0 ? from < seq : model[0]!.seq > from + 1;
+              expect(buffer.since(from, seq)).toEqual(gone ? null : model.filter((m) => m.seq > from));
+            } else {
+              buffer.clear();
+              model = [];
+            }
+            expect(buffer.size).toBe(model.length);
+            expect(buffer.bytes).toBe(model.reduce((sum, m) => sum + m.bytes, 0));
+            expect(meter.bytes).toBe(buffer.bytes);
+            expect(buffer.oldestSeq).toBe(model[0]?.seq ?? null);
+          }
+        },
+      ),
+      // Stop at the first counterexample (it prints its seed): shrinking hundreds of steps takes minutes.
+      { numRuns: 60, endOnFailure: true },
+    );
   });
 });

@@ -1,10 +1,7 @@
+import { PackedMessages, type PackedMessage } from './packed-messages.js';
+
 /** A message kept for replay. */
-export interface Retained {
-  seq: number;
-  text: string;
-  bytes: number;
-  at: number;
-}
+export type Retained = PackedMessage;
 
 export interface RetentionLimits {
   count: number;
@@ -21,13 +18,23 @@ export interface RetentionMeter {
 }
 
 /**
+ * Past this many messages a buffer keeps them packed as bytes. Below, a
+ * string and an object each cost less than a buffer and an index of their
+ * own (most pages at rest hold a few messages), and few messages at a time
+ * are not what grows V8's young generation.
+ */
+export const PACK_AFTER = 32;
+
+/**
  * The recent messages of one recipient, in sequence order, trimmed to the
  * limits (count, bytes, age) from the oldest end. Pure: no timers, no I/O;
- * `now` is passed in so tests control time.
+ * `now` is passed in so tests control time. A few messages are kept as they
+ * came; more are packed (PackedMessages) until the buffer is empty again.
  */
 export class RetentionBuffer {
   #items: Retained[] = [];
   #head = 0;
+  #packed: PackedMessages | null = null;
   #bytes = 0;
   readonly #meter: RetentionMeter;
 
@@ -39,7 +46,7 @@ export class RetentionBuffer {
   }
 
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#packed !== null ? this.#packed.size : this.#items.length - this.#head;
   }
 
   get bytes(): number {
@@ -48,12 +55,20 @@ export class RetentionBuffer {
 
   /** Sequence number of the oldest message still held, or null. */
   get oldestSeq(): number | null {
+    if (this.#packed !== null) return this.#packed.size > 0 ? this.#packed.oldestSeq : null;
     return this.#items[this.#head]?.seq ?? null;
   }
 
   append(seq: number, text: string, now: number): void {
     const bytes = Buffer.byteLength(text);
-    this.#items.push({ seq, text, bytes, at: now });
+    // Over a limit on its own, it would be dropped with every older message: do that without storing it.
+    if (this.limits.count < 1 || bytes > this.limits.bytes) {
+      this.clear();
+      return;
+    }
+    if (this.#packed === null && this.size >= PACK_AFTER) this.#pack();
+    if (this.#packed !== null) this.#packed.push(seq, text, bytes, now);
+    else this.#items.push({ seq, text, bytes, at: now });
     this.#bytes += bytes;
     this.#meter.bytes += bytes;
     this.trim(now);
@@ -61,6 +76,37 @@ export class RetentionBuffer {
 
   /** Drop what is over a limit; returns how many messages were dropped. */
   trim(now: number): number {
+    const packed = this.#packed;
+    return packed !== null ? this.#trimPacked(packed, now) : this.#trimItems(now);
+  }
+
+  /**
+   * Every message after `lastSeq`, or null when some of them are gone
+   * (the gap cannot be filled). `latestSeq` is the newest number issued.
+   */
+  since(lastSeq: number, latestSeq: number): Retained[] | null {
+    if (lastSeq > latestSeq) return null;
+    if (lastSeq === latestSeq) return [];
+    const oldest = this.oldestSeq;
+    if (oldest === null || oldest > lastSeq + 1) return null;
+    if (this.#packed !== null) return this.#packed.since(lastSeq);
+    const out: Retained[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]!;
+      if (item.seq > lastSeq) out.push(item);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.#meter.bytes -= this.#bytes;
+    this.#items = [];
+    this.#head = 0;
+    this.#packed = null;
+    this.#bytes = 0;
+  }
+
+  #trimItems(now: number): number {
     let dropped = 0;
     const { count, bytes, ageMs } = this.limits;
     while (this.size > 0) {
@@ -83,28 +129,37 @@ export class RetentionBuffer {
     return dropped;
   }
 
-  /**
-   * Every message after `lastSeq`, or null when some of them are gone
-   * (the gap cannot be filled). `latestSeq` is the newest number issued.
-   */
-  since(lastSeq: number, latestSeq: number): Retained[] | null {
-    if (lastSeq > latestSeq) return null;
-    if (lastSeq === latestSeq) return [];
-    const oldest = this.oldestSeq;
-    if (oldest === null || oldest > lastSeq + 1) return null;
-    const out: Retained[] = [];
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i]!;
-      if (item.seq > lastSeq) out.push(item);
+  #trimPacked(packed: PackedMessages, now: number): number {
+    let dropped = 0;
+    const { count, bytes, ageMs } = this.limits;
+    while (packed.size > 0 && (packed.size > count || this.#bytes > bytes || now - packed.oldestAt > ageMs)) {
+      const size = packed.oldestBytes;
+      this.#bytes -= size;
+      this.#meter.bytes -= size;
+      packed.dropOldest();
+      dropped++;
     }
-    return out;
+    if (packed.size === 0) {
+      // Empty: back to the cheap form, and the packed arrays (a dropped large message among them) go.
+      this.#packed = null;
+      this.#items = [];
+      this.#head = 0;
+    } else if (dropped > 0) {
+      packed.shrink();
+    }
+    return dropped;
   }
 
-  clear(): void {
-    this.#meter.bytes -= this.#bytes;
+  /** Move the messages held as strings into a packed store, which takes the next ones. */
+  #pack(): void {
+    const packed = new PackedMessages();
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i]!;
+      packed.push(item.seq, item.text, item.bytes, item.at);
+    }
+    this.#packed = packed;
     this.#items = [];
     this.#head = 0;
-    this.#bytes = 0;
   }
 }
 

@@ -324,7 +324,8 @@ export class Connection {
 
   #write(item: Pending): void {
     if (this.#held !== null) this.#writeHeld();
-    this.#lastSentAt = Date.now();
+    // Only the spacing of a v1 backend's frames reads it.
+    if (this.#frameGapMs > 0) this.#lastSentAt = Date.now();
     // Frames go straight to the socket, encoded here: ws writes its own
     // frames (pings, close) synchronously too (no compression here), so order
     // is kept, and a text message costs one socket write instead of ws's
