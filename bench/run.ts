@@ -209,7 +209,10 @@ function lossLines(outcomes: readonly ScenarioOutcome[]): string[] {
 async function main(): Promise<number> {
   const options = parseRunOptions(process.argv);
   // Before the clock starts: a first build of the baseline takes a while and is not part of the run.
-  const baseline = options.baseline !== null ? await prepareBaseline(repoRoot, options.baseline, (line) => console.log(line)) : null;
+  const baseline =
+    options.baseline !== null
+      ? await prepareBaseline(repoRoot, options.baseline, (line) => console.log(line), options.baselinePatch)
+      : null;
   const started = Date.now();
   const loadAtStart = loadAverageNow();
   const selected = scenarios.filter((scenario) =>

@@ -9,9 +9,10 @@
  * temporary directory by commit hash, so a rerun starts at once.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { readAbilities, type BaselineAbilities } from './abilities.js';
 import { sameDependencyTree } from './dependency-tree.js';
@@ -67,6 +68,16 @@ async function extractCommit(repoRoot: string, commit: string, into: string): Pr
   });
 }
 
+/** Apply a patch to the extracted tree (git apply works outside a repository too); a patch that does not apply stops the run. */
+async function applyPatch(root: string, patch: string): Promise<void> {
+  try {
+    await run('git', ['apply', '--whitespace=nowarn', patch], { cwd: root, maxBuffer: OUTPUT_LIMIT });
+  } catch (error) {
+    const output = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`--baseline-patch: ${patch} does not apply to that commit:\n${output.slice(-2000)}`, { cause: error });
+  }
+}
+
 /**
  * Give the tree its dependencies: a link to this checkout's node_modules
  * when both lock files install the same packages (checked on every run, as
@@ -105,10 +116,29 @@ async function buildTree(root: string): Promise<void> {
   if (!existsSync(join(root, RELAY_ENTRY))) throw new Error(`--baseline: that commit has no bench relay (${RELAY_ENTRY} was not built)`);
 }
 
-/** Check out, install and build `ref` (or find it built), ready for its bench relay to start. */
-export async function prepareBaseline(repoRoot: string, ref: string, log: (line: string) => void): Promise<BaselineBuild> {
-  const { commit, short } = await resolveCommit(repoRoot, ref);
-  const root = join(baselineCacheRoot, commit);
+/**
+ * Check out, install and build `ref` (or find it built), ready for its bench
+ * relay to start. With a patch, the tree is that commit with the patch
+ * applied, cached by the patch's content too, and its label says so
+ * (`d326eaf+without-hooks`).
+ */
+export async function prepareBaseline(
+  repoRoot: string,
+  ref: string,
+  log: (line: string) => void,
+  patch: string | null = null,
+): Promise<BaselineBuild> {
+  const resolved = await resolveCommit(repoRoot, ref);
+  const { commit } = resolved;
+  let short = resolved.short;
+  let root = join(baselineCacheRoot, commit);
+  if (patch !== null) {
+    if (!existsSync(patch)) throw new Error(`--baseline-patch: no such file ${patch}`);
+    const name = basename(patch).replace(/\.(patch|diff)$/, '');
+    const digest = createHash('sha256').update(readFileSync(patch)).digest('hex').slice(0, 12);
+    short = `${short}+${name}`;
+    root = join(baselineCacheRoot, `${commit}+${name}-${digest}`);
+  }
   if (existsSync(join(root, BUILT_MARKER))) {
     log(`baseline ${short} (${ref}): built before, in ${root}`);
   } else {
@@ -120,9 +150,10 @@ export async function prepareBaseline(repoRoot: string, ref: string, log: (line:
     mkdirSync(partial, { recursive: true });
     try {
       await extractCommit(repoRoot, commit, partial);
+      if (patch !== null) await applyPatch(partial, patch);
       await provideDependencies(partial, repoRoot, log);
       await buildTree(partial);
-      writeFileSync(join(partial, BUILT_MARKER), `${JSON.stringify({ ref, commit, builtAt: new Date().toISOString() })}\n`);
+      writeFileSync(join(partial, BUILT_MARKER), `${JSON.stringify({ ref, commit, patch, builtAt: new Date().toISOString() })}\n`);
       if (!existsSync(join(root, BUILT_MARKER))) {
         rmSync(root, { recursive: true, force: true });
         renameSync(partial, root);

@@ -16,6 +16,13 @@ describe('parseRunOptions', () => {
     expect(() => parse('--only', 'stop-and-wait')).toThrow(/no scenario "stop-and-wait"/);
     expect(() => parse('--repeat', '0')).toThrow(/positive integer/);
   });
+
+  it('takes a patch for the baseline only with a baseline, as an absolute path', () => {
+    expect(parse('--baseline', 'HEAD').baselinePatch).toBeNull();
+    const options = parse('--baseline', 'HEAD', '--baseline-patch', 'bench/baseline/without-hooks.patch');
+    expect(options.baselinePatch).toMatch(/^\/.*bench\/baseline\/without-hooks\.patch$/);
+    expect(() => parse('--baseline-patch', 'x.patch')).toThrow(/needs --baseline/);
+  });
 });
 
 describe('parseSettings', () => {

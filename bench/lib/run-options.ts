@@ -19,6 +19,8 @@ export interface RunOptions {
   nodeFlags: string[];
   /** `--baseline REF`: the Reference column is our relay built at this commit, not the reference relay. */
   baseline: string | null;
+  /** `--baseline-patch FILE`: applied to the baseline's tree before it is built (e.g. a control build without one feature). */
+  baselinePatch: string | null;
 }
 
 /** `key=value` pairs: numbers, true/false and text, as RelayConfig holds them. */
@@ -44,6 +46,10 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
     .option('--only <names>', 'comma-separated scenario names')
     .option('--relays <list>', 'which relays to run: ours,reference', 'ours,reference')
     .option('--baseline <ref>', 'compare with our relay at this git commit (built once into a cache) instead of the reference relay')
+    .option(
+      '--baseline-patch <file>',
+      'with --baseline: apply this patch (git apply) to that commit before building it, e.g. bench/baseline/without-hooks.patch',
+    )
     .option('--out <dir>', 'where to write the results', defaultResultsDir)
     .option('--profile <dir>', 'write CPU profiles of the relays (node --cpu-prof) into this directory')
     .option('--set <pairs>', 'our relay only (both columns with --baseline): RelayConfig keys over the defaults, e.g. retentionCount=0')
@@ -56,6 +62,7 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
     only?: string;
     relays: string;
     baseline?: string;
+    baselinePatch?: string;
     out: string;
     profile?: string;
     set?: string;
@@ -69,6 +76,7 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
   if (baseline === '') throw new Error('--baseline needs a git ref or commit');
   if (baseline !== null && !(relays.includes('ours') && relays.includes('reference')))
     throw new Error('--baseline compares two columns: leave --relays out');
+  if (raw.baselinePatch !== undefined && baseline === null) throw new Error('--baseline-patch needs --baseline REF');
   const only = raw.only ? raw.only.split(',').map((name) => name.trim()) : [];
   for (const name of only)
     if (!scenarios.some((scenario) => scenario.name === name))
@@ -86,5 +94,6 @@ export function parseRunOptions(argv: readonly string[]): RunOptions {
     set: parseSettings(raw.set),
     nodeFlags: (raw.nodeFlags ?? '').split(' ').filter(Boolean),
     baseline,
+    baselinePatch: raw.baselinePatch !== undefined ? resolve(raw.baselinePatch) : null,
   };
 }
