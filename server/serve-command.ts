@@ -10,7 +10,6 @@ import { defaultIniFile } from './config/default-ini-file.js';
 import { describeListenError } from './config/listen-error.js';
 import { loadConfig } from './config/load-config.js';
 import type { RelayConfig } from './config/relay-config.js';
-import { installNovosga, PAGES_PREFIX } from './apps/novosga/index.js';
 import { installDemo } from './demo/index.js';
 import { createLogger } from './logger/line-logger.js';
 import type { Logger } from './logger/logger.js';
@@ -75,9 +74,11 @@ export async function serve(flags: ServeFlags): Promise<void> {
   }
   const relay = new Relay(config, { logger });
   if (config.demo) installDemo(relay);
-  if (config.novosgaEnabled) {
+  // Loaded only when enabled: socket.io adds about 7 MiB to a relay that does not serve it.
+  const novosga = config.novosgaEnabled ? await import('./apps/novosga/index.js') : null;
+  if (novosga !== null) {
     try {
-      await installNovosga(relay);
+      await novosga.installNovosga(relay);
     } catch (error) {
       const line = (error as Error).message;
       logger.error(line);
@@ -113,9 +114,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
   // The actual port (the configured one may be 0): scripts and tests read it from here.
   process.stdout.write(`websock: relay listening on ${relay.url('/')} (browsers: /web, backend scripts: /php)\n`);
   if (config.demo) process.stdout.write(`Demo page: ${relay.httpUrl('/')}\n`);
-  if (config.novosgaEnabled) {
+  if (novosga !== null) {
+    const pages = novosga.PAGES_PREFIX;
     process.stdout.write(
-      `Novo SGA: socket.io at ${relay.httpUrl(config.novosgaPath)}, panel ${relay.httpUrl(`${PAGES_PREFIX}panel.html`)}, attendant ${relay.httpUrl(`${PAGES_PREFIX}attendant.html`)}\n`,
+      `Novo SGA: socket.io at ${relay.httpUrl(config.novosgaPath)}, panel ${relay.httpUrl(`${pages}panel.html`)}, attendant ${relay.httpUrl(`${pages}attendant.html`)}\n`,
     );
   }
 }

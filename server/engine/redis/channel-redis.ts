@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redisClass } from './load-ioredis.js';
 import { ANNOUNCE, ANNOUNCE_BEGIN, CHANNEL_STATE, DEAD_NODES, LEAVE, REAP, SUBSCRIBE, UNSUBSCRIBE } from './channel-scripts.js';
 
 export type Arg = string | number;
@@ -17,7 +18,7 @@ export type ChannelRedis = Redis & {
 
 /** A command connection that fails at once while Redis is unreachable (a subscribe is then refused, never queued). */
 export function channelConnection(url: string, options: RedisOptions): ChannelRedis {
-  const redis = new Redis(url, {
+  const redis = new (redisClass())(url, {
     ...options,
     lazyConnect: true,
     enableOfflineQueue: false,

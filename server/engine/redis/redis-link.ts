@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redisClass } from './load-ioredis.js';
 import type { EngineTelemetry } from '../engine-telemetry.js';
 import type { LogLimits } from '../session-log.js';
 import { CREATE_LOG, HOLDER, LATEST_PROGRESS, PUBLISH_IDENT, PUBLISH_UUID, READ_SINCE, RELEASE, RENEW, TRIM } from './lua-scripts.js';
@@ -51,7 +52,7 @@ const PUBLISH_UUID_MODE_ARG = 2 + 5 + 12 - 1;
 
 /** A command connection: fails at once while Redis is unreachable (a publish is then `failed`, never queued). */
 export function commandConnection(url: string, options: RedisOptions, telemetry: EngineTelemetry): EngineRedis {
-  const redis = new Redis(url, {
+  const redis = new (redisClass())(url, {
     ...options,
     lazyConnect: true,
     enableOfflineQueue: false,
@@ -65,7 +66,7 @@ export function commandConnection(url: string, options: RedisOptions, telemetry:
 
 /** The subscriber connection: ioredis subscribes again by itself after every reconnect. */
 export function subscriberConnection(url: string, options: RedisOptions): Redis {
-  return new Redis(url, { ...options, lazyConnect: true, autoResubscribe: true, maxRetriesPerRequest: null });
+  return new (redisClass())(url, { ...options, lazyConnect: true, autoResubscribe: true, maxRetriesPerRequest: null });
 }
 
 interface SentCommand {
