@@ -16,12 +16,8 @@ const NUMBER_FIELDS = ['done', 'total', 'percent'] as const;
 export function toFeedbackPacket(value: unknown): FeedbackPacket {
   if (!isObject(value)) throw bad(`the message must be a JSON object, not ${describe(value)}`);
   const fields = value;
-  for (const name of ['uuid', 'ident'] as const) {
-    const field = fields[name];
-    if (field !== undefined && field !== null && typeof field !== 'string') {
-      throw bad(`"${name}" must be a string, not ${describe(field)}`);
-    }
-  }
+  checkName('uuid', fields.uuid);
+  checkName('ident', fields.ident);
   if (!nonEmpty(fields.uuid) && !nonEmpty(fields.ident) && !nonEmpty(fields.channel)) {
     throw bad('name the recipient: a non-empty "uuid" (a page), "ident" (a script) or "channel" (a Pusher channel)');
   }
@@ -104,6 +100,10 @@ export function batchItems(body: unknown, max: number = MAX_BATCH_ITEMS): unknow
   if (!Array.isArray(items)) throw bad('send {"messages": [ ... ]} or a JSON array of messages');
   if (items.length > max) throw new HttpError('TOO_MANY_ITEMS', `a batch may hold at most ${max} messages (got ${items.length})`);
   return items;
+}
+
+function checkName(name: 'uuid' | 'ident', field: unknown): void {
+  if (field !== undefined && field !== null && typeof field !== 'string') throw bad(`"${name}" must be a string, not ${describe(field)}`);
 }
 
 function checkProgress(progress: unknown): void {
