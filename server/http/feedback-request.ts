@@ -16,12 +16,8 @@ const NUMBER_FIELDS = ['done', 'total', 'percent'] as const;
 export function toFeedbackPacket(value: unknown): FeedbackPacket {
   if (!isObject(value)) throw bad(`the message must be a JSON object, not ${describe(value)}`);
   const fields = value;
-  for (const name of ['uuid', 'ident'] as const) {
-    const field = fields[name];
-    if (field !== undefined && field !== null && typeof field !== 'string') {
-      throw bad(`"${name}" must be a string, not ${describe(field)}`);
-    }
-  }
+  checkName('uuid', fields.uuid);
+  checkName('ident', fields.ident);
   if (!nonEmpty(fields.uuid) && !nonEmpty(fields.ident) && !nonEmpty(fields.channel)) {
     throw bad('name the recipient: a non-empty "uuid" (a page), "ident" (a script) or "channel" (a Pusher channel)');
   }
@@ -40,6 +36,61 @@ export function toFeedbackPacket(value: unknown): FeedbackPacket {
   return packet;
 }
 
+/** Deepest nesting forwarded as it came; a deeper message takes JSON.stringify (and its "nested too deeply" refusal). */
+const MAX_FORWARD_DEPTH = 64;
+
+const FEEDBACK_HEAD = `{"opcode":"${ClientOpcode.Feedback}",`;
+
+/**
+ * The text to forward for a checked message, made from the request's own
+ * JSON text instead of JSON.stringify of the packet: `{"opcode":"feedback",`
+ * followed by the body after its opening brace. A page parses the same value
+ * either way — duplicate keys (the last wins), `__proto__` (an own key),
+ * escapes and integer-like keys (first) read alike, and the text was already
+ * decoded (bad UTF-8 became U+FFFD in both). Null, and the caller
+ * serialises the packet as before, when they would not: the body has an
+ * `opcode` or a `seq` of its own (overruled and dropped), a number that
+ * JSON.stringify writes otherwise (-0 as 0; one too large for a double,
+ * which JSON.parse made Infinity, as null), or nesting deeper than
+ * MAX_FORWARD_DEPTH. `body` is `JSON.parse(text)`, as toFeedbackPacket
+ * accepted it.
+ */
+export function feedbackText(body: Record<string, unknown>, text: string): string | null {
+  if (body.opcode !== undefined || Object.prototype.hasOwnProperty.call(body, 'seq')) return null;
+  if (!rewritesAlike(body, 0)) return null;
+  let open = 0;
+  while (isJsonSpace(text.charCodeAt(open))) open++;
+  if (text.charCodeAt(open) !== OPEN_BRACE) return null;
+  let first = open + 1;
+  while (isJsonSpace(text.charCodeAt(first))) first++;
+  // Never `{}` (a recipient is required), but then the comma would be wrong.
+  if (text.charCodeAt(first) === CLOSE_BRACE) return null;
+  let end = text.length;
+  while (end > first && isJsonSpace(text.charCodeAt(end - 1))) end--;
+  return FEEDBACK_HEAD + text.slice(first, end);
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
+function isJsonSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+/** Does JSON.stringify write this parsed value so that it parses back the same (numbers finite and not -0, nesting bounded)? */
+function rewritesAlike(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !(value === 0 && 1 / value < 0);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth >= MAX_FORWARD_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!rewritesAlike(value[i], depth + 1)) return false;
+    return true;
+  }
+  const fields = value as Record<string, unknown>;
+  for (const key in fields) if (!rewritesAlike(fields[key], depth + 1)) return false;
+  return true;
+}
+
 /**
  * The items of a batch body: `{"messages": [...]}` or a bare array. Throws
  * BAD_PACKET for any other shape and TOO_MANY_ITEMS past `max`.
@@ -49,6 +100,10 @@ export function batchItems(body: unknown, max: number = MAX_BATCH_ITEMS): unknow
   if (!Array.isArray(items)) throw bad('send {"messages": [ ... ]} or a JSON array of messages');
   if (items.length > max) throw new HttpError('TOO_MANY_ITEMS', `a batch may hold at most ${max} messages (got ${items.length})`);
   return items;
+}
+
+function checkName(name: 'uuid' | 'ident', field: unknown): void {
+  if (field !== undefined && field !== null && typeof field !== 'string') throw bad(`"${name}" must be a string, not ${describe(field)}`);
 }
 
 function checkProgress(progress: unknown): void {

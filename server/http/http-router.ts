@@ -31,10 +31,13 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-function failed(res: ServerResponse, error: unknown, onError: (error: Error) => void): void {
+/** Told of a handler's error, with the request it failed on. */
+export type HttpErrorHandler = (error: Error, req: IncomingMessage) => void;
+
+function failed(req: IncomingMessage, res: ServerResponse, error: unknown, onError: HttpErrorHandler): void {
   if (!res.headersSent) sendJson(res, 500, { error: 'internal error', code: 'INTERNAL' });
   else res.destroy();
-  onError(error instanceof Error ? error : new Error(String(error)));
+  onError(error instanceof Error ? error : new Error(String(error)), req);
 }
 
 /**
@@ -70,9 +73,10 @@ export class HttpRouter {
   /**
    * Answer one request. Synchronous when the handler is (the publish fast
    * path has no Promise to wait on); a handler's error, thrown or rejected,
-   * becomes a 500 and is passed to `onError`.
+   * becomes a 500 and is passed to `onError` with the request (one
+   * function for all requests: no closure per request).
    */
-  handle(req: IncomingMessage, res: ServerResponse, clientIp: string, onError: (error: Error) => void): void {
+  handle(req: IncomingMessage, res: ServerResponse, clientIp: string, onError: HttpErrorHandler): void {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -81,7 +85,7 @@ export class HttpRouter {
     try {
       if (handler) {
         const result = handler(req, res, ctx);
-        if (result !== undefined) result.catch((error: unknown) => failed(res, error, onError));
+        if (result !== undefined) result.catch((error: unknown) => failed(req, res, error, onError));
         return;
       }
       if ((req.method === 'GET' || req.method === 'HEAD') && this.#serveStatic(req, res, path)) return;
@@ -97,7 +101,7 @@ export class HttpRouter {
       }
       sendJson(res, 404, { error: `nothing at ${path}`, code: 'NOT_FOUND' });
     } catch (error) {
-      failed(res, error, onError);
+      failed(req, res, error, onError);
     }
   }
 

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from './http-error.js';
 
-/** Called at most once: with the parsed body, or with why it was refused. */
-export type BodyCallback = (error: HttpError | null, body?: unknown) => void;
+/**
+ * Called at most once: with the parsed body and the text it was parsed from
+ * (decoded, without a byte-order mark), or with why it was refused.
+ */
+export type BodyCallback = (error: HttpError | null, body?: unknown, text?: string) => void;
 
 /**
  * Read and parse a JSON request body of at most `limit` bytes, then call
@@ -40,15 +43,15 @@ export function readJsonBody(req: IncomingMessage, limit: number, done: BodyCall
     else (rest ??= [first]).push(chunk);
   }
   function bodyOnEnd(): void {
-    const body = rest !== null ? Buffer.concat(rest, size) : first;
+    const text = bodyText(rest !== null ? Buffer.concat(rest, size) : first);
     let value: unknown;
     try {
-      value = parse(body);
+      value = parseJsonText(text);
     } catch (error) {
       done(error as HttpError);
       return;
     }
-    done(null, value);
+    done(null, value, text);
   }
   req.on('data', bodyOnData);
   req.on('end', bodyOnEnd);
@@ -60,10 +63,15 @@ function tooLarge(limit: number, detail: string): HttpError {
 
 const BYTE_ORDER_MARK = 0xfeff;
 
-function parse(body: Buffer | null): unknown {
-  let text = body === null ? '' : body.toString('utf8');
+/** A body's bytes as text: UTF-8 (a bad sequence reads as U+FFFD), without a leading byte-order mark. */
+export function bodyText(body: Buffer | null): string {
+  const text = body === null ? '' : body.toString('utf8');
   // A byte-order mark is legal in front of JSON text but JSON.parse refuses it.
-  if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
+  return text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text;
+}
+
+/** The JSON value of a body's text; a BAD_JSON HttpError that says why not. */
+export function parseJsonText(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

@@ -66,6 +66,7 @@ export async function listen(config: RelayConfig, logger: Logger, parts: Listene
       failed('HTTP/2 CONNECT handler failed', req.stream, error, req);
     }
   });
+  const httpFailed = (error: Error, req: IncomingMessage): void => failed('HTTP handler failed', req.socket, error, req);
   listener.onRequest(function listenerOnRequest(anyReq, anyRes) {
     // The handlers use only what Node's HTTP/2 compatibility API has in common with HTTP/1.1.
     const req = anyReq as IncomingMessage;
@@ -73,7 +74,7 @@ export async function listen(config: RelayConfig, logger: Logger, parts: Listene
     try {
       if (mounts.request(req, res)) return;
       clearDeadline(req.socket);
-      parts.http.handle(req, res, clientIp(req, trustedProxies), (error) => failed('HTTP handler failed', req.socket, error, req));
+      parts.http.handle(req, res, clientIp(req, trustedProxies), httpFailed);
     } catch (error) {
       failed('HTTP handler failed', req.socket, error, req);
     }

@@ -25,6 +25,24 @@ describe('POST /feedback', () => {
     expect(await page.nextPacket()).toEqual({ ...body, opcode: 'feedback' });
   });
 
+  it('forwards a body as its own text when it can: the page reads what JSON.parse of the body gave', async () => {
+    const relay = await relayWithApi();
+    const v1 = cleanup.add(await PageClient.connect(relay.url('/web')), (p) => p.close());
+    const v2 = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
+    for (const page of [v1, v2]) {
+      const text = `\ufeff {\n  "uuid": "${page.uuid}",\n  "message": {"a": 1.50, "b": [1E2, "\\u00e9"]},\n  "from": "x",\n  "from": "cron"\n}\n`;
+      expect((await post(relay.httpUrl('/feedback'), text)).status).toBe(200);
+      const seq = page === v2 ? { seq: 1 } : {};
+      expect(await page.nextPacket()).toEqual({
+        ...seq,
+        opcode: 'feedback',
+        uuid: page.uuid,
+        message: { a: 1.5, b: [100, 'é'] },
+        from: 'cron',
+      });
+    }
+  });
+
   it('delivers to a v2 page with its sequence numbers, in order', async () => {
     const relay = await relayWithApi();
     const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());

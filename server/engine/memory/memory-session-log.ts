@@ -22,12 +22,13 @@ export class MemorySessionLog implements SessionLog {
   }
 
   /** append(), synchronously: the memory broker numbers a message in the same call that delivers it. */
-  appendNow(key: string, payload: Payload, now = Date.now()): (StreamPosition & LogEntry) | null {
+  appendNow(key: string, payload: Payload, now?: number): (StreamPosition & LogEntry) | null {
     const session = this.#sessions.get(key);
+    // A v1 page has no session: no clock read for it.
     if (session === undefined) return null;
     const seq = session.lastSeq + 1;
     const text = withSequence(payload.raw, payload.packet, seq);
-    session.record(text, progressJob(payload.packet), now);
+    session.record(text, progressJob(payload.packet), now ?? Date.now());
     return { seq, text, epoch: session.epoch };
   }
 
