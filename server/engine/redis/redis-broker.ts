@@ -68,7 +68,7 @@ export class RedisBroker implements Broker {
   async #publish(target: PublishTarget, payload: Payload): Promise<PublishResult> {
     const handler = this.#handler;
     if (handler === null) throw new Error('no handler attached');
-    const { cmd, keys, nodeId, limits, logTtlMs } = this.#link;
+    const { cmd, keys, nodeId } = this.#link;
     const id = (this.#nextId++).toString(36);
     const raw = typeof payload.raw === 'string' ? payload.raw : payload.raw.toString('utf8');
     if (target.kind === 'broadcast') {

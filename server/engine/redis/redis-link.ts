@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { EngineTelemetry } from '../engine-telemetry.js';
 import type { LogLimits } from '../session-log.js';
-import { CREATE_LOG, HOLDER, LATEST_PROGRESS, PUBLISH_IDENT, PUBLISH_UUID, PUBLISH_UUIDS, READ_SINCE, RELEASE, RENEW, TRIM } from './lua-scripts.js';
+import {
+  CREATE_LOG,
+  HOLDER,
+  LATEST_PROGRESS,
+  PUBLISH_IDENT,
+  PUBLISH_UUID,
+  PUBLISH_UUIDS,
+  READ_SINCE,
+  RELEASE,
+  RENEW,
+  TRIM,
+} from './lua-scripts.js';
 import type { RedisKeys } from './redis-keys.js';
 
 type Arg = string | number | Buffer;
