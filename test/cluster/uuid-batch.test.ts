@@ -22,6 +22,8 @@ import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 const V2 = { protocols: ['websock.v2'] };
 const LIMITS = { count: 100, bytes: 1 << 20, ageMs: 60_000 };
 const cleanup = new Cleanup();
+/** What the retention limits (3 entries, 80 bytes) push out as each message of the log test is appended. */
+const DROPPED = [0, 0, 0, 2, 2, 0, 0, 0, 2, 1, 1, 0];
 let redis: RedisServer;
 let prefixes = 0;
 
@@ -35,6 +37,11 @@ afterEach(() => cleanup.run());
 
 function payload(fields: Record<string, unknown>, raw = JSON.stringify(fields)): Payload {
   return { raw, packet: fields };
+}
+
+function progressJobOf(raw: string): string | null {
+  const progress = (JSON.parse(raw) as { progress?: { job?: string } }).progress;
+  return progress === undefined ? null : (progress.job ?? '');
 }
 
 function keyOf(page: { uuid: string }): string {
@@ -173,6 +180,82 @@ describe('UuidBatch against redis-server', () => {
         { id: 'i7', target: { kind: 'uuid', key: 'onA' }, seq: 3, epoch: 'EonA', text: '{"seq":3,"m":"😀\\n|"}' },
       ],
     });
+  });
+
+  it("leaves a page's log as one PUBLISH_UUID per message would: seqs, trims by count and size, progress, TTLs", async () => {
+    const prefix = `ubs${++prefixes}:`;
+    const keys = new RedisKeys(prefix);
+    const telemetry = new EngineTelemetry();
+    const cmd = commandConnection(redis.url, {}, telemetry);
+    cleanup.add(cmd, (c) => c.disconnect());
+    await cmd.connect();
+    const limits = { count: 3, bytes: 80, ageMs: 60_000 };
+    const link: RedisLink = { cmd, keys, nodeId: 'nb', limits, logTtlMs: 60_000, telemetry };
+    const messages: [string, string | null][] = [
+      ['{"m":1}', null],
+      ['{"m":2,"progress":{"job":"j"}}', 'j'],
+      ['{"m":3}', null],
+      ['{"m":4,"progress":{"job":"k"}}', 'k'],
+      [`{"m":"${'x'.repeat(100)}"}`, null], // over the byte limit on its own
+      ['{}', null],
+      ['{"m":7,"progress":{"job":"j"}}', 'j'],
+      ['{"m":8}', null],
+      [`{"m":"${'y'.repeat(40)}"}`, null],
+      ['{"a":1}', null],
+      ['{"a":2}', null],
+      ['{"a":3}', null],
+    ];
+    for (const key of ['one-by-one', 'batched']) await cmd.wsCreateLog(...keys.log(key), 'E', 0, 60_000);
+    const single: number[] = [];
+    for (const [raw] of messages) {
+      const { after, empty } = sequenceParts(raw, JSON.parse(raw) as Record<string, unknown>);
+      const job = progressJobOf(raw);
+      const [, seq, , dropped] = await cmd.wsPublishUuid(
+        keys.owner({ kind: 'uuid', key: 'one-by-one' }),
+        ...keys.log('one-by-one'),
+        keys.nodeKeyPrefix,
+        'nb',
+        keys.channelPrefix,
+        '',
+        after,
+        job === null ? '0' : '1',
+        job ?? '',
+        Date.now(),
+        limits.count,
+        limits.bytes,
+        60_000,
+        '0',
+        empty ? '1' : '0',
+      );
+      single.push(1, seq, dropped);
+    }
+    const answers: BatchAnswer[] = [];
+    const batch = new UuidBatch(link, (_items, answer) => answers.push(answer));
+    messages.forEach(([raw], i) => {
+      const parts = sequenceParts(raw, JSON.parse(raw) as Record<string, unknown>);
+      batch.add({ id: `s${i}`, target: { kind: 'uuid', key: 'batched' }, payload: payload({}, raw), ...parts, job: progressJobOf(raw) });
+    });
+    await expect.poll(() => answers.length).toBe(1);
+    expect((answers[0] as { codes: number[] }).codes).toEqual(single);
+
+    const state = async (key: string) => {
+      const [meta, log, prog, progz] = keys.log(key);
+      const entries = (await cmd.xrange(log, '-', '+')).map(([id, fields]) => [id, fields[1]]);
+      const ttls = await Promise.all([meta, log, prog, progz].map((k) => cmd.pttl(k)));
+      return {
+        meta: await cmd.hgetall(meta),
+        entries,
+        prog: await cmd.hgetall(prog),
+        progz: await cmd.zrange(progz, 0, -1, 'WITHSCORES'),
+        expiring: ttls.map((ttl) => ttl > 0),
+      };
+    };
+    const batched = await state('batched');
+    expect(batched).toEqual(await state('one-by-one'));
+    expect(batched.meta.seq).toBe(String(messages.length));
+    // The sequence did trim (all of the log for the message over the byte limit, older entries for the others) and kept progress.
+    expect(single.filter((_, i) => i % 3 === 2)).toEqual(DROPPED);
+    expect(Object.keys(batched.prog).sort()).toEqual(['j', 'k']);
   });
 
   it('fails every publish of a call that Redis never got', async () => {

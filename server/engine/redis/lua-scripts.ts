@@ -25,71 +25,6 @@ redis.call('HSET', KEYS[1], 'bytes', bytes)
 `;
 
 /**
- * Append a message to a page's log when the page has one (its meta hash
- * exists): number it, splice its seq in, trim the log to the count/size
- * limits, keep a progress message as its job's latest, renew the TTLs.
- * Returns seq (0: no log), epoch, dropped (entries the limits pushed out),
- * the text (`{"seq":N,` + the rest, or without a log `{` + the rest).
- */
-const APPEND = `
-local function append(meta, log, prog, progz, after, hasJob, job, now, count, maxBytes, ttl, empty)
-  local seq = 0
-  local epoch = ''
-  local body = '{' .. after
-  local dropped = 0
-  if redis.call('EXISTS', meta) == 0 then return seq, epoch, dropped, body end
-  seq = redis.call('HINCRBY', meta, 'seq', 1)
-  epoch = redis.call('HGET', meta, 'epoch')
-  if empty == '1' then body = '{"seq":' .. seq .. after else body = '{"seq":' .. seq .. ',' .. after end
-  local size = string.len(body)
-  if count > 0 and maxBytes > 0 and size <= maxBytes then
-    local bytes = tonumber(redis.call('HGET', meta, 'bytes') or '0')
-    local len = redis.call('XLEN', log)
-    while len > 0 and (len >= count or bytes + size > maxBytes) do
-      local first = redis.call('XRANGE', log, '-', '+', 'COUNT', 1)[1]
-      bytes = bytes - string.len(first[2][2])
-      redis.call('XDEL', log, first[1])
-      len = len - 1
-      dropped = dropped + 1
-    end
-    redis.call('XADD', log, 'MAXLEN', count, seq .. '-1', 't', body, 'a', now)
-    redis.call('HSET', meta, 'bytes', bytes + size)
-  else
-    -- Over the limits on its own: like the memory log, nothing older is kept either.
-    dropped = redis.call('XLEN', log)
-    redis.call('DEL', log)
-    redis.call('HSET', meta, 'bytes', 0)
-  end
-  if hasJob then
-    local pbytes = tonumber(redis.call('HGET', meta, 'pbytes') or '0')
-    local old = redis.call('HGET', prog, job)
-    if old then
-      pbytes = pbytes - string.len(old)
-      redis.call('HDEL', prog, job)
-      redis.call('ZREM', progz, job)
-    end
-    if size <= maxBytes then
-      while redis.call('ZCARD', progz) > 0 and (redis.call('ZCARD', progz) >= 100 or pbytes + size > maxBytes) do
-        local oldest = redis.call('ZPOPMIN', progz)
-        local text = redis.call('HGET', prog, oldest[1])
-        if text then pbytes = pbytes - string.len(text) end
-        redis.call('HDEL', prog, oldest[1])
-      end
-      redis.call('HSET', prog, job, body)
-      redis.call('ZADD', progz, seq, job)
-      pbytes = pbytes + size
-    end
-    redis.call('HSET', meta, 'pbytes', pbytes)
-  end
-  redis.call('PEXPIRE', meta, ttl)
-  redis.call('PEXPIRE', log, ttl)
-  redis.call('PEXPIRE', prog, ttl)
-  redis.call('PEXPIRE', progz, ttl)
-  return seq, epoch, dropped, body
-end
-`;
-
-/**
  * Publish to a uuid key. KEYS: owner, meta, log, prog, progz. ARGV: 1 node-key
  * prefix, 2 this node, 3 channel prefix, 4 envelope header, 5 the message
  * after its opening brace, 6 has job, 7 job, 8 now, 9 count, 10 bytes, 11 ttl
@@ -98,19 +33,71 @@ end
  * in the log (no live holder), 2 handed to the holder's channel, 3 the holder
  * is this node; dropped: older entries the count/size limits pushed out.
  */
-export const PUBLISH_UUID = `${APPEND}
+export const PUBLISH_UUID = `
 local owner = redis.call('GET', KEYS[1])
-local seq, epoch, dropped, body = append(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6] == '1', ARGV[7], ARGV[8],
-  tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], ARGV[13])
+local seq = 0
+local epoch = ''
+local body = '{' .. ARGV[5]
+local logged = redis.call('EXISTS', KEYS[2]) == 1
+local dropped = 0
+if logged then
+  seq = redis.call('HINCRBY', KEYS[2], 'seq', 1)
+  epoch = redis.call('HGET', KEYS[2], 'epoch')
+  if ARGV[13] == '1' then body = '{"seq":' .. seq .. ARGV[5] else body = '{"seq":' .. seq .. ',' .. ARGV[5] end
+  local count = tonumber(ARGV[9])
+  local maxBytes = tonumber(ARGV[10])
+  local size = string.len(body)
+  if count > 0 and maxBytes > 0 and size <= maxBytes then
+    local bytes = tonumber(redis.call('HGET', KEYS[2], 'bytes') or '0')
+    local len = redis.call('XLEN', KEYS[3])
+    while len > 0 and (len >= count or bytes + size > maxBytes) do
+      local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)[1]
+      bytes = bytes - string.len(first[2][2])
+      redis.call('XDEL', KEYS[3], first[1])
+      len = len - 1
+      dropped = dropped + 1
+    end
+    redis.call('XADD', KEYS[3], 'MAXLEN', count, seq .. '-1', 't', body, 'a', ARGV[8])
+    redis.call('HSET', KEYS[2], 'bytes', bytes + size)
+  else
+    -- Over the limits on its own: like the memory log, nothing older is kept either.
+    dropped = redis.call('XLEN', KEYS[3])
+    redis.call('DEL', KEYS[3])
+    redis.call('HSET', KEYS[2], 'bytes', 0)
+  end
+  if ARGV[6] == '1' then
+    local job = ARGV[7]
+    local pbytes = tonumber(redis.call('HGET', KEYS[2], 'pbytes') or '0')
+    local old = redis.call('HGET', KEYS[4], job)
+    if old then
+      pbytes = pbytes - string.len(old)
+      redis.call('HDEL', KEYS[4], job)
+      redis.call('ZREM', KEYS[5], job)
+    end
+    if size <= maxBytes then
+      while redis.call('ZCARD', KEYS[5]) > 0 and (redis.call('ZCARD', KEYS[5]) >= 100 or pbytes + size > maxBytes) do
+        local oldest = redis.call('ZPOPMIN', KEYS[5])
+        local text = redis.call('HGET', KEYS[4], oldest[1])
+        if text then pbytes = pbytes - string.len(text) end
+        redis.call('HDEL', KEYS[4], oldest[1])
+      end
+      redis.call('HSET', KEYS[4], job, body)
+      redis.call('ZADD', KEYS[5], seq, job)
+      pbytes = pbytes + size
+    end
+    redis.call('HSET', KEYS[2], 'pbytes', pbytes)
+  end
+  for i = 2, 5 do redis.call('PEXPIRE', KEYS[i], ARGV[11]) end
+end
 if not owner or redis.call('EXISTS', ARGV[1] .. owner) == 0 then
-  if seq > 0 then return {1, seq, epoch, dropped} end
+  if logged then return {1, seq, epoch, dropped} end
   return {0, 0, '', 0}
 end
 if owner == ARGV[2] then return {3, seq, epoch, dropped} end
 if ARGV[12] == '1' then
   local n = redis.call('PUBLISH', ARGV[3] .. owner, ARGV[4] .. seq .. '|' .. epoch .. '\\n' .. body)
   if n == 0 then
-    if seq > 0 then return {1, seq, epoch, dropped} end
+    if logged then return {1, seq, epoch, dropped} end
     return {0, 0, '', 0}
   end
 end
@@ -118,37 +105,107 @@ return {2, seq, epoch, dropped}
 `;
 
 /**
- * Publish several messages to uuid keys in one step, in order, as
- * PUBLISH_UUID does each: what differs is one PUBLISH per holder node, a `D`
- * envelope carrying that node's messages in their order (envelope.ts).
- * KEYS: 5 per message (owner, meta, log, prog, progz). ARGV: 1 node-key
- * prefix, 2 this node, 3 channel prefix, 4 now, 5 count, 6 bytes, 7 ttl ms;
- * then 5 per message: its entry header (`<id>|u|<name>|`), the message after
- * its opening brace, its job ('0' none, or '1' .. job), '1' when the object
- * is empty, the UTF-16 length of the message after its brace. Returns
- * {code, seq, dropped} per message, codes as PUBLISH_UUID's.
+ * Publish several messages to uuid keys in one step, in order, each as
+ * PUBLISH_UUID would: numbered, kept, trimmed and handed to its holder. What
+ * a page's messages share is read and written once per call — the log's
+ * meta (seq, epoch, bytes), its length, its TTLs, the holder — and each
+ * holder node gets one PUBLISH, a `D` envelope with its messages in their
+ * order (envelope.ts). KEYS: 5 per message (owner, meta, log, prog, progz).
+ * ARGV: 1 node-key prefix, 2 this node, 3 channel prefix, 4 now, 5 count, 6
+ * bytes, 7 ttl ms; then 5 per message: its entry header (`<id>|u|<name>|`),
+ * the message after its opening brace, its job ('0' none, or '1' .. job),
+ * '1' when the object is empty, the UTF-16 length of the message after its
+ * brace. Returns {code, seq, dropped} per message, codes as PUBLISH_UUID's.
  */
-export const PUBLISH_UUIDS = `${APPEND}
+export const PUBLISH_UUIDS = `
 local count = tonumber(ARGV[5])
 local maxBytes = tonumber(ARGV[6])
-local out = {}
+local pages = {}
+local touched = {}
 local alive = {}
-local entries = {}
-local which = {}
-local holders = {}
-for i = 0, #KEYS / 5 - 1 do
-  local k = i * 5
-  local a = 7 + i * 5
-  local after = ARGV[a + 2]
-  local job = ARGV[a + 3]
-  local seq, epoch, dropped, body = append(KEYS[k + 2], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5], after,
-    string.sub(job, 1, 1) == '1', string.sub(job, 2), ARGV[4], count, maxBytes, ARGV[7], ARGV[a + 4])
+local function page(k)
+  local p = pages[KEYS[k + 2]]
+  if p then return p end
+  p = {meta = KEYS[k + 2], log = KEYS[k + 3], prog = KEYS[k + 4], progz = KEYS[k + 5], logged = false, epoch = ''}
+  if redis.call('EXISTS', p.meta) == 1 then
+    local m = redis.call('HMGET', p.meta, 'seq', 'epoch', 'bytes', 'pbytes')
+    p.logged = true
+    p.seq = tonumber(m[1] or '0')
+    p.epoch = m[2]
+    p.bytes = tonumber(m[3] or '0')
+    p.pbytes = tonumber(m[4] or '0')
+    p.progress = false
+    p.len = redis.call('XLEN', p.log)
+    touched[#touched + 1] = p
+  end
   local owner = redis.call('GET', KEYS[k + 1])
-  local code = 0
   if owner then
     if alive[owner] == nil then alive[owner] = redis.call('EXISTS', ARGV[1] .. owner) == 1 end
     if not alive[owner] then owner = false end
   end
+  p.owner = owner
+  pages[p.meta] = p
+  return p
+end
+local out = {}
+local entries = {}
+local which = {}
+local holders = {}
+for i = 0, #KEYS / 5 - 1 do
+  local a = 7 + i * 5
+  local p = page(i * 5)
+  local after = ARGV[a + 2]
+  local seq = 0
+  local dropped = 0
+  local body = '{' .. after
+  if p.logged then
+    p.seq = p.seq + 1
+    seq = p.seq
+    if ARGV[a + 4] == '1' then body = '{"seq":' .. seq .. after else body = '{"seq":' .. seq .. ',' .. after end
+    local size = string.len(body)
+    if count > 0 and maxBytes > 0 and size <= maxBytes then
+      while p.len > 0 and (p.len >= count or p.bytes + size > maxBytes) do
+        local first = redis.call('XRANGE', p.log, '-', '+', 'COUNT', 1)[1]
+        p.bytes = p.bytes - string.len(first[2][2])
+        redis.call('XDEL', p.log, first[1])
+        p.len = p.len - 1
+        dropped = dropped + 1
+      end
+      redis.call('XADD', p.log, 'MAXLEN', count, seq .. '-1', 't', body, 'a', ARGV[4])
+      p.len = p.len + 1
+      p.bytes = p.bytes + size
+    else
+      -- Over the limits on its own: like the memory log, nothing older is kept either.
+      dropped = p.len
+      redis.call('DEL', p.log)
+      p.len = 0
+      p.bytes = 0
+    end
+    local job = ARGV[a + 3]
+    if string.sub(job, 1, 1) == '1' then
+      job = string.sub(job, 2)
+      p.progress = true
+      local old = redis.call('HGET', p.prog, job)
+      if old then
+        p.pbytes = p.pbytes - string.len(old)
+        redis.call('HDEL', p.prog, job)
+        redis.call('ZREM', p.progz, job)
+      end
+      if size <= maxBytes then
+        while redis.call('ZCARD', p.progz) > 0 and (redis.call('ZCARD', p.progz) >= 100 or p.pbytes + size > maxBytes) do
+          local oldest = redis.call('ZPOPMIN', p.progz)
+          local text = redis.call('HGET', p.prog, oldest[1])
+          if text then p.pbytes = p.pbytes - string.len(text) end
+          redis.call('HDEL', p.prog, oldest[1])
+        end
+        redis.call('HSET', p.prog, job, body)
+        redis.call('ZADD', p.progz, seq, job)
+        p.pbytes = p.pbytes + size
+      end
+    end
+  end
+  local code = 0
+  local owner = p.owner
   if not owner then
     if seq > 0 then code = 1 end
   elseif owner == ARGV[2] then
@@ -161,12 +218,20 @@ for i = 0, #KEYS / 5 - 1 do
       holders[#holders + 1] = owner
     end
     local length = tonumber(ARGV[a + 5]) + string.len(body) - string.len(after)
-    table.insert(entries[owner], ARGV[a + 1] .. seq .. '|' .. epoch .. '|' .. length .. '\\n' .. body)
+    table.insert(entries[owner], ARGV[a + 1] .. seq .. '|' .. p.epoch .. '|' .. length .. '\\n' .. body)
     table.insert(which[owner], i)
   end
   out[i * 3 + 1] = code
   out[i * 3 + 2] = seq
   out[i * 3 + 3] = dropped
+end
+for _, p in ipairs(touched) do
+  redis.call('HSET', p.meta, 'seq', p.seq, 'bytes', p.bytes)
+  if p.progress then redis.call('HSET', p.meta, 'pbytes', p.pbytes) end
+  redis.call('PEXPIRE', p.meta, ARGV[7])
+  redis.call('PEXPIRE', p.log, ARGV[7])
+  redis.call('PEXPIRE', p.prog, ARGV[7])
+  redis.call('PEXPIRE', p.progz, ARGV[7])
 end
 for _, owner in ipairs(holders) do
   local list = entries[owner]
