@@ -2,7 +2,7 @@ import type { Logger } from '../../logger/logger.js';
 import type { RelayStats } from '../../metrics/relay-stats.js';
 import { sequenceParts } from '../../protocol/sequence.js';
 import type { Broker, PublicationHandler } from '../broker.js';
-import { progressJob, RESULT, type Payload, type PublishResult, type PublishTarget } from '../publication.js';
+import { progressJob, RESULT, SETTLED, type Payload, type PublishResult, type PublishTarget } from '../publication.js';
 import { broadcastEnvelope, deliverHeader } from './envelope.js';
 import { PendingAnswers } from './pending-answers.js';
 import type { RedisLink } from './redis-link.js';
@@ -54,12 +54,16 @@ export class RedisBroker implements Broker {
 
   publish(target: PublishTarget, payload: Payload): Promise<PublishResult> {
     const started = performance.now();
+    // A uuid publish's promise is its pending answer, which never rejects: failures settle it `failed` (#settleBatch).
     // The failed command is counted where every command is (redis-link.ts).
-    const result = this.#publish(target, payload).catch((error: Error) => {
-      this.#stats.outcomes.failed++;
-      this.#logger.warn('publish failed: the engine is unreachable', { reason: error.message });
-      return RESULT.failed;
-    });
+    const result =
+      target.kind === 'uuid' && this.#handler !== null
+        ? this.#publishUuid(target, payload)
+        : this.#publish(target, payload).catch((error: Error) => {
+            this.#stats.outcomes.failed++;
+            this.#logger.warn('publish failed: the engine is unreachable', { reason: error.message });
+            return RESULT.failed;
+          });
     const observe = this.#link.telemetry.onPublish;
     if (observe !== null) void result.then(() => observe((performance.now() - started) / 1000));
     return result;
@@ -93,9 +97,22 @@ export class RedisBroker implements Broker {
       this.#stats.outcomes.unknown++;
       return RESULT.unknown;
     }
-    const { after, empty } = sequenceParts(raw, payload.packet);
+    return this.#publishUuid(target, payload);
+  }
+
+  /** Queue it for this turn's batch; the answer comes from the script, or from the holder on another node. */
+  #publishUuid(target: { readonly kind: 'uuid'; readonly key: string }, payload: Payload): Promise<PublishResult> {
+    let parts: { after: string; empty: boolean };
+    try {
+      parts = sequenceParts(payload.raw, payload.packet);
+    } catch (error) {
+      this.#stats.outcomes.failed++;
+      this.#logger.warn('publish failed: the message cannot be numbered', { reason: (error as Error).message });
+      return SETTLED.failed;
+    }
+    const id = (this.#nextId++).toString(36);
     const answer = this.pending.expectOutcome(id);
-    this.#batch.add({ id, target, payload, after, empty, job: progressJob(payload.packet) });
+    this.#batch.add({ id, target, payload, after: parts.after, empty: parts.empty, job: progressJob(payload.packet) });
     return answer;
   }
 
