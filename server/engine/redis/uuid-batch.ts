@@ -4,6 +4,12 @@ import type { RedisLink } from './redis-link.js';
 
 /** At most this many publishes go in one script call (Redis runs a script without interruption). */
 export const MAX_UUID_BATCH = 128;
+/**
+ * And at most about this many characters of messages: a call's PUBLISH to a
+ * holder carries them all, and Redis cuts a subscriber whose output buffer
+ * passes its pub/sub limit (32 MB by default). A larger message goes alone.
+ */
+export const MAX_UUID_BATCH_CHARS = 1 << 20;
 
 /** A uuid publish waiting for its batch. */
 export interface QueuedUuid {
@@ -23,7 +29,8 @@ export type BatchAnswer = { readonly codes: readonly number[] } | { readonly err
  * Uuid publishes of one turn of the event loop, sent together: one
  * PUBLISH_UUIDS call per up to MAX_UUID_BATCH of them, in the order `add`
  * was called, so the publishes to one page keep their order (the calls go
- * out on one connection, and Redis runs them in the order they came). The
+ * out on one connection, and Redis runs them in the order they came); a call
+ * also stays under MAX_UUID_BATCH_CHARS of messages but for a single one. The
  * batch is flushed by setImmediate, after the I/O callbacks of this turn:
  * every publish that the sockets read in the turn goes in it. `settle`
  * gets each call's items with the script's answer or its error; a failed
@@ -49,10 +56,18 @@ export class UuidBatch {
     const queue = this.#queue;
     if (queue.length === 0) return;
     this.#queue = [];
-    for (let start = 0; start < queue.length; start += MAX_UUID_BATCH) {
-      const items = start === 0 && queue.length <= MAX_UUID_BATCH ? queue : queue.slice(start, start + MAX_UUID_BATCH);
-      this.#send(items);
+    let start = 0;
+    let chars = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const size = queue[i]!.after.length;
+      if (i > start && (i - start === MAX_UUID_BATCH || chars + size > MAX_UUID_BATCH_CHARS)) {
+        this.#send(queue.slice(start, i));
+        start = i;
+        chars = 0;
+      }
+      chars += size;
     }
+    this.#send(start === 0 ? queue : queue.slice(start));
   }
 
   #send(items: readonly QueuedUuid[]): void {
