@@ -17,7 +17,7 @@ export function registerEngineMetrics(registry: Registry, telemetry: EngineTelem
   const registers = [registry];
   const commands = new PlainHistogram({
     name: `${PREFIX}command_seconds`,
-    help: 'Round trip of each Redis command of the engine, by operation (a script: publish_uuid, append, publish_ident, read_since, renew…; or a command: publish, set, pexpire…).',
+    help: 'Round trip of each Redis command of the engine, by operation (a script: publish_uuid, one call per batch of up to 128 uuid publishes; append, publish_ident, read_since, renew…; or a command: publish, set, pexpire…).',
     buckets: ENGINE_BUCKETS,
     registers,
   });

@@ -104,6 +104,147 @@ end
 return {2, seq, epoch, dropped}
 `;
 
+/**
+ * Publish several messages to uuid keys in one step, in order, each as
+ * PUBLISH_UUID would: numbered, kept, trimmed and handed to its holder. What
+ * a page's messages share is read and written once per call — the log's
+ * meta (seq, epoch, bytes), its length, its TTLs, the holder — and each
+ * holder node gets one PUBLISH, a `D` envelope with its messages in their
+ * order (envelope.ts). KEYS: 5 per message (owner, meta, log, prog, progz).
+ * ARGV: 1 node-key prefix, 2 this node, 3 channel prefix, 4 now, 5 count, 6
+ * bytes, 7 ttl ms; then 5 per message: its entry header (`<id>|u|<name>|`),
+ * the message after its opening brace, its job ('0' none, or '1' .. job),
+ * '1' when the object is empty, the UTF-16 length of the message after its
+ * brace. Returns {code, seq, dropped} per message, codes as PUBLISH_UUID's.
+ */
+export const PUBLISH_UUIDS = `
+local count = tonumber(ARGV[5])
+local maxBytes = tonumber(ARGV[6])
+local pages = {}
+local touched = {}
+local alive = {}
+local function page(k)
+  local p = pages[KEYS[k + 2]]
+  if p then return p end
+  p = {meta = KEYS[k + 2], log = KEYS[k + 3], prog = KEYS[k + 4], progz = KEYS[k + 5], logged = false, epoch = ''}
+  if redis.call('EXISTS', p.meta) == 1 then
+    local m = redis.call('HMGET', p.meta, 'seq', 'epoch', 'bytes', 'pbytes')
+    p.logged = true
+    p.seq = tonumber(m[1] or '0')
+    p.epoch = m[2]
+    p.bytes = tonumber(m[3] or '0')
+    p.pbytes = tonumber(m[4] or '0')
+    p.progress = false
+    p.len = redis.call('XLEN', p.log)
+    touched[#touched + 1] = p
+  end
+  local owner = redis.call('GET', KEYS[k + 1])
+  if owner then
+    if alive[owner] == nil then alive[owner] = redis.call('EXISTS', ARGV[1] .. owner) == 1 end
+    if not alive[owner] then owner = false end
+  end
+  p.owner = owner
+  pages[p.meta] = p
+  return p
+end
+local out = {}
+local entries = {}
+local which = {}
+local holders = {}
+for i = 0, #KEYS / 5 - 1 do
+  local a = 7 + i * 5
+  local p = page(i * 5)
+  local after = ARGV[a + 2]
+  local seq = 0
+  local dropped = 0
+  local body = '{' .. after
+  if p.logged then
+    p.seq = p.seq + 1
+    seq = p.seq
+    if ARGV[a + 4] == '1' then body = '{"seq":' .. seq .. after else body = '{"seq":' .. seq .. ',' .. after end
+    local size = string.len(body)
+    if count > 0 and maxBytes > 0 and size <= maxBytes then
+      while p.len > 0 and (p.len >= count or p.bytes + size > maxBytes) do
+        local first = redis.call('XRANGE', p.log, '-', '+', 'COUNT', 1)[1]
+        p.bytes = p.bytes - string.len(first[2][2])
+        redis.call('XDEL', p.log, first[1])
+        p.len = p.len - 1
+        dropped = dropped + 1
+      end
+      redis.call('XADD', p.log, 'MAXLEN', count, seq .. '-1', 't', body, 'a', ARGV[4])
+      p.len = p.len + 1
+      p.bytes = p.bytes + size
+    else
+      -- Over the limits on its own: like the memory log, nothing older is kept either.
+      dropped = p.len
+      redis.call('DEL', p.log)
+      p.len = 0
+      p.bytes = 0
+    end
+    local job = ARGV[a + 3]
+    if string.sub(job, 1, 1) == '1' then
+      job = string.sub(job, 2)
+      p.progress = true
+      local old = redis.call('HGET', p.prog, job)
+      if old then
+        p.pbytes = p.pbytes - string.len(old)
+        redis.call('HDEL', p.prog, job)
+        redis.call('ZREM', p.progz, job)
+      end
+      if size <= maxBytes then
+        while redis.call('ZCARD', p.progz) > 0 and (redis.call('ZCARD', p.progz) >= 100 or p.pbytes + size > maxBytes) do
+          local oldest = redis.call('ZPOPMIN', p.progz)
+          local text = redis.call('HGET', p.prog, oldest[1])
+          if text then p.pbytes = p.pbytes - string.len(text) end
+          redis.call('HDEL', p.prog, oldest[1])
+        end
+        redis.call('HSET', p.prog, job, body)
+        redis.call('ZADD', p.progz, seq, job)
+        p.pbytes = p.pbytes + size
+      end
+    end
+  end
+  local code = 0
+  local owner = p.owner
+  if not owner then
+    if seq > 0 then code = 1 end
+  elseif owner == ARGV[2] then
+    code = 3
+  else
+    code = 2
+    if not entries[owner] then
+      entries[owner] = {}
+      which[owner] = {}
+      holders[#holders + 1] = owner
+    end
+    local length = tonumber(ARGV[a + 5]) + string.len(body) - string.len(after)
+    table.insert(entries[owner], ARGV[a + 1] .. seq .. '|' .. p.epoch .. '|' .. length .. '\\n' .. body)
+    table.insert(which[owner], i)
+  end
+  out[i * 3 + 1] = code
+  out[i * 3 + 2] = seq
+  out[i * 3 + 3] = dropped
+end
+for _, p in ipairs(touched) do
+  redis.call('HSET', p.meta, 'seq', p.seq, 'bytes', p.bytes)
+  if p.progress then redis.call('HSET', p.meta, 'pbytes', p.pbytes) end
+  redis.call('PEXPIRE', p.meta, ARGV[7])
+  redis.call('PEXPIRE', p.log, ARGV[7])
+  redis.call('PEXPIRE', p.prog, ARGV[7])
+  redis.call('PEXPIRE', p.progz, ARGV[7])
+end
+for _, owner in ipairs(holders) do
+  local list = entries[owner]
+  local n = redis.call('PUBLISH', ARGV[3] .. owner, 'D|' .. ARGV[2] .. '|' .. #list .. '\\n' .. table.concat(list))
+  if n == 0 then
+    for _, i in ipairs(which[owner]) do
+      if out[i * 3 + 2] > 0 then out[i * 3 + 1] = 1 else out[i * 3 + 1] = 0 end
+    end
+  end
+end
+return out
+`;
+
 /** Publish to an Ident. KEYS: owner. ARGV: 1 node-key prefix, 2 this node, 3 channel prefix, 4 header, 5 message. Codes as PUBLISH_UUID. */
 export const PUBLISH_IDENT = `
 local owner = redis.call('GET', KEYS[1])

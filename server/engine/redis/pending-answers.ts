@@ -57,10 +57,16 @@ export class PendingAnswers {
   }
 
   outcome(id: string, outcome: Outcome): void {
+    this.settle(id, RESULT[outcome]);
+  }
+
+  /** Answer a waiting publish; false when it was not waiting (late: it was already answered `failed`). */
+  settle(id: string, result: PublishResult): boolean {
     const waiting = this.#waiting.get(id);
-    if (waiting === undefined) return; // late: it was already answered `failed`
+    if (waiting === undefined) return false;
     this.#waiting.delete(id);
-    waiting.resolve(RESULT[outcome]);
+    waiting.resolve(result);
+    return true;
   }
 
   counted(id: string, count: number): void {

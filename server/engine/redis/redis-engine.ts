@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
+import { Outcome } from '../../../include/protocol.js';
 import type { Logger } from '../../logger/logger.js';
 import type { RelayStats } from '../../metrics/relay-stats.js';
 import type { PublicationHandler } from '../broker.js';
@@ -7,11 +8,12 @@ import type { Engine, EngineHealth } from '../engine.js';
 import { EngineTelemetry } from '../engine-telemetry.js';
 import type { Payload } from '../publication.js';
 import type { LogLimits } from '../session-log.js';
-import { countEnvelope, decodeEnvelope, probeEnvelope, replyEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, probeEnvelope, type Envelope } from './envelope.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisKeys } from './redis-keys.js';
 import { commandConnection, subscriberConnection, type EngineRedis, type RedisLink } from './redis-link.js';
 import { RedisPresence } from './redis-presence.js';
+import { ReplyBatch } from './reply-batch.js';
 import { RedisChannels } from './redis-channels.js';
 import { RedisJobDirectory } from './redis-job-directory.js';
 import { RedisSessionLog } from './redis-session-log.js';
@@ -84,6 +86,7 @@ export class RedisEngine implements Engine {
   readonly #heartbeatMs: number;
   readonly #holdTtlMs: number;
   readonly #probeMs: number;
+  readonly #replies = new ReplyBatch((node, envelope) => this.#answer(node, envelope));
   #handler: PublicationHandler | null = null;
   #timers: NodeJS.Timeout[] = [];
   #probe: { token: string; sentAt: number } | null = null;
@@ -261,20 +264,42 @@ export class RedisEngine implements Engine {
         const payload: Payload = { raw: envelope.text, packet: NO_FIELDS };
         const entry = envelope.seq > 0 ? { seq: envelope.seq, text: envelope.text } : null;
         const { outcome } = handler.deliver(envelope.target, payload, entry);
-        if (envelope.replyTo !== '') this.#answer(envelope.replyTo, replyEnvelope(envelope.id, outcome));
+        if (envelope.replyTo !== '') this.#replies.outcome(envelope.replyTo, envelope.id, outcome);
+        return;
+      }
+      case 'deliveries': {
+        if (handler === null) return;
+        for (const item of envelope.items) {
+          // One delivery that throws fails only itself: the others are still written and answered.
+          let outcome: Outcome = Outcome.Failed;
+          try {
+            const entry = item.seq > 0 ? { seq: item.seq, text: item.text } : null;
+            outcome = handler.deliver(item.target, { raw: item.text, packet: NO_FIELDS }, entry).outcome;
+          } catch (error) {
+            this.telemetry.errors.delivery++;
+            this.#options.logger.error('delivery of a publication from another node failed', { reason: (error as Error).message });
+          }
+          this.#replies.outcome(envelope.replyTo, item.id, outcome);
+        }
         return;
       }
       case 'broadcast': {
         if (handler === null) return;
         const count = handler.broadcast({ raw: envelope.text, packet: NO_FIELDS }, envelope.origin);
-        this.#answer(envelope.replyTo, countEnvelope(envelope.id, count));
+        this.#replies.count(envelope.replyTo, envelope.id, count);
         return;
       }
       case 'reply':
         this.broker.pending.outcome(envelope.id, envelope.outcome);
         return;
+      case 'replies':
+        for (let i = 0; i < envelope.ids.length; i++) this.broker.pending.outcome(envelope.ids[i]!, envelope.outcomes[i]!);
+        return;
       case 'count':
         this.broker.pending.counted(envelope.id, envelope.count);
+        return;
+      case 'counts':
+        for (let i = 0; i < envelope.ids.length; i++) this.broker.pending.counted(envelope.ids[i]!, envelope.counts[i]!);
         return;
       case 'probe':
         if (this.#probe?.token === envelope.token) {

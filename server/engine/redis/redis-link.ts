@@ -3,7 +3,18 @@ import type { Redis, RedisOptions } from 'ioredis';
 import { redisClass } from './load-ioredis.js';
 import type { EngineTelemetry } from '../engine-telemetry.js';
 import type { LogLimits } from '../session-log.js';
-import { CREATE_LOG, HOLDER, LATEST_PROGRESS, PUBLISH_IDENT, PUBLISH_UUID, READ_SINCE, RELEASE, RENEW, TRIM } from './lua-scripts.js';
+import {
+  CREATE_LOG,
+  HOLDER,
+  LATEST_PROGRESS,
+  PUBLISH_IDENT,
+  PUBLISH_UUID,
+  PUBLISH_UUIDS,
+  READ_SINCE,
+  RELEASE,
+  RENEW,
+  TRIM,
+} from './lua-scripts.js';
 import type { RedisKeys } from './redis-keys.js';
 
 type Arg = string | number | Buffer;
@@ -12,6 +23,8 @@ type Arg = string | number | Buffer;
 export type EngineRedis = Redis & {
   /** {code, seq, epoch, entries dropped by the count/size limits}. */
   wsPublishUuid(...args: Arg[]): Promise<[number, number, string, number]>;
+  /** numkeys first (5 per message); {code, seq, dropped} per message, flat. */
+  wsPublishUuids(numKeys: number, ...args: Arg[]): Promise<number[]>;
   wsPublishIdent(...args: Arg[]): Promise<number>;
   wsHolder(key: string, nodeKeyPrefix: string): Promise<string | null>;
   wsRelease(key: string, nodeId: string): Promise<number>;
@@ -34,9 +47,14 @@ export interface RedisLink {
   readonly telemetry: EngineTelemetry;
 }
 
-/** The engine's scripts: the command name defined on the connection, its keys, and its operation label in the metrics. */
+/**
+ * The engine's scripts: the command name defined on the connection, its keys
+ * (null: the caller says how many), and its operation label in the metrics.
+ * A batch of uuid publishes is timed as one `publish_uuid` round trip.
+ */
 const SCRIPTS = [
   { command: 'wsPublishUuid', keys: 5, lua: PUBLISH_UUID, operation: 'publish_uuid' },
+  { command: 'wsPublishUuids', keys: null, lua: PUBLISH_UUIDS, operation: 'publish_uuid' },
   { command: 'wsPublishIdent', keys: 1, lua: PUBLISH_IDENT, operation: 'publish_ident' },
   { command: 'wsHolder', keys: 1, lua: HOLDER, operation: 'holder' },
   { command: 'wsRelease', keys: 1, lua: RELEASE, operation: 'release' },
@@ -59,7 +77,9 @@ export function commandConnection(url: string, options: RedisOptions, telemetry:
     maxRetriesPerRequest: 0,
     enableAutoPipelining: true,
   }) as EngineRedis;
-  for (const script of SCRIPTS) redis.defineCommand(script.command, { numberOfKeys: script.keys, lua: script.lua });
+  for (const script of SCRIPTS) {
+    redis.defineCommand(script.command, script.keys === null ? { lua: script.lua } : { numberOfKeys: script.keys, lua: script.lua });
+  }
   timeCommands(redis, telemetry);
   return redis;
 }
@@ -85,6 +105,7 @@ interface SentCommand {
 function timeCommands(redis: Redis, telemetry: EngineTelemetry): void {
   const bySha = new Map<string, string>();
   for (const script of SCRIPTS) bySha.set(createHash('sha1').update(script.lua).digest('hex'), script.operation);
+  const singleUuidSha = createHash('sha1').update(PUBLISH_UUID).digest('hex');
   const send = redis.sendCommand.bind(redis) as (command: SentCommand, ...rest: unknown[]) => unknown;
   const failed = (): void => {
     telemetry.errors.command++;
@@ -101,8 +122,9 @@ function timeCommands(redis: Redis, telemetry: EngineTelemetry): void {
     // Named before sending: ioredis turns an EVALSHA into EVAL as it writes it when the script is new to the connection.
     let operation = command.name;
     if (operation === 'evalsha') {
-      operation = bySha.get(String(command.args[0])) ?? 'script';
-      if (operation === 'publish_uuid' && String(command.args[PUBLISH_UUID_MODE_ARG]) === '0') operation = 'append';
+      const sha = String(command.args[0]);
+      operation = bySha.get(sha) ?? 'script';
+      if (sha === singleUuidSha && String(command.args[PUBLISH_UUID_MODE_ARG]) === '0') operation = 'append';
     }
     const started = performance.now();
     const result = send(command, ...rest);
