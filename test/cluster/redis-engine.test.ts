@@ -4,22 +4,17 @@
  * the outcome the holder decided; a page resumes on the other node; with
  * Redis gone publishes are answered `failed` and /health says so.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Relay } from '../../server/relay.js';
 import { RedisServer } from '../../bench/lib/redis-server.js';
+import { redisPerFile } from '../helpers/redis-per-file.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const V2 = { protocols: ['websock.v2'] };
 const cleanup = new Cleanup();
-let redis: RedisServer;
+const redis = redisPerFile();
 let prefixes = 0;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis.stop();
-});
 afterEach(() => cleanup.run());
 
 async function twoNodes(): Promise<[Relay, Relay]> {

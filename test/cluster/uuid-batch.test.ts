@@ -6,7 +6,7 @@
  * publishes `failed`. Against a real redis-server.
  */
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Outcome } from '../../include/protocol.js';
 import { EngineTelemetry } from '../../server/engine/engine-telemetry.js';
 import type { Payload, PublishResult } from '../../server/engine/publication.js';
@@ -17,6 +17,7 @@ import { UuidBatch, type BatchAnswer, type QueuedUuid } from '../../server/engin
 import { sequenceParts } from '../../server/protocol/sequence.js';
 import type { Relay } from '../../server/relay.js';
 import { RedisServer } from '../../bench/lib/redis-server.js';
+import { redisPerFile } from '../helpers/redis-per-file.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 
 const V2 = { protocols: ['websock.v2'] };
@@ -24,15 +25,9 @@ const LIMITS = { count: 100, bytes: 1 << 20, ageMs: 60_000 };
 const cleanup = new Cleanup();
 /** What the retention limits (3 entries, 80 bytes) push out as each message of the log test is appended. */
 const DROPPED = [0, 0, 0, 2, 2, 0, 0, 0, 2, 1, 1, 0];
-let redis: RedisServer;
+const redis = redisPerFile();
 let prefixes = 0;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis.stop();
-});
 afterEach(() => cleanup.run());
 
 function payload(fields: Record<string, unknown>, raw = JSON.stringify(fields)): Payload {

@@ -7,25 +7,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Pusher from 'pusher';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { SUBPROTOCOL_V2 } from '../../include/protocol.js';
 import { pusherApp, WEBHOOK_EVENTS, type PusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { Relay } from '../../server/relay.js';
-import { RedisServer } from '../../bench/lib/redis-server.js';
+import { redisPerFile } from '../helpers/redis-per-file.js';
 import { Cleanup, PageClient, startRelay } from '../helpers/relay-fixture.js';
 import { RawPusher, disconnect, pusherJs, subscribed, until, waitFor } from './ws-clients.js';
 
 const APP = pusherApp({ id: '5', key: 'cluster-key', secret: 'cluster-secret' });
 const cleanup = new Cleanup();
-let redis: RedisServer;
+const redis = redisPerFile();
 let prefixes = 0;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis.stop();
-});
 afterEach(() => cleanup.run());
 
 async function twoNodes(app: PusherApp = APP): Promise<[Relay, Relay]> {

@@ -2,24 +2,18 @@
  * Pusher clients on two relays sharing a real redis-server: one channel,
  * one presence list, client events and user termination across nodes.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { pusherApp } from '../../server/pusher/apps/pusher-app.js';
 import type { Relay } from '../../server/relay.js';
-import { RedisServer } from '../../bench/lib/redis-server.js';
+import { redisPerFile } from '../helpers/redis-per-file.js';
 import { Cleanup, startRelay } from '../helpers/relay-fixture.js';
 import { connected, disconnect, pusherJs, subscribed, until, waitFor, type PusherJsClient } from './ws-clients.js';
 
 const APP = pusherApp({ id: '201', key: 'two-key', secret: 'two-secret' });
 const cleanup = new Cleanup();
-let redis: RedisServer;
+const redis = redisPerFile();
 let prefixes = 0;
 
-beforeAll(async () => {
-  redis = await RedisServer.start();
-});
-afterAll(async () => {
-  await redis.stop();
-});
 afterEach(() => cleanup.run());
 
 async function twoNodes(): Promise<[Relay, Relay]> {
