@@ -15,7 +15,7 @@ import { installHealthEndpoint, type HealthSource } from './health-endpoint.js';
 import { HttpError, type ErrorBody } from './http-error.js';
 import { sendJson, type HttpContext, type HttpRouter } from './http-router.js';
 import { installMetricsEndpoint } from './metrics-endpoint.js';
-import { bearerToken, publishAuth, type PublishAuth } from './publish-auth.js';
+import { bearerToken, constantTimeMatcher, publishAuth, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
 import { readJsonBody } from './read-json-body.js';
 import { jobReportOf } from '../jobs/job-report.js';
@@ -122,6 +122,8 @@ class PublishApi {
   readonly #metrics: RelayMetrics;
   readonly #auth: PublishAuth;
   readonly #limiter: RateLimiter | null;
+  /** Is this bearer the publishSecret? In constant time, as the secret's own check. */
+  readonly #isSecret: (bearer: string) => boolean;
 
   constructor(relay: HttpApiHost) {
     this.#relay = relay;
@@ -130,6 +132,8 @@ class PublishApi {
     this.#auth = publishAuth(relay.config);
     const rate = relay.config.publishRateLimit;
     this.#limiter = rate > 0 ? new RateLimiter(rate) : null;
+    const secret = relay.config.publishSecret;
+    this.#isSecret = secret !== null && secret !== '' ? constantTimeMatcher(secret) : () => false;
   }
 
   /**
@@ -176,7 +180,7 @@ class PublishApi {
     const tokens = this.#relay.jobTokens;
     const bearer = bearerToken(authorization);
     if (tokens === undefined || bearer === null || !JobTokens.looksLikeToken(bearer)) return null;
-    if (bearer === this.#relay.config.publishSecret) return null;
+    if (this.#isSecret(bearer)) return null;
     const scope = tokens.verify(bearer);
     if (typeof scope === 'string') return new HttpError('FORBIDDEN', refusalText(scope));
     if (endpoint !== 'feedback') return new HttpError('FORBIDDEN', 'a job token publishes one message at a time: use POST /feedback');

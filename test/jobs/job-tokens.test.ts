@@ -145,4 +145,16 @@ describe('job tokens', () => {
     backend.send({ opcode: 'token', job: 'j', id: 2 });
     expect(await backend.nextPacket()).toMatchObject({ opcode: 'error', id: 2, code: 'FORBIDDEN' });
   });
+  it('a publishSecret shaped like a job token is still the secret (checked in constant time); a wrong one of that shape is refused', async () => {
+    const secret = `${'s'.repeat(8)}.${'S'.repeat(43)}`;
+    const relay = cleanup.add(await startRelay({ ...CONFIG, publishSecret: secret }), (r) => r.stop());
+    const page = cleanup.add(await PageClient.connect(relay.url('/web'), V2), (p) => p.close());
+    const feedback = relay.httpUrl('/feedback');
+    expect(await fromElsewhere(feedback, 'POST', secret, { uuid: page.uuid, message: 'x' })).toEqual({
+      status: 200,
+      json: { outcome: 'delivered' },
+    });
+    const wrong = `${'s'.repeat(8)}.${'S'.repeat(42)}T`;
+    expect((await fromElsewhere(feedback, 'POST', wrong, { uuid: page.uuid, message: 'x' })).status).toBe(403);
+  });
 });
