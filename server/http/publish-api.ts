@@ -15,7 +15,7 @@ import { installHealthEndpoint, type HealthSource } from './health-endpoint.js';
 import { HttpError, type ErrorBody } from './http-error.js';
 import { sendJson, type HttpContext, type HttpRouter } from './http-router.js';
 import { installMetricsEndpoint } from './metrics-endpoint.js';
-import { bearerToken, constantTimeMatcher, publishAuth, type PublishAuth } from './publish-auth.js';
+import { bearerToken, publishAuth, secretMatcher, type PublishAuth } from './publish-auth.js';
 import { RateLimiter } from './rate-limiter.js';
 import { readJsonBody } from './read-json-body.js';
 import { jobReportOf } from '../jobs/job-report.js';
@@ -132,8 +132,7 @@ class PublishApi {
     this.#auth = publishAuth(relay.config);
     const rate = relay.config.publishRateLimit;
     this.#limiter = rate > 0 ? new RateLimiter(rate) : null;
-    const secret = relay.config.publishSecret;
-    this.#isSecret = secret !== null && secret !== '' ? constantTimeMatcher(secret) : () => false;
+    this.#isSecret = secretMatcher(relay.config.publishSecret) ?? (() => false);
   }
 
   /**

@@ -23,9 +23,8 @@ const MAX_REMEMBERED_IPS = 1024;
  * Bad `allowedIP` entries throw here, at start-up, not on a request.
  */
 export function publishAuth(config: PublishAuthConfig): PublishAuth {
-  const secret = config.publishSecret;
-  if (secret !== null && secret !== '') {
-    const matches = constantTimeMatcher(secret);
+  const matches = secretMatcher(config.publishSecret);
+  if (matches !== null) {
     return function bearerAuth(authorization) {
       const token = bearerToken(authorization);
       if (token === null) return new HttpError('UNAUTHORIZED', undefined, CHALLENGE);
@@ -50,6 +49,11 @@ export function publishAuth(config: PublishAuthConfig): PublishAuth {
       `publishing is not allowed from ${clientIp}: the relay has no publishSecret and this address is not in allowedIP`,
     );
   };
+}
+
+/** The constant-time test of a bearer against the publishSecret; null when there is none (unset or empty). */
+export function secretMatcher(secret: string | null): ((token: string) => boolean) | null {
+  return secret !== null && secret !== '' ? constantTimeMatcher(secret) : null;
 }
 
 /** The last header read and its token: a publisher sends the same header with every request. */
