@@ -19,6 +19,7 @@ if (config.batchSize < 1 || config.perConnection % config.batchSize !== 0) {
 }
 const pusher = config.pusher;
 if (pusher !== undefined && config.batchSize !== 1) fail(new Error('Pusher events are published one per request (batchSize 1)'));
+if (pusher !== undefined && config.warmupPerConnection) fail(new Error('the warm-up posts feedback, not Pusher events'));
 const pusherPath = pusher !== undefined ? `/apps/${pusher.appId}/events` : '';
 const url =
   pusher !== undefined ? `${config.baseUrl}${pusherPath}` : `${config.baseUrl}${config.batchSize > 1 ? '/feedback/batch' : '/feedback'}`;
@@ -49,6 +50,29 @@ function post(body: string): Promise<{ status: number; text: string }> {
 
 function message(index: number, sendUs: number): { uuid: string; message: string } {
   return { uuid: config.uuids[index % config.uuids.length]!, message: markedMessage(index, sendUs, config.messageBytes) };
+}
+
+/** A warm-up message: the size of a measured one, but without the marker the pages count by. */
+function warmupMessage(index: number): { uuid: string; message: string } {
+  return { uuid: config.uuids[index % config.uuids.length]!, message: 'w'.repeat(config.messageBytes) };
+}
+
+/**
+ * Warm the relay up with requests shaped like the measured ones (the same
+ * endpoint, secret and batch size), so the measured phase prices a request
+ * on a relay that has run, not the start-up of a fresh process.
+ */
+async function warmup(connection: number, requests: number): Promise<number> {
+  let failed = 0;
+  for (let k = 0; k < requests; k++) {
+    const first = connection * requests * config.batchSize + k * config.batchSize;
+    const body =
+      config.batchSize === 1
+        ? JSON.stringify(warmupMessage(first))
+        : JSON.stringify({ messages: Array.from({ length: config.batchSize }, (_, j) => warmupMessage(first + j)) });
+    if (!accepted(await post(body), config.acceptHeld === true)) failed++;
+  }
+  return failed;
 }
 
 const failedInBatch = /"(unknown|dropped|held|failed|code)"/;
@@ -88,6 +112,13 @@ async function publisher(connection: number): Promise<void> {
 
 serveRunner(config.maxRunMs, async function onRunnerMessage(message) {
   switch (message.type) {
+    case 'warm': {
+      // In requests per connection: a batch warm-up posts whole batches.
+      const requests = Math.ceil((config.warmupPerConnection ?? 0) / config.batchSize);
+      const failed = await Promise.all(Array.from({ length: config.connections }, (_, c) => warmup(c, requests)));
+      sendToRunner({ type: 'warmed', requests: requests * config.connections, failed: failed.reduce((a, b) => a + b, 0) });
+      break;
+    }
     case 'go':
       await Promise.all(Array.from({ length: config.connections }, (_, c) => publisher(c)));
       sendToRunner({ type: 'done', report });

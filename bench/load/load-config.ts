@@ -115,6 +115,12 @@ export interface HttpPublishersConfig {
   secret: string | null;
   /** Count `held` (202, or in a batch's outcomes) as success: the pages are away and will resume. */
   acceptHeld?: boolean;
+  /**
+   * Requests of the same shape each connection makes when the runner asks
+   * for a warm-up (`warm`), before the measured `go`: their messages carry
+   * no marker, so the pages take them without counting them.
+   */
+  warmupPerConnection?: number;
   /** Publish Pusher events instead (batchSize 1): signed `POST /apps/{appId}/events` to `channel`; `uuids` is unused. */
   pusher?: { appId: string; key: string; secret: string; channel: string };
   maxRunMs: number;

@@ -30,6 +30,13 @@ export interface DeliveryLoad {
   messages: number;
   /** Start the publishers (WebSocket backends or HTTP) once the pages' uuids are known. */
   publishers(relay: RelayProcess, uuids: string[]): ChildHandle;
+  /**
+   * Ask the publishers to warm the relay up first (`warm`, HTTP publishers
+   * with warmupPerConnection): the measured phase then starts on a relay
+   * that has run. The warm-up's own CPU per request is reported too
+   * (`warmupCpuPerRequestUs`), so the start-up cost stays in sight.
+   */
+  warmup?: boolean;
   /** Upper bound for the whole send phase. */
   sendTimeoutMs: number;
   /** How the relay under test is started. */
@@ -78,6 +85,15 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
   const publishers = load.publishers(cluster.publisherNode, uuids);
   await publishers.waitFor('connected', 30_000);
 
+  const warmup: Record<string, number> = {};
+  if (load.warmup) {
+    const cold = await cluster.read();
+    const warmed = await publishers.request({ type: 'warm' }, 'warmed', load.sendTimeoutMs);
+    const requests = Number(warmed.requests);
+    if (Number(warmed.failed) > 0) context.log(`${String(warmed.failed)} of ${requests} warm-up requests were not accepted`);
+    const hot = await cluster.read();
+    warmup.warmupCpuPerRequestUs = (hot.cpuUserUs + hot.cpuSystemUs - cold.cpuUserUs - cold.cpuSystemUs) / Math.max(1, requests);
+  }
   const before = await cluster.read();
   publishers.send({ type: 'go' });
   const sentReport = (await publishers.waitFor('done', load.sendTimeoutMs)).report as BackendsReport;
@@ -121,6 +137,7 @@ export async function runDeliveries(context: RunContext, load: DeliveryLoad): Pr
       busiestNodeCpuPerDeliveryUs: perDelivery(Math.max(...after.perNodeCpuUs.map((us, i) => us - before.perNodeCpuUs[i]!))),
       ...(cluster.redis ? { redisCpuPerMessageUs: ((after.redisCpuMs - before.redisCpuMs) * 1000) / Math.max(1, sentReport.sent) } : {}),
       ...memory,
+      ...warmup,
     },
   };
 }
