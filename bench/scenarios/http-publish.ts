@@ -17,7 +17,10 @@ interface Variant {
   fullOnly?: boolean;
   secret: boolean;
   batchSize: number;
-  size(quick: boolean, tiny: boolean): { connections: number; perConnection: number; warmupPerConnection: number; pages: number; bytes: number };
+  size(
+    quick: boolean,
+    tiny: boolean,
+  ): { connections: number; perConnection: number; warmupPerConnection: number; pages: number; bytes: number };
 }
 
 /** Parity with the thinnest relay: at least as many requests per second, at most as much CPU per request. */
